@@ -1,0 +1,740 @@
+// Package duckdb is the embedded event store: visits and actions in DuckDB, written in
+// batches through appenders and queried with plain SQL. External file access, extension
+// loading and configuration changes are locked off when the database opens.
+package duckdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	duck "github.com/duckdb/duckdb-go/v2"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store implements store.Events.
+type Store struct {
+	db *sql.DB
+	// writer is the one connection batches are applied on; mu serialises its use.
+	mu     sync.Mutex
+	writer *sql.Conn
+	// known remembers dictionary ids already written, so repeated strings skip the stage.
+	known *idCache
+}
+
+var _ store.Events = (*Store)(nil)
+
+// Options configure Open.
+type Options struct {
+	Path string
+	// MemoryLimit is DuckDB's memory_limit, e.g. "4GB"; empty keeps DuckDB's default.
+	MemoryLimit string
+	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default.
+	Threads int
+}
+
+// Open opens (creating if needed) the event store and runs pending migrations.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	q := url.Values{}
+	// Lock the engine down: no reads or writes outside the database, no extension downloads.
+	q.Set("enable_external_access", "false")
+	q.Set("autoinstall_known_extensions", "false")
+	q.Set("autoload_known_extensions", "false")
+	q.Set("allow_community_extensions", "false")
+	q.Set("allow_unsigned_extensions", "false")
+	if opts.MemoryLimit != "" {
+		q.Set("memory_limit", opts.MemoryLimit)
+	}
+	if opts.Threads > 0 {
+		q.Set("threads", strconv.Itoa(opts.Threads))
+	}
+	q.Set("lock_configuration", "true")
+	connector, err := duck.NewConnector(opts.Path+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("open event store: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	s := &Store{db: db, known: newIDCache(1 << 20)}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	w, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open event store writer: %w", err)
+	}
+	s.writer = w
+	for _, stmt := range []string{
+		`CREATE TEMP TABLE visits_stage AS SELECT * FROM visits LIMIT 0`,
+		`CREATE TEMP TABLE actions_stage AS SELECT * FROM actions LIMIT 0`,
+		`CREATE TEMP TABLE items_stage AS SELECT * FROM items LIMIT 0`,
+		`CREATE TEMP TABLE dict_stage (id BIGINT, value VARCHAR)`,
+	} {
+		if _, err := w.ExecContext(ctx, stmt); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("prepare stage tables: %w", err)
+		}
+	}
+	for _, suffix := range []string{"", ".wal"} {
+		if err := os.Chmod(opts.Path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.Close()
+			return nil, fmt.Errorf("restrict event store file: %w", err)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied TIMESTAMP NOT NULL)`); err != nil {
+		return fmt.Errorf("event store migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name", name)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("event migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, now())`, v); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("event migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// Close checkpoints and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.writer != nil {
+		errs = append(errs, s.writer.Close())
+		s.writer = nil
+	}
+	if _, err := s.db.Exec(`CHECKPOINT`); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// StringID is the dictionary id of a string: the first 8 bytes of its SHA-256, so every node
+// computes the same id without coordination. The empty string is 0.
+func StringID(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	h := sha256.Sum256([]byte(s))
+	id := int64(binary.BigEndian.Uint64(h[:8]) &^ (1 << 63))
+	if id == 0 {
+		id = 1
+	}
+	return id
+}
+
+func visitorInt(v event.VisitorID) uint64 { return binary.BigEndian.Uint64(v[:]) }
+
+func visitorFromInt(n uint64) event.VisitorID {
+	var v event.VisitorID
+	binary.BigEndian.PutUint64(v[:], n)
+	return v
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func jsonOrNil(v any, empty bool) any {
+	if empty {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return string(b)
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// AppliedSeq is the spool sequence number of the last applied batch.
+func (s *Store) AppliedSeq(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := s.db.QueryRowContext(ctx, `SELECT applied_seq FROM ingest_state WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// Apply writes a batch atomically together with its sequence number.
+func (s *Store) Apply(ctx context.Context, b store.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writer == nil {
+		return errors.New("event store closed")
+	}
+	dict := map[int64]string{}
+	addDict := func(v string) int64 {
+		id := StringID(v)
+		if id != 0 && !s.known.has(id) {
+			dict[id] = v
+		}
+		return id
+	}
+	var minFirst time.Time
+	err := s.writer.Raw(func(dc any) error {
+		conn := dc.(driver.Conn)
+		va, err := duck.NewAppender(conn, "temp", "main", "visits_stage")
+		if err != nil {
+			return fmt.Errorf("visits appender: %w", err)
+		}
+		for i := range b.Visits {
+			v := &b.Visits[i]
+			if minFirst.IsZero() || v.First.Before(minFirst) {
+				minFirst = v.First
+			}
+			err := va.AppendRow(int32(v.SiteID), int64(v.ID), visitorInt(v.VisitorID), nullStr(v.UserID), v.First.UTC(), v.Last.UTC(),
+				v.VisitCount, v.Returning, v.DaysSinceLast, v.DaysSinceFirst, v.DaysSinceOrder, nullStr(v.IP),
+				uint8(v.Referrer.Type), nullStr(v.Referrer.Name), nullStr(v.Referrer.Keyword), nullStr(v.Referrer.URL),
+				nullStr(v.Campaign.Name), nullStr(v.Campaign.Keyword), nullStr(v.Campaign.Source), nullStr(v.Campaign.Medium),
+				nullStr(v.Campaign.Content), nullStr(v.Campaign.ID), nullStr(v.Campaign.Group), nullStr(v.Campaign.Place),
+				nullStr(v.Device.Type), nullStr(v.Device.Brand), nullStr(v.Device.Model), nullStr(v.Device.OS), nullStr(v.Device.OSVersion),
+				nullStr(v.Device.Browser), nullStr(v.Device.BrowserVersion), nullStr(v.Device.Engine), nullStr(v.Device.EngineVersion),
+				nullStr(v.Location.Country), nullStr(v.Location.Region), nullStr(v.Location.City), nullFloat(v.Location.Lat, v.Location.Country == "" && v.Location.Lat == 0), nullFloat(v.Location.Lon, v.Location.Country == "" && v.Location.Lon == 0),
+				nullStr(v.Resolution), nullStr(v.Language), v.LocalTime, nullStr(v.Plugins),
+				addDict(v.EntryURL), addDict(v.EntryTitle), addDict(v.ExitURL), addDict(v.ExitTitle), nullTime(v.ExitTime),
+				v.Actions, v.Pageviews, v.Searches, v.Events, v.Downloads, v.Outlinks, v.Contents, v.Interactions, v.Conversions,
+				v.Revenue, uint8(v.Ecommerce), jsonOrNil(v.Dimensions, len(v.Dimensions) == 0), jsonOrNil(v.CustomVars, len(v.CustomVars) == 0), v.Consent)
+			if err != nil {
+				va.Close()
+				return fmt.Errorf("append visit: %w", err)
+			}
+		}
+		if err := va.Close(); err != nil {
+			return fmt.Errorf("flush visits: %w", err)
+		}
+		aa, err := duck.NewAppender(conn, "temp", "main", "actions_stage")
+		if err != nil {
+			return fmt.Errorf("actions appender: %w", err)
+		}
+		ia, err := duck.NewAppender(conn, "temp", "main", "items_stage")
+		if err != nil {
+			aa.Close()
+			return fmt.Errorf("items appender: %w", err)
+		}
+		for i := range b.Actions {
+			a := &b.Actions[i]
+			var ev any
+			if a.HasEventValue {
+				ev = a.EventValue
+			}
+			err := aa.AppendRow(int32(a.SiteID), int64(a.VisitID), visitorInt(a.VisitorID), a.Time.UTC(), a.Index, uint8(a.Type),
+				addDict(a.URL), addDict(a.Title), nullStr(a.PageViewID), a.FirstURLInVisit, a.FirstTitleInVisit,
+				addDict(a.RefURL), addDict(a.RefTitle), a.RefTimeSpent,
+				nullStr(a.SearchKeyword), nullStr(a.SearchCategory), a.SearchCount,
+				nullStr(a.EventCategory), nullStr(a.EventAction), nullStr(a.EventName), ev,
+				nullStr(a.ContentName), nullStr(a.ContentPiece), nullStr(a.ContentTarget), nullStr(a.ContentInteraction),
+				a.GoalID, a.Revenue, nullStr(a.OrderID), a.Subtotal, a.Tax, a.Shipping, a.Discount,
+				nullStr(a.ProductSKU), nullStr(a.ProductName), jsonOrNil(a.ProductCategory, len(a.ProductCategory) == 0), a.ProductPrice,
+				a.PerfNetwork, a.PerfServer, a.PerfTransfer, a.PerfDOMProc, a.PerfDOMDone, a.PerfOnLoad,
+				jsonOrNil(a.Dimensions, len(a.Dimensions) == 0), jsonOrNil(a.CustomVars, len(a.CustomVars) == 0), nullStr(a.Extra))
+			if err != nil {
+				aa.Close()
+				ia.Close()
+				return fmt.Errorf("append action: %w", err)
+			}
+			for _, it := range a.Items {
+				err := ia.AppendRow(int32(a.SiteID), int64(a.VisitID), a.Time.UTC(), uint8(a.Type), nullStr(a.OrderID), it.SKU,
+					nullStr(it.Name), jsonOrNil(it.Categories, len(it.Categories) == 0), it.Price, it.Quantity)
+				if err != nil {
+					aa.Close()
+					ia.Close()
+					return fmt.Errorf("append item: %w", err)
+				}
+			}
+		}
+		if err := aa.Close(); err != nil {
+			ia.Close()
+			return fmt.Errorf("flush actions: %w", err)
+		}
+		if err := ia.Close(); err != nil {
+			return fmt.Errorf("flush items: %w", err)
+		}
+		da, err := duck.NewAppender(conn, "temp", "main", "dict_stage")
+		if err != nil {
+			return fmt.Errorf("dict appender: %w", err)
+		}
+		for id, v := range dict {
+			if err := da.AppendRow(id, v); err != nil {
+				da.Close()
+				return fmt.Errorf("append dict: %w", err)
+			}
+		}
+		return da.Close()
+	})
+	if err != nil {
+		s.clearStage(ctx)
+		return err
+	}
+	if err := s.commitStage(ctx, b, minFirst); err != nil {
+		s.clearStage(ctx)
+		return err
+	}
+	s.clearStage(ctx)
+	for id := range dict {
+		s.known.add(id)
+	}
+	return nil
+}
+
+func nullFloat(f float64, null bool) any {
+	if null {
+		return nil
+	}
+	return f
+}
+
+func (s *Store) commitStage(ctx context.Context, b store.Batch, minFirst time.Time) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin batch: %w", err)
+	}
+	defer tx.Rollback()
+	exec := func(what, q string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("apply batch %d: %s: %w", b.Seq, what, err)
+		}
+		return nil
+	}
+	if err := exec("dictionary", `INSERT OR IGNORE INTO dict SELECT id, any_value(value) FROM dict_stage GROUP BY id`); err != nil {
+		return err
+	}
+	if len(b.Visits) > 0 {
+		if err := exec("replace visits", `DELETE FROM visits WHERE first_ts >= ? AND visit_id IN (SELECT visit_id FROM visits_stage)`, minFirst.UTC()); err != nil {
+			return err
+		}
+		if err := exec("insert visits", `INSERT INTO visits SELECT * FROM visits_stage`); err != nil {
+			return err
+		}
+		if err := exec("visitors", `INSERT INTO visitors AS t
+			SELECT site_id, visitor_id, max(visit_count), min(first_ts), max(last_ts), max(CASE WHEN ecommerce IN (1, 3) THEN last_ts END)
+			FROM visits_stage GROUP BY site_id, visitor_id
+			ON CONFLICT (site_id, visitor_id) DO UPDATE SET
+				visit_count = greatest(t.visit_count, excluded.visit_count),
+				first_visit = least(t.first_visit, excluded.first_visit),
+				last_visit = greatest(t.last_visit, excluded.last_visit),
+				last_order = coalesce(greatest(t.last_order, excluded.last_order), t.last_order, excluded.last_order)`); err != nil {
+			return err
+		}
+	}
+	if len(b.Actions) > 0 {
+		if err := exec("insert actions", `INSERT INTO actions SELECT * FROM actions_stage`); err != nil {
+			return err
+		}
+		if err := exec("insert items", `INSERT INTO items SELECT * FROM items_stage`); err != nil {
+			return err
+		}
+	}
+	if len(b.Bots) > 0 {
+		type key struct {
+			site event.SiteID
+			day  string
+			name string
+		}
+		counts := map[key]int64{}
+		for _, h := range b.Bots {
+			counts[key{h.SiteID, h.Time.UTC().Format("2006-01-02"), h.Name}]++
+		}
+		for k, n := range counts {
+			if err := exec("bot counts", `INSERT INTO bot_hits VALUES (?, CAST(? AS DATE), ?, ?)`, int32(k.site), k.day, k.name, n); err != nil {
+				return err
+			}
+		}
+	}
+	if err := exec("sequence", `UPDATE ingest_state SET applied_seq = ? WHERE id = 1 AND applied_seq < ?`, b.Seq, b.Seq); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit batch %d: %w", b.Seq, err)
+	}
+	return nil
+}
+
+func (s *Store) clearStage(ctx context.Context) {
+	for _, t := range []string{"visits_stage", "actions_stage", "items_stage", "dict_stage"} {
+		_, _ = s.writer.ExecContext(ctx, `DELETE FROM `+t)
+	}
+}
+
+const visitColumns = `v.site_id, v.visit_id, v.visitor_id, v.user_id, v.first_ts, v.last_ts, v.visit_count, v.is_returning,
+	v.days_since_last, v.days_since_first, v.days_since_order, v.ip, v.referrer_type, v.referrer_name, v.referrer_keyword,
+	v.referrer_url, v.campaign_name, v.campaign_keyword, v.campaign_source, v.campaign_medium, v.campaign_content,
+	v.campaign_id, v.campaign_group, v.campaign_placement, v.device_type, v.device_brand, v.device_model, v.os,
+	v.os_version, v.browser, v.browser_version, v.engine, v.engine_version, v.country, v.region, v.city, v.lat, v.lon,
+	v.resolution, v.language, v.local_time, v.plugins, eu.value, et.value, xu.value, xt.value, v.exit_ts, v.actions,
+	v.pageviews, v.searches, v.events, v.downloads, v.outlinks, v.contents, v.interactions, v.conversions, v.revenue,
+	v.ecommerce, v.dimensions, v.custom_vars, v.consent`
+
+const visitJoins = ` LEFT JOIN dict eu ON eu.id = v.entry_url_id LEFT JOIN dict et ON et.id = v.entry_title_id
+	LEFT JOIN dict xu ON xu.id = v.exit_url_id LEFT JOIN dict xt ON xt.id = v.exit_title_id`
+
+type scanner interface{ Scan(...any) error }
+
+func scanVisit(r scanner) (event.Visit, error) {
+	var v event.Visit
+	var site int32
+	var visitor uint64
+	var userID, ip, refName, refKw, refURL, cn, ck, cs, cm, cc, ci, cg, cp sql.NullString
+	var dt, db, dm, os, osv, br, brv, en, env, country, region, city, res, lang, plugins sql.NullString
+	var eu, et, xu, xt, dims, cvars sql.NullString
+	var lat, lon sql.NullFloat64
+	var exitTS sql.NullTime
+	var refType, ecom uint8
+	err := r.Scan(&site, &v.ID, &visitor, &userID, &v.First, &v.Last, &v.VisitCount, &v.Returning,
+		&v.DaysSinceLast, &v.DaysSinceFirst, &v.DaysSinceOrder, &ip, &refType, &refName, &refKw, &refURL,
+		&cn, &ck, &cs, &cm, &cc, &ci, &cg, &cp, &dt, &db, &dm, &os, &osv, &br, &brv, &en, &env,
+		&country, &region, &city, &lat, &lon, &res, &lang, &v.LocalTime, &plugins, &eu, &et, &xu, &xt, &exitTS,
+		&v.Actions, &v.Pageviews, &v.Searches, &v.Events, &v.Downloads, &v.Outlinks, &v.Contents, &v.Interactions,
+		&v.Conversions, &v.Revenue, &ecom, &dims, &cvars, &v.Consent)
+	if err != nil {
+		return v, err
+	}
+	v.SiteID, v.VisitorID = event.SiteID(site), visitorFromInt(visitor)
+	v.First, v.Last = v.First.UTC(), v.Last.UTC()
+	v.UserID, v.IP = userID.String, ip.String
+	v.Referrer = event.Referrer{Type: event.ReferrerType(refType), Name: refName.String, Keyword: refKw.String, URL: refURL.String}
+	v.Campaign = event.Campaign{Name: cn.String, Keyword: ck.String, Source: cs.String, Medium: cm.String, Content: cc.String, ID: ci.String, Group: cg.String, Place: cp.String}
+	v.Device = event.Device{Type: dt.String, Brand: db.String, Model: dm.String, OS: os.String, OSVersion: osv.String,
+		Browser: br.String, BrowserVersion: brv.String, Engine: en.String, EngineVersion: env.String}
+	v.Location = event.Location{Country: country.String, Region: region.String, City: city.String, Lat: lat.Float64, Lon: lon.Float64}
+	v.Resolution, v.Language, v.Plugins = res.String, lang.String, plugins.String
+	v.EntryURL, v.EntryTitle, v.ExitURL, v.ExitTitle = eu.String, et.String, xu.String, xt.String
+	if exitTS.Valid {
+		v.ExitTime = exitTS.Time.UTC()
+	}
+	v.Ecommerce = event.EcommerceStatus(ecom)
+	if dims.Valid {
+		_ = json.Unmarshal([]byte(dims.String), &v.Dimensions)
+	}
+	if cvars.Valid {
+		_ = json.Unmarshal([]byte(cvars.String), &v.CustomVars)
+	}
+	return v, nil
+}
+
+// OpenVisits returns visits whose last action is at or after since.
+func (s *Store) OpenVisits(ctx context.Context, since time.Time) ([]event.Visit, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+visitColumns+` FROM visits v`+visitJoins+` WHERE v.last_ts >= ?`, since.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("open visits: %w", err)
+	}
+	defer rows.Close()
+	var out []event.Visit
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan visit: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// VisitorHistory returns what is known of a visitor's earlier visits.
+func (s *Store) VisitorHistory(ctx context.Context, site event.SiteID, visitor event.VisitorID) (store.VisitorHistory, bool, error) {
+	var h store.VisitorHistory
+	var lastOrder sql.NullTime
+	err := s.db.QueryRowContext(ctx, `SELECT visit_count, first_visit, last_visit, last_order FROM visitors WHERE site_id = ? AND visitor_id = ?`,
+		int32(site), visitorInt(visitor)).Scan(&h.VisitCount, &h.FirstVisit, &h.LastVisit, &lastOrder)
+	if errors.Is(err, sql.ErrNoRows) {
+		return h, false, nil
+	}
+	if err != nil {
+		return h, false, fmt.Errorf("visitor history: %w", err)
+	}
+	h.FirstVisit, h.LastVisit = h.FirstVisit.UTC(), h.LastVisit.UTC()
+	if lastOrder.Valid {
+		h.LastOrder = lastOrder.Time.UTC()
+	}
+	return h, true, nil
+}
+
+func siteList(sites []event.SiteID) string {
+	parts := make([]string, len(sites))
+	for i, s := range sites {
+		parts[i] = strconv.FormatInt(int64(s), 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Visits returns the most recent visits first, optionally with their actions.
+func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDetail, error) {
+	if len(q.Sites) == 0 {
+		return nil, nil
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	// Site ids are typed integers, formatted here, never user text.
+	where := ` WHERE v.site_id IN (` + siteList(q.Sites) + `)`
+	var args []any
+	if !q.From.IsZero() {
+		where += ` AND v.last_ts >= ?`
+		args = append(args, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		where += ` AND v.last_ts < ?`
+		args = append(args, q.To.UTC())
+	}
+	args = append(args, q.Limit, q.Offset)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+visitColumns+` FROM visits v`+visitJoins+where+
+		` ORDER BY v.last_ts DESC, v.visit_id DESC LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list visits: %w", err)
+	}
+	var out []store.VisitDetail
+	idx := map[event.VisitID]int{}
+	for rows.Next() {
+		v, err := scanVisit(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan visit: %w", err)
+		}
+		idx[v.ID] = len(out)
+		out = append(out, store.VisitDetail{Visit: v})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !q.WithActions || len(out) == 0 {
+		return out, nil
+	}
+	ids := make([]string, 0, len(out))
+	var minFirst time.Time
+	for _, d := range out {
+		ids = append(ids, strconv.FormatInt(int64(d.Visit.ID), 10))
+		if minFirst.IsZero() || d.Visit.First.Before(minFirst) {
+			minFirst = d.Visit.First
+		}
+	}
+	acts, err := s.actions(ctx, `a.visit_id IN (`+strings.Join(ids, ",")+`) AND a.ts >= ?`, minFirst.UTC())
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range acts {
+		if i, ok := idx[a.VisitID]; ok {
+			out[i].Actions = append(out[i].Actions, a)
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) actions(ctx context.Context, where string, args ...any) ([]event.Action, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.site_id, a.visit_id, a.visitor_id, a.ts, a.idx, a.type, u.value, t.value, a.pv_id,
+		a.first_url, a.first_title, ru.value, rt.value, a.ref_time_spent, a.search_keyword, a.search_category, a.search_count,
+		a.event_category, a.event_action, a.event_name, a.event_value, a.content_name, a.content_piece, a.content_target,
+		a.content_interaction, a.goal_id, a.revenue, a.order_id, a.subtotal, a.tax, a.shipping, a.discount,
+		a.product_sku, a.product_name, a.product_category, a.product_price,
+		a.pf_net, a.pf_srv, a.pf_tfr, a.pf_dm1, a.pf_dm2, a.pf_onl, a.dimensions, a.custom_vars, a.extra
+		FROM actions a LEFT JOIN dict u ON u.id = a.url_id LEFT JOIN dict t ON t.id = a.title_id
+		LEFT JOIN dict ru ON ru.id = a.ref_url_id LEFT JOIN dict rt ON rt.id = a.ref_title_id
+		WHERE `+where+` ORDER BY a.visit_id, a.idx`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list actions: %w", err)
+	}
+	defer rows.Close()
+	var out []event.Action
+	for rows.Next() {
+		var a event.Action
+		var site int32
+		var visitor uint64
+		var typ uint8
+		var u, t, pv, ru, rt, sk, sc, ec, ea, en, cn, cp, ct, ci, oid, psku, pname, pcat, dims, cvars, extra sql.NullString
+		var ev sql.NullFloat64
+		err := rows.Scan(&site, &a.VisitID, &visitor, &a.Time, &a.Index, &typ, &u, &t, &pv, &a.FirstURLInVisit, &a.FirstTitleInVisit,
+			&ru, &rt, &a.RefTimeSpent, &sk, &sc, &a.SearchCount, &ec, &ea, &en, &ev, &cn, &cp, &ct, &ci, &a.GoalID, &a.Revenue,
+			&oid, &a.Subtotal, &a.Tax, &a.Shipping, &a.Discount, &psku, &pname, &pcat, &a.ProductPrice,
+			&a.PerfNetwork, &a.PerfServer, &a.PerfTransfer, &a.PerfDOMProc, &a.PerfDOMDone, &a.PerfOnLoad, &dims, &cvars, &extra)
+		if err != nil {
+			return nil, fmt.Errorf("scan action: %w", err)
+		}
+		a.SiteID, a.VisitorID, a.Type, a.Time = event.SiteID(site), visitorFromInt(visitor), event.ActionType(typ), a.Time.UTC()
+		a.URL, a.Title, a.PageViewID, a.RefURL, a.RefTitle = u.String, t.String, pv.String, ru.String, rt.String
+		a.SearchKeyword, a.SearchCategory = sk.String, sc.String
+		a.EventCategory, a.EventAction, a.EventName = ec.String, ea.String, en.String
+		a.EventValue, a.HasEventValue = ev.Float64, ev.Valid
+		a.ContentName, a.ContentPiece, a.ContentTarget, a.ContentInteraction = cn.String, cp.String, ct.String, ci.String
+		a.OrderID, a.ProductSKU, a.ProductName, a.Extra = oid.String, psku.String, pname.String, extra.String
+		if pcat.Valid {
+			_ = json.Unmarshal([]byte(pcat.String), &a.ProductCategory)
+		}
+		if dims.Valid {
+			_ = json.Unmarshal([]byte(dims.String), &a.Dimensions)
+		}
+		if cvars.Valid {
+			_ = json.Unmarshal([]byte(cvars.String), &a.CustomVars)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.attachItems(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
+	type key struct {
+		visit event.VisitID
+		ts    int64
+	}
+	want := map[key]int{}
+	var ids []string
+	for i, a := range acts {
+		if a.Type == event.ActionOrder || a.Type == event.ActionCartUpdate {
+			want[key{a.VisitID, a.Time.UnixMicro()}] = i
+			ids = append(ids, strconv.FormatInt(int64(a.VisitID), 10))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, ts, sku, name, categories, price, quantity FROM items WHERE visit_id IN (`+strings.Join(ids, ",")+`)`)
+	if err != nil {
+		return fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var visit int64
+		var ts time.Time
+		var it event.Item
+		var name, cats sql.NullString
+		if err := rows.Scan(&visit, &ts, &it.SKU, &name, &cats, &it.Price, &it.Quantity); err != nil {
+			return fmt.Errorf("scan item: %w", err)
+		}
+		it.Name = name.String
+		if cats.Valid {
+			_ = json.Unmarshal([]byte(cats.String), &it.Categories)
+		}
+		if i, ok := want[key{event.VisitID(visit), ts.UnixMicro()}]; ok {
+			acts[i].Items = append(acts[i].Items, it)
+		}
+	}
+	return rows.Err()
+}
+
+// Counters returns Live.getCounters figures for visits active since the given time.
+func (s *Store) Counters(ctx context.Context, sites []event.SiteID, since time.Time) (store.Counters, error) {
+	var c store.Counters
+	if len(sites) == 0 {
+		return c, nil
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(actions), 0), count(DISTINCT visitor_id), count(*) FILTER (WHERE conversions > 0)
+		FROM visits WHERE site_id IN (`+siteList(sites)+`) AND last_ts >= ?`, since.UTC()).
+		Scan(&c.Visits, &c.Actions, &c.Visitors, &c.VisitsConverted)
+	if err != nil {
+		return c, fmt.Errorf("live counters: %w", err)
+	}
+	return c, nil
+}
+
+// BotCount returns the bot requests filtered for a site on days in [from, to).
+func (s *Store) BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(hits), 0) FROM bot_hits WHERE site_id = ? AND day >= CAST(? AS DATE) AND day < CAST(? AS DATE)`,
+		int32(site), from.UTC().Format("2006-01-02"), to.UTC().Format("2006-01-02")).Scan(&n)
+	return n, err
+}
+
+// idCache is a bounded set of dictionary ids known to be stored.
+type idCache struct {
+	mu  sync.Mutex
+	max int
+	cur map[int64]struct{}
+	old map[int64]struct{}
+}
+
+func newIDCache(max int) *idCache {
+	return &idCache{max: max, cur: map[int64]struct{}{}, old: map[int64]struct{}{}}
+}
+
+func (c *idCache) has(id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.cur[id]; ok {
+		return true
+	}
+	_, ok := c.old[id]
+	return ok
+}
+
+func (c *idCache) add(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.cur) >= c.max {
+		c.old, c.cur = c.cur, map[int64]struct{}{}
+	}
+	c.cur[id] = struct{}{}
+}

@@ -1,0 +1,395 @@
+// Package sqlite is the embedded metadata store: SQLite through a pure-Go driver, encrypted
+// at rest with the XTS VFS keyed by the instance secret, in WAL mode so CLI commands and a
+// running server can write the same file.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/driver"
+	_ "github.com/ncruces/go-sqlite3/vfs/xts"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store implements store.Meta.
+type Store struct {
+	db *sql.DB
+}
+
+var _ store.Meta = (*Store)(nil)
+
+// Options configure Open.
+type Options struct {
+	// Path of the database file.
+	Path string
+	// Key is 64 bytes of key material for AES-256-XTS; nil opens the file unencrypted,
+	// which only tests use to show what encryption hides.
+	Key []byte
+}
+
+// Open opens (creating if needed) the metadata store and runs pending migrations.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	q := url.Values{}
+	if opts.Key != nil {
+		if len(opts.Key) != 64 {
+			return nil, fmt.Errorf("metadata key must be 64 bytes, got %d", len(opts.Key))
+		}
+		q.Set("vfs", "xts")
+	}
+	// Order matters: busy timeout before the journal mode.
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(wal)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(full)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + (&url.URL{Path: opts.Path}).EscapedPath() + "?" + q.Encode()
+	var init func(*sqlite3.Conn) error
+	if opts.Key != nil {
+		// The key is handed over through the VFS's own parameter so that it never appears
+		// in the DSN or in an error message.
+		key := hex.EncodeToString(opts.Key)
+		dsn = strings.Replace(dsn, "vfs=xts", "vfs=xts&hexkey="+key, 1)
+	}
+	db, err := driver.Open(dsn, init)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata store: %w", scrub(err))
+	}
+	db.SetMaxOpenConns(4)
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := os.Chmod(opts.Path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("restrict metadata file: %w", err)
+	}
+	return s, nil
+}
+
+// scrub removes anything that looks like key material from driver errors.
+func scrub(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "hexkey="); i >= 0 {
+		return errors.New(msg[:i] + "hexkey=***")
+	}
+	return err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("open metadata store (wrong instance secret?): %w", scrub(err))
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad name", name)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := s.apply(ctx, v, string(body)); err != nil {
+			return fmt.Errorf("metadata migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) apply(ctx context.Context, version int, body string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied) VALUES (?, ?)`, version, time.Now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func parseList(s string) []string {
+	var out []string
+	_ = json.Unmarshal([]byte(s), &out)
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unix(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func fromUnix(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+const siteColumns = `id, name, urls, timezone, currency, ecommerce, sitesearch, search_keyword_params,
+	search_category_params, excluded_ips, excluded_params, excluded_user_agents, excluded_referrers,
+	keep_url_fragment, exclude_unknown_urls, type, site_group, start_date, geo_precision, created, creator_login`
+
+// CreateSite stores a new site and returns its id.
+func (s *Store) CreateSite(ctx context.Context, st store.Site) (event.SiteID, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO sites (name, urls, timezone, currency, ecommerce, sitesearch,
+		search_keyword_params, search_category_params, excluded_ips, excluded_params, excluded_user_agents,
+		excluded_referrers, keep_url_fragment, exclude_unknown_urls, type, site_group, start_date, geo_precision,
+		created, creator_login) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		st.Name, jsonList(st.URLs), st.Timezone, st.Currency, b2i(st.Ecommerce), b2i(st.SiteSearch),
+		jsonList(st.SearchKeywordParams), jsonList(st.SearchCategoryParams), jsonList(st.ExcludedIPs),
+		jsonList(st.ExcludedQueryParams), jsonList(st.ExcludedUserAgents), jsonList(st.ExcludedReferrers),
+		b2i(st.KeepURLFragment), b2i(st.ExcludeUnknownURLs), st.Type, st.Group, st.StartDate, st.GeoPrecision,
+		unix(st.Created), st.CreatorLogin)
+	if err != nil {
+		return 0, fmt.Errorf("create site: %w", err)
+	}
+	id, err := res.LastInsertId()
+	return event.SiteID(id), err
+}
+
+// UpdateSite replaces a site's settings.
+func (s *Store) UpdateSite(ctx context.Context, st store.Site) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE sites SET name=?, urls=?, timezone=?, currency=?, ecommerce=?,
+		sitesearch=?, search_keyword_params=?, search_category_params=?, excluded_ips=?, excluded_params=?,
+		excluded_user_agents=?, excluded_referrers=?, keep_url_fragment=?, exclude_unknown_urls=?, type=?,
+		site_group=?, start_date=?, geo_precision=? WHERE id=?`,
+		st.Name, jsonList(st.URLs), st.Timezone, st.Currency, b2i(st.Ecommerce), b2i(st.SiteSearch),
+		jsonList(st.SearchKeywordParams), jsonList(st.SearchCategoryParams), jsonList(st.ExcludedIPs),
+		jsonList(st.ExcludedQueryParams), jsonList(st.ExcludedUserAgents), jsonList(st.ExcludedReferrers),
+		b2i(st.KeepURLFragment), b2i(st.ExcludeUnknownURLs), st.Type, st.Group, st.StartDate, st.GeoPrecision, st.ID)
+	if err != nil {
+		return fmt.Errorf("update site %d: %w", st.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("update site %d: %w", st.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanSite(r scanner) (store.Site, error) {
+	var st store.Site
+	var urls, kw, cat, ips, params, uas, refs string
+	var ecom, search, keep, unknown int
+	var created int64
+	err := r.Scan(&st.ID, &st.Name, &urls, &st.Timezone, &st.Currency, &ecom, &search, &kw, &cat, &ips, &params,
+		&uas, &refs, &keep, &unknown, &st.Type, &st.Group, &st.StartDate, &st.GeoPrecision, &created, &st.CreatorLogin)
+	if err != nil {
+		return st, err
+	}
+	st.URLs, st.SearchKeywordParams, st.SearchCategoryParams = parseList(urls), parseList(kw), parseList(cat)
+	st.ExcludedIPs, st.ExcludedQueryParams = parseList(ips), parseList(params)
+	st.ExcludedUserAgents, st.ExcludedReferrers = parseList(uas), parseList(refs)
+	st.Ecommerce, st.SiteSearch, st.KeepURLFragment, st.ExcludeUnknownURLs = ecom == 1, search == 1, keep == 1, unknown == 1
+	st.Created = fromUnix(created)
+	return st, nil
+}
+
+// Site returns one site.
+func (s *Store) Site(ctx context.Context, id event.SiteID) (store.Site, error) {
+	st, err := scanSite(s.db.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("site %d: %w", id, store.ErrNotFound)
+	}
+	return st, err
+}
+
+// Sites returns every site ordered by id.
+func (s *Store) Sites(ctx context.Context) ([]store.Site, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+siteColumns+` FROM sites ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list sites: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Site
+	for rows.Next() {
+		st, err := scanSite(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// CreateUser stores a new user; ErrConflict when the login exists.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (login, email, password_hash, superuser, disabled, created) VALUES (?,?,?,?,?,?)`,
+		u.Login, u.Email, u.PasswordHash, b2i(u.Superuser), b2i(u.Disabled), unix(u.Created))
+	if isConstraint(err) {
+		return fmt.Errorf("user %q: %w", u.Login, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+func isConstraint(err error) bool {
+	var e *sqlite3.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.CONSTRAINT
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, login string) (store.User, error) {
+	var u store.User
+	var su, dis int
+	var created int64
+	err := s.db.QueryRowContext(ctx, `SELECT login, email, password_hash, superuser, disabled, created FROM users WHERE login = ?`, login).
+		Scan(&u.Login, &u.Email, &u.PasswordHash, &su, &dis, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user: %w", store.ErrNotFound)
+	}
+	u.Superuser, u.Disabled, u.Created = su == 1, dis == 1, fromUnix(created)
+	return u, err
+}
+
+// CountSuperusers counts enabled superusers.
+func (s *Store) CountSuperusers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE superuser = 1 AND disabled = 0`).Scan(&n)
+	return n, err
+}
+
+// CreateToken stores a token and returns its id.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO tokens (login, hash, description, created, last_used, expires, read_only, post_only) VALUES (?,?,?,?,?,?,?,?)`,
+		t.Login, t.Hash, t.Description, unix(t.Created), unix(t.LastUsed), unix(t.Expires), b2i(t.ReadOnly), b2i(t.PostOnly))
+	if err != nil {
+		return 0, fmt.Errorf("create token: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// TokenByHash finds a token by its keyed hash.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	var t store.Token
+	var created, used, expires int64
+	var ro, po int
+	err := s.db.QueryRowContext(ctx, `SELECT id, login, hash, description, created, last_used, expires, read_only, post_only FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.ID, &t.Login, &t.Hash, &t.Description, &created, &used, &expires, &ro, &po)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	t.Created, t.LastUsed, t.Expires = fromUnix(created), fromUnix(used), fromUnix(expires)
+	t.ReadOnly, t.PostOnly = ro == 1, po == 1
+	return t, err
+}
+
+// TouchToken records a token's last use.
+func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ? AND last_used < ?`, at.Unix(), id, at.Unix())
+	return err
+}
+
+// Salt returns the salt of a site's day, creating a random one on first use.
+func (s *Store) Salt(ctx context.Context, site event.SiteID, day string, now time.Time) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO salts (site_id, day, salt, created) VALUES (?,?,?,?)`, site, day, fresh, now.Unix()); err != nil {
+		return nil, fmt.Errorf("create salt: %w", err)
+	}
+	var salt []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT salt FROM salts WHERE site_id = ? AND day = ?`, site, day).Scan(&salt); err != nil {
+		return nil, fmt.Errorf("read salt: %w", err)
+	}
+	return salt, nil
+}
+
+// PurgeSalts deletes salts created before cutoff.
+func (s *Store) PurgeSalts(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM salts WHERE created < ?`, cutoff.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("purge salts: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Setting reads a setting; ErrNotFound when unset.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("setting %s: %w", key, store.ErrNotFound)
+	}
+	return v, err
+}
+
+// SetSetting writes a setting.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
+// DeleteSetting removes a setting.
+func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key)
+	return err
+}

@@ -1,0 +1,152 @@
+// Package store declares the storage contracts Hearth's services depend on: the event store
+// (visits and actions, append-mostly, queried by reports) and the metadata store (sites,
+// users, tokens, salts, settings). Engines live in subpackages; only the cli package picks one.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"hearth/internal/event"
+)
+
+// Sentinel errors every engine returns, checked with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Site is a tracked website or app with its settings.
+type Site struct {
+	ID                   event.SiteID
+	Name                 string
+	URLs                 []string // first is the main URL
+	Timezone             string   // IANA name, e.g. "Europe/Berlin", or "UTC"
+	Currency             string
+	Ecommerce            bool
+	SiteSearch           bool
+	SearchKeywordParams  []string
+	SearchCategoryParams []string
+	ExcludedIPs          []string
+	ExcludedQueryParams  []string
+	ExcludedUserAgents   []string
+	ExcludedReferrers    []string
+	KeepURLFragment      bool
+	ExcludeUnknownURLs   bool
+	Type                 string
+	Group                string
+	StartDate            string // YYYY-MM-DD, may be empty
+	GeoPrecision         string // country, region, city (default) or none
+	Created              time.Time
+	CreatorLogin         string
+}
+
+// User is an account.
+type User struct {
+	Login        string
+	Email        string
+	PasswordHash string // argon2id PHC string
+	Superuser    bool
+	Disabled     bool
+	Created      time.Time
+}
+
+// Token is an API token; only the keyed hash of its secret is stored.
+type Token struct {
+	ID          int64
+	Login       string
+	Hash        []byte
+	Description string
+	Created     time.Time
+	LastUsed    time.Time // zero when never used
+	Expires     time.Time // zero when it does not expire
+	ReadOnly    bool
+	PostOnly    bool
+}
+
+// Meta is the metadata store.
+type Meta interface {
+	CreateSite(ctx context.Context, s Site) (event.SiteID, error)
+	UpdateSite(ctx context.Context, s Site) error
+	Site(ctx context.Context, id event.SiteID) (Site, error)
+	Sites(ctx context.Context) ([]Site, error)
+
+	CreateUser(ctx context.Context, u User) error
+	User(ctx context.Context, login string) (User, error)
+	CountSuperusers(ctx context.Context) (int, error)
+
+	CreateToken(ctx context.Context, t Token) (int64, error)
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	TouchToken(ctx context.Context, id int64, at time.Time) error
+
+	// Salt returns the random salt of a site's local day (YYYY-MM-DD), creating it on first
+	// use; every node gets the same salt for the same day.
+	Salt(ctx context.Context, site event.SiteID, day string, now time.Time) ([]byte, error)
+	// PurgeSalts deletes salts created before cutoff and returns how many went.
+	PurgeSalts(ctx context.Context, cutoff time.Time) (int, error)
+
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+	DeleteSetting(ctx context.Context, key string) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Batch is a unit of ingest applied atomically. Seq is the highest spool sequence number it
+// contains; the engine records it in the same transaction so replays skip what was applied.
+type Batch struct {
+	Seq     uint64
+	Visits  []event.Visit // latest snapshot of every visit touched; replaces earlier ones
+	Actions []event.Action
+	Bots    []event.BotHit
+}
+
+// VisitorHistory is what a returning visitor's earlier visits tell about them.
+type VisitorHistory struct {
+	VisitCount int32
+	FirstVisit time.Time
+	LastVisit  time.Time
+	LastOrder  time.Time // zero when they never ordered
+}
+
+// VisitQuery selects visits for the visitor log.
+type VisitQuery struct {
+	Sites  []event.SiteID
+	From   time.Time // inclusive, on the visit's last action
+	To     time.Time // exclusive
+	Limit  int
+	Offset int
+	// WithActions fills VisitDetail.Actions.
+	WithActions bool
+}
+
+// VisitDetail is a visit with its actions in order.
+type VisitDetail struct {
+	Visit   event.Visit
+	Actions []event.Action
+}
+
+// Counters are Live.getCounters figures.
+type Counters struct {
+	Visits          int64
+	Actions         int64
+	Visitors        int64
+	VisitsConverted int64
+}
+
+// Events is the event store.
+type Events interface {
+	Apply(ctx context.Context, b Batch) error
+	AppliedSeq(ctx context.Context) (uint64, error)
+	// OpenVisits returns the visits whose last action is at or after since, for continuing
+	// visits across a restart.
+	OpenVisits(ctx context.Context, since time.Time) ([]event.Visit, error)
+	VisitorHistory(ctx context.Context, site event.SiteID, visitor event.VisitorID) (VisitorHistory, bool, error)
+	Visits(ctx context.Context, q VisitQuery) ([]VisitDetail, error)
+	Counters(ctx context.Context, sites []event.SiteID, since time.Time) (Counters, error)
+	BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error)
+	Ping(ctx context.Context) error
+	Close() error
+}

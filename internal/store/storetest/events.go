@@ -1,0 +1,114 @@
+// Package storetest is the conformance suite every event-store engine must pass.
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// RunEvents runs the event-store conformance suite. open returns a fresh, empty store
+// rooted in dir; reopen tests call it again with the same dir.
+func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	vid := event.VisitorID{1, 2, 3, 4, 5, 6, 7, 8}
+	visit := event.Visit{
+		SiteID: 1, ID: 42, VisitorID: vid, UserID: "pseudo", First: t0, Last: t0, VisitCount: 1,
+		IP: "192.168.0.0", Referrer: event.Referrer{Type: event.ReferrerSearch, Name: "Google", Keyword: "clinic"},
+		Device:   event.Device{Type: "desktop", OS: "Windows", Browser: "Chrome", BrowserVersion: "120.0"},
+		Location: event.Location{Country: "de", City: "Berlin", Lat: 52.5, Lon: 13.4}, LocalTime: 36000,
+		EntryURL: "https://ex.org/", EntryTitle: "Home", ExitURL: "https://ex.org/", ExitTitle: "Home", ExitTime: t0,
+		Actions: 1, Pageviews: 1, Dimensions: map[int]string{1: "gold"},
+	}
+	pv := event.Action{SiteID: 1, VisitID: 42, VisitorID: vid, Time: t0, Index: 1, Type: event.ActionPageview,
+		URL: "https://ex.org/", Title: "Home", PageViewID: "abc123", FirstURLInVisit: true, FirstTitleInVisit: true,
+		SearchCount: -1, PerfNetwork: 12, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+
+	t.Run("apply and read back", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir)
+		defer s.Close()
+		if err := s.Apply(ctx, store.Batch{Seq: 1, Visits: []event.Visit{visit}, Actions: []event.Action{pv}}); err != nil {
+			t.Fatal(err)
+		}
+		// The visit grows: a second batch carries the new snapshot and an order.
+		v2 := visit
+		v2.Last = t0.Add(90 * time.Second)
+		v2.Actions, v2.Conversions, v2.Revenue, v2.Ecommerce = 2, 1, 99.5, event.EcommerceOrdered
+		order := event.Action{SiteID: 1, VisitID: 42, VisitorID: vid, Time: v2.Last, Index: 2, Type: event.ActionOrder,
+			URL: "https://ex.org/cart", OrderID: "A-1", Revenue: 99.5, RefURL: "https://ex.org/", RefTitle: "Home", RefTimeSpent: 90,
+			SearchCount: -1, Items: []event.Item{{SKU: "SKU1", Name: "Gloves", Categories: []string{"Care"}, Price: 49.75, Quantity: 2}}}
+		if err := s.Apply(ctx, store.Batch{Seq: 2, Visits: []event.Visit{v2}, Actions: []event.Action{order},
+			Bots: []event.BotHit{{SiteID: 1, Time: t0, Name: "Googlebot"}, {SiteID: 1, Time: t0, Name: "Googlebot"}}}); err != nil {
+			t.Fatal(err)
+		}
+		seq, err := s.AppliedSeq(ctx)
+		if err != nil || seq != 2 {
+			t.Fatalf("applied seq = %d, %v", seq, err)
+		}
+		got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 {
+			t.Fatalf("visits = %d, want 1 (snapshot must replace, not add)", len(got))
+		}
+		g := got[0]
+		if g.Visit.Actions != 2 || g.Visit.Revenue != 99.5 || g.Visit.Ecommerce != event.EcommerceOrdered ||
+			g.Visit.EntryURL != "https://ex.org/" || g.Visit.Dimensions[1] != "gold" || g.Visit.Location.City != "Berlin" ||
+			g.Visit.VisitorID != vid || !g.Visit.Last.Equal(v2.Last) || g.Visit.Referrer.Keyword != "clinic" {
+			t.Fatalf("visit read back wrong: %+v", g.Visit)
+		}
+		if len(g.Actions) != 2 || g.Actions[0].URL != "https://ex.org/" || g.Actions[0].PerfNetwork != 12 ||
+			g.Actions[1].OrderID != "A-1" || len(g.Actions[1].Items) != 1 || g.Actions[1].Items[0].Quantity != 2 ||
+			g.Actions[1].RefTimeSpent != 90 || g.Actions[1].RefTitle != "Home" {
+			t.Fatalf("actions read back wrong: %+v", g.Actions)
+		}
+		h, ok, err := s.VisitorHistory(ctx, 1, vid)
+		if err != nil || !ok || h.VisitCount != 1 || !h.LastOrder.Equal(v2.Last) {
+			t.Fatalf("history = %+v %v %v", h, ok, err)
+		}
+		if _, ok, _ := s.VisitorHistory(ctx, 2, vid); ok {
+			t.Fatal("history leaked across sites")
+		}
+		c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute))
+		if err != nil || c.Visits != 1 || c.Actions != 2 || c.Visitors != 1 || c.VisitsConverted != 1 {
+			t.Fatalf("counters = %+v %v", c, err)
+		}
+		if c, _ := s.Counters(ctx, []event.SiteID{2}, t0.Add(-time.Minute)); c.Visits != 0 {
+			t.Fatalf("counters leaked across sites: %+v", c)
+		}
+		n, err := s.BotCount(ctx, 1, t0.Truncate(24*time.Hour), t0.Add(24*time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("bot count = %d, %v", n, err)
+		}
+		open, err := s.OpenVisits(ctx, t0)
+		if err != nil || len(open) != 1 || open[0].ID != 42 {
+			t.Fatalf("open visits = %+v, %v", open, err)
+		}
+	})
+
+	t.Run("survives reopen", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir)
+		if err := s.Apply(ctx, store.Batch{Seq: 7, Visits: []event.Visit{visit}, Actions: []event.Action{pv}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		s = open(t, dir)
+		defer s.Close()
+		if seq, _ := s.AppliedSeq(ctx); seq != 7 {
+			t.Fatalf("seq after reopen = %d", seq)
+		}
+		got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true})
+		if err != nil || len(got) != 1 || len(got[0].Actions) != 1 {
+			t.Fatalf("after reopen: %+v %v", got, err)
+		}
+	})
+}
