@@ -1,0 +1,546 @@
+// Package matomo serves the Matomo Reporting API (/index.php?module=API) on top of the
+// stores and the auth service: request parsing, authentication, method dispatch and
+// Matomo's output formats and error shapes.
+package matomo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"hearth/internal/auth"
+	"hearth/internal/event"
+	"hearth/internal/privacy"
+	"hearth/internal/store"
+)
+
+// Version is the Matomo API version Hearth answers as.
+const Version = "5.2.0"
+
+// SiteObserver is told when a site's settings change (the ingest pipeline's cache).
+type SiteObserver interface{ InvalidateSite(event.SiteID) }
+
+// Options configure the API.
+type Options struct {
+	Meta             store.Meta
+	Events           store.Events
+	Auth             *auth.Service
+	Sites            SiteObserver
+	APITokenPostOnly bool
+	Now              func() time.Time
+	Logger           *slog.Logger
+}
+
+// API is the HTTP handler.
+type API struct {
+	opts    Options
+	methods map[string]method
+}
+
+type method struct {
+	fn       func(ctx context.Context, c *call) (any, error)
+	postOnly bool
+	anon     bool // callable without a token
+}
+
+type call struct {
+	params    url.Values
+	principal *auth.Principal
+	format    string
+	post      bool
+}
+
+// New builds the API.
+func New(opts Options) *API {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{opts: opts}
+	a.methods = map[string]method{
+		"API.getMatomoVersion":                     {fn: a.version},
+		"API.getPiwikVersion":                      {fn: a.version},
+		"SitesManager.addSite":                     {fn: a.addSite},
+		"SitesManager.updateSite":                  {fn: a.updateSite},
+		"SitesManager.getSiteFromId":               {fn: a.getSiteFromID},
+		"SitesManager.getSitesWithAtLeastViewAccess": {fn: a.sitesWithView},
+		"SitesManager.getAllSites":                 {fn: a.allSites},
+		"SitesManager.getSitesIdFromSiteUrl":       {fn: a.sitesFromURL},
+		"UsersManager.createAppSpecificTokenAuth":  {fn: a.createToken, postOnly: true, anon: true},
+		"Live.getLastVisitsDetails":                {fn: a.lastVisits},
+		"Live.getCounters":                         {fn: a.counters},
+	}
+	return a
+}
+
+// Methods lists the method names, for the authorization matrix and docs.
+func (a *API) Methods() []string {
+	out := make([]string, 0, len(a.methods))
+	for m := range a.methods {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	query := r.URL.Query()
+	body := url.Values{}
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			write(w, query.Get("format"), http.StatusBadRequest, errorf(400, "could not read the request body"))
+			return
+		}
+		body = r.PostForm
+	}
+	params := url.Values{}
+	for k, v := range query {
+		params[k] = v
+	}
+	for k, v := range body {
+		if k == "token_auth" {
+			continue
+		}
+		params[k] = v
+	}
+	params.Del("token_auth")
+	format := strings.ToLower(params.Get("format"))
+	if format == "" {
+		format = "xml"
+	}
+	if format != "xml" && format != "json" {
+		write(w, "xml", http.StatusBadRequest, errorf(400, "format %q is not supported; use xml or json", format))
+		return
+	}
+	c := &call{params: params, format: format, post: r.Method == http.MethodPost}
+	name := params.Get("method")
+	m, ok := a.methods[name]
+	if !ok {
+		write(w, format, http.StatusBadRequest, errorf(400, "The method '%s' does not exist or is not available in the module.", truncate(name, 100)))
+		return
+	}
+	if m.postOnly && r.Method != http.MethodPost {
+		write(w, format, http.StatusBadRequest, errorf(400, "%s must be called with POST", name))
+		return
+	}
+	token := body.Get("token_auth")
+	fromBody := token != ""
+	if token == "" && !a.opts.APITokenPostOnly {
+		token = query.Get("token_auth")
+	}
+	if token != "" && token != "anonymous" {
+		p, err := a.opts.Auth.Token(r.Context(), token, fromBody)
+		if err != nil {
+			if !errors.Is(err, auth.ErrBadCredentials) {
+				a.opts.Logger.Error("token check failed", "err", err)
+			}
+			write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality: the token_auth is invalid or expired."))
+			return
+		}
+		c.principal = p
+	}
+	if c.principal == nil && !m.anon {
+		write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality."))
+		return
+	}
+	result, err := m.fn(r.Context(), c)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			write(w, format, ae.status, ae)
+			return
+		}
+		a.opts.Logger.Error("api method failed", "method", name, "err", err)
+		write(w, format, http.StatusInternalServerError, errorf(500, "An internal error occurred."))
+		return
+	}
+	write(w, format, http.StatusOK, result)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func noAccess() error {
+	return errorf(http.StatusUnauthorized, "You can't access this resource as it requires 'view' access for the website id = %s.", "the requested site")
+}
+
+func (a *API) version(ctx context.Context, c *call) (any, error) { return value{Version}, nil }
+
+// siteIDs parses idSite: one id, a comma list or "all", keeping only sites the principal can view.
+func (a *API) siteIDs(ctx context.Context, c *call) ([]event.SiteID, error) {
+	raw := strings.TrimSpace(c.params.Get("idSite"))
+	if raw == "" {
+		raw = c.params.Get("idsite")
+	}
+	if raw == "" {
+		return nil, errorf(400, "Please specify a value for 'idSite'.")
+	}
+	if raw == "all" {
+		sites, err := a.opts.Meta.Sites(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var out []event.SiteID
+		for _, s := range sites {
+			if c.principal.CanView(s.ID) {
+				out = append(out, s.ID)
+			}
+		}
+		return out, nil
+	}
+	var out []event.SiteID
+	for _, part := range strings.Split(raw, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(part), 10, 32)
+		if err != nil || n <= 0 {
+			return nil, errorf(400, "The parameter idSite must be a site id, a comma-separated list of ids, or 'all'.")
+		}
+		id := event.SiteID(n)
+		if !c.principal.CanView(id) {
+			return nil, noAccess()
+		}
+		if _, err := a.opts.Meta.Site(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return nil, errorf(400, "The website id = %d couldn't be found", n)
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func (a *API) oneSite(ctx context.Context, c *call) (store.Site, error) {
+	ids, err := a.siteIDs(ctx, c)
+	if err != nil {
+		return store.Site{}, err
+	}
+	if len(ids) != 1 {
+		return store.Site{}, errorf(400, "This method takes a single idSite.")
+	}
+	return a.opts.Meta.Site(ctx, ids[0])
+}
+
+func siteRow(s store.Site) *Row {
+	main := ""
+	if len(s.URLs) > 0 {
+		main = s.URLs[0]
+	}
+	return NewRow().
+		Set("idsite", int64(s.ID)).Set("name", s.Name).Set("main_url", main).
+		Set("ts_created", s.Created.UTC().Format("2006-01-02 15:04:05")).
+		Set("ecommerce", boolInt(s.Ecommerce)).Set("sitesearch", boolInt(s.SiteSearch)).
+		Set("sitesearch_keyword_parameters", strings.Join(s.SearchKeywordParams, ",")).
+		Set("sitesearch_category_parameters", strings.Join(s.SearchCategoryParams, ",")).
+		Set("timezone", s.Timezone).Set("currency", s.Currency).
+		Set("exclude_unknown_urls", boolInt(s.ExcludeUnknownURLs)).
+		Set("excluded_ips", strings.Join(s.ExcludedIPs, ",")).
+		Set("excluded_parameters", strings.Join(s.ExcludedQueryParams, ",")).
+		Set("excluded_user_agents", strings.Join(s.ExcludedUserAgents, ",")).
+		Set("excluded_referrers", strings.Join(s.ExcludedReferrers, ",")).
+		Set("group", s.Group).Set("type", s.Type).
+		Set("keep_url_fragment", boolInt(s.KeepURLFragment)).
+		Set("creator_login", s.CreatorLogin)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// list reads an array parameter given as name[]=a&name[]=b, name[0]=a, or "a,b".
+func list(p url.Values, name string) ([]string, bool) {
+	var out []string
+	found := false
+	if v, ok := p[name+"[]"]; ok {
+		out, found = append(out, v...), true
+	}
+	var idx []string
+	for k := range p {
+		if strings.HasPrefix(k, name+"[") && strings.HasSuffix(k, "]") && k != name+"[]" {
+			idx = append(idx, k)
+		}
+	}
+	sort.Slice(idx, func(i, j int) bool {
+		a, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(idx[i], name+"["), "]"))
+		b, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(idx[j], name+"["), "]"))
+		return a < b
+	})
+	for _, k := range idx {
+		out, found = append(out, p.Get(k)), true
+	}
+	if v, ok := p[name]; ok {
+		found = true
+		for _, s := range v {
+			out = append(out, strings.Split(s, ",")...)
+		}
+	}
+	var clean []string
+	for _, s := range out {
+		if s = strings.TrimSpace(s); s != "" {
+			clean = append(clean, s)
+		}
+	}
+	return clean, found
+}
+
+// applySiteParams copies the Matomo parameters present in p onto s and validates them.
+func applySiteParams(s *store.Site, p url.Values) error {
+	if _, ok := p["siteName"]; ok {
+		s.Name = strings.TrimSpace(p.Get("siteName"))
+	}
+	if urls, ok := list(p, "urls"); ok {
+		for _, u := range urls {
+			pu, err := url.Parse(u)
+			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https" && pu.Scheme != "") {
+				return errorf(400, "The URL %q is not valid.", truncate(u, 200))
+			}
+			if pu.Scheme == "" {
+				u = "http://" + u
+			}
+			_ = u
+		}
+		s.URLs = urls
+	}
+	setList := func(name string, dst *[]string) {
+		if v, ok := list(p, name); ok {
+			*dst = v
+		}
+	}
+	setList("excludedIps", &s.ExcludedIPs)
+	setList("excludedQueryParameters", &s.ExcludedQueryParams)
+	setList("excludedUserAgents", &s.ExcludedUserAgents)
+	setList("excludedReferrers", &s.ExcludedReferrers)
+	setList("searchKeywordParameters", &s.SearchKeywordParams)
+	setList("searchCategoryParameters", &s.SearchCategoryParams)
+	setBool := func(name string, dst *bool) {
+		if _, ok := p[name]; ok {
+			v := strings.ToLower(p.Get(name))
+			*dst = v == "1" || v == "true"
+		}
+	}
+	setBool("ecommerce", &s.Ecommerce)
+	setBool("siteSearch", &s.SiteSearch)
+	setBool("keepURLFragments", &s.KeepURLFragment)
+	setBool("excludeUnknownUrls", &s.ExcludeUnknownURLs)
+	if _, ok := p["timezone"]; ok {
+		s.Timezone = strings.TrimSpace(p.Get("timezone"))
+	}
+	if _, ok := p["currency"]; ok {
+		s.Currency = strings.ToUpper(strings.TrimSpace(p.Get("currency")))
+	}
+	if _, ok := p["group"]; ok {
+		s.Group = p.Get("group")
+	}
+	if _, ok := p["type"]; ok {
+		s.Type = p.Get("type")
+	}
+	if _, ok := p["startDate"]; ok {
+		s.StartDate = p.Get("startDate")
+	}
+	if _, ok := p["geoPrecision"]; ok {
+		s.GeoPrecision = p.Get("geoPrecision")
+	}
+
+	if s.Name == "" {
+		return errorf(400, "Please specify a value for 'siteName'.")
+	}
+	if len(s.Name) > 90 {
+		return errorf(400, "The site name must be at most 90 characters.")
+	}
+	if s.Timezone == "" {
+		s.Timezone = "UTC"
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil {
+		return errorf(400, "The timezone %q is not valid.", truncate(s.Timezone, 64))
+	}
+	if s.Currency == "" {
+		s.Currency = "USD"
+	}
+	if len(s.Currency) != 3 {
+		return errorf(400, "The currency must be a three-letter ISO 4217 code.")
+	}
+	if _, err := privacy.NewIPMatcher(s.ExcludedIPs); err != nil {
+		return errorf(400, "%s", err.Error())
+	}
+	if s.StartDate != "" {
+		if _, err := time.Parse("2006-01-02", s.StartDate); err != nil {
+			return errorf(400, "startDate must be YYYY-MM-DD.")
+		}
+	}
+	switch s.GeoPrecision {
+	case "":
+		s.GeoPrecision = "city"
+	case "city", "region", "country", "none":
+	default:
+		return errorf(400, "geoPrecision must be city, region, country or none.")
+	}
+	if s.Type == "" {
+		s.Type = "website"
+	}
+	return nil
+}
+
+func (a *API) addSite(ctx context.Context, c *call) (any, error) {
+	if !c.principal.IsSuperuser() {
+		return nil, errorf(401, "You can't access this resource as it requires 'superuser' access.")
+	}
+	s := store.Site{SiteSearch: true, Created: a.opts.Now().UTC(), CreatorLogin: c.principal.User.Login}
+	if err := applySiteParams(&s, c.params); err != nil {
+		return nil, err
+	}
+	id, err := a.opts.Meta.CreateSite(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return value{int64(id)}, nil
+}
+
+func (a *API) updateSite(ctx context.Context, c *call) (any, error) {
+	s, err := a.oneSite(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if !c.principal.CanAdmin(s.ID) {
+		return nil, errorf(401, "You can't access this resource as it requires 'admin' access for the website id = %d.", s.ID)
+	}
+	if err := applySiteParams(&s, c.params); err != nil {
+		return nil, err
+	}
+	if err := a.opts.Meta.UpdateSite(ctx, s); err != nil {
+		return nil, err
+	}
+	if a.opts.Sites != nil {
+		a.opts.Sites.InvalidateSite(s.ID)
+	}
+	return success{}, nil
+}
+
+func (a *API) getSiteFromID(ctx context.Context, c *call) (any, error) {
+	s, err := a.oneSite(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return siteRow(s), nil
+}
+
+func (a *API) sitesWithView(ctx context.Context, c *call) (any, error) {
+	sites, err := a.opts.Meta.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Row{}
+	for _, s := range sites {
+		if c.principal.CanView(s.ID) {
+			out = append(out, siteRow(s))
+		}
+	}
+	return out, nil
+}
+
+func (a *API) allSites(ctx context.Context, c *call) (any, error) {
+	if !c.principal.IsSuperuser() {
+		return nil, errorf(401, "You can't access this resource as it requires 'superuser' access.")
+	}
+	return a.sitesWithView(ctx, c)
+}
+
+func hostOf(raw string) string {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+func (a *API) sitesFromURL(ctx context.Context, c *call) (any, error) {
+	want := hostOf(c.params.Get("url"))
+	if want == "" {
+		return nil, errorf(400, "Please specify a valid 'url'.")
+	}
+	sites, err := a.opts.Meta.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Row{}
+	for _, s := range sites {
+		if !c.principal.CanView(s.ID) {
+			continue
+		}
+		for _, u := range s.URLs {
+			if hostOf(u) == want {
+				out = append(out, NewRow().Set("idsite", int64(s.ID)))
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (a *API) createToken(ctx context.Context, c *call) (any, error) {
+	login := c.params.Get("userLogin")
+	pass := c.params.Get("passwordConfirmation")
+	desc := strings.TrimSpace(c.params.Get("description"))
+	if login == "" || pass == "" {
+		return nil, errorf(400, "userLogin and passwordConfirmation are required.")
+	}
+	if desc == "" {
+		return nil, errorf(400, "Please specify a value for 'description'.")
+	}
+	if len(desc) > 100 {
+		return nil, errorf(400, "The description must be at most 100 characters.")
+	}
+	p, err := a.opts.Auth.Password(ctx, login, pass)
+	if err != nil {
+		if errors.Is(err, auth.ErrBadCredentials) {
+			return nil, errorf(401, "The login or password is not correct.")
+		}
+		return nil, err
+	}
+	var expires time.Time
+	if d := c.params.Get("expireDate"); d != "" {
+		t, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			t, err = time.Parse("2006-01-02 15:04:05", d)
+		}
+		if err != nil {
+			return nil, errorf(400, "expireDate must be YYYY-MM-DD or YYYY-MM-DD HH:MM:SS.")
+		}
+		expires = t.UTC()
+	} else if h := c.params.Get("expireHours"); h != "" {
+		n, err := strconv.ParseFloat(h, 64)
+		if err != nil || n <= 0 || n > 24*365*10 {
+			return nil, errorf(400, "expireHours must be a positive number of hours.")
+		}
+		expires = a.opts.Now().Add(time.Duration(n * float64(time.Hour))).UTC()
+	}
+	if !expires.IsZero() && !expires.After(a.opts.Now()) {
+		return nil, errorf(400, "The expiry date must be in the future.")
+	}
+	tok, _, err := a.opts.Auth.NewToken(ctx, p.User.Login, desc, expires)
+	if err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
+	return value{tok}, nil
+}

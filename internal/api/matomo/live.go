@@ -1,0 +1,347 @@
+package matomo
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// dayRange resolves period=day with date=YYYY-MM-DD|today|yesterday in the site's timezone;
+// without a date the whole history is listed, newest first. Other periods arrive with the
+// reporting module.
+func dayRange(c *call, tz *time.Location, now time.Time) (time.Time, time.Time, error) {
+	date := strings.TrimSpace(c.params.Get("date"))
+	period := strings.TrimSpace(c.params.Get("period"))
+	if date == "" {
+		return time.Time{}, time.Time{}, nil
+	}
+	if period != "" && period != "day" {
+		return time.Time{}, time.Time{}, errorf(400, "Live.getLastVisitsDetails supports period=day here; got %q.", truncate(period, 20))
+	}
+	local := now.In(tz)
+	var day time.Time
+	switch date {
+	case "today", "now":
+		day = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, tz)
+	case "yesterday":
+		day = time.Date(local.Year(), local.Month(), local.Day()-1, 0, 0, 0, 0, tz)
+	default:
+		d, err := time.ParseInLocation("2006-01-02", date, tz)
+		if err != nil {
+			return time.Time{}, time.Time{}, errorf(400, "The date '%s' is not a correct date.", truncate(date, 40))
+		}
+		day = d
+	}
+	return day, day.AddDate(0, 0, 1), nil
+}
+
+func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
+	ids, err := a.siteIDs(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !c.principal.CanViewRaw(id) {
+			return nil, errorf(401, "You can't access this resource as it requires the 'view_raw' capability for the website id = %d.", id)
+		}
+	}
+	if len(ids) == 0 {
+		return []*Row{}, nil
+	}
+	site, err := a.opts.Meta.Site(ctx, ids[0])
+	if err != nil {
+		return nil, err
+	}
+	tz, err := time.LoadLocation(site.Timezone)
+	if err != nil {
+		tz = time.UTC
+	}
+	from, to, err := dayRange(c, tz, a.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	limit := 100
+	if s := c.params.Get("filter_limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < -1 {
+			return nil, errorf(400, "filter_limit must be a number.")
+		}
+		if n == -1 || n > 10000 {
+			n = 10000
+		}
+		limit = n
+	}
+	offset := 0
+	if s := c.params.Get("filter_offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, errorf(400, "filter_offset must be a non-negative number.")
+		}
+		offset = n
+	}
+	if s := c.params.Get("minTimestamp"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errorf(400, "minTimestamp must be a Unix timestamp.")
+		}
+		if t := time.Unix(n, 0); from.IsZero() || t.After(from) {
+			from = t
+		}
+	}
+	withActions := c.params.Get("doNotFetchActions") != "1" && c.params.Get("doNotFetchActions") != "true"
+	if limit == 0 {
+		return []*Row{}, nil
+	}
+	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, WithActions: withActions})
+	if err != nil {
+		return nil, err
+	}
+	currency := map[event.SiteID]string{site.ID: site.Currency}
+	out := make([]*Row, 0, len(visits))
+	for _, d := range visits {
+		cur, ok := currency[d.Visit.SiteID]
+		if !ok {
+			if s, err := a.opts.Meta.Site(ctx, d.Visit.SiteID); err == nil {
+				cur = s.Currency
+			}
+			currency[d.Visit.SiteID] = cur
+		}
+		out = append(out, visitRow(d, tz, cur))
+	}
+	return out, nil
+}
+
+var referrerTypeNames = map[event.ReferrerType]string{
+	event.ReferrerDirect: "Direct Entry", event.ReferrerSearch: "Search Engines", event.ReferrerWebsite: "Websites",
+	event.ReferrerCampaign: "Campaigns", event.ReferrerSocial: "Social Networks",
+}
+
+func visitRow(d store.VisitDetail, tz *time.Location, currency string) *Row {
+	v := d.Visit
+	visitorType := "new"
+	if v.Returning {
+		visitorType = "returning"
+	}
+	first := v.First.In(tz)
+	r := NewRow().
+		Set("idSite", int64(v.SiteID)).
+		Set("idVisit", int64(v.ID)).
+		Set("visitIp", v.IP).
+		Set("visitorId", v.VisitorID.String()).
+		Set("fingerprint", v.VisitorID.String()).
+		Set("userId", nilIfEmpty(v.UserID)).
+		Set("visitorType", visitorType).
+		Set("visitorTypeIcon", nil).
+		Set("visitConverted", boolInt(v.Conversions > 0)).
+		Set("visitCount", v.VisitCount).
+		Set("firstActionTimestamp", v.First.Unix()).
+		Set("lastActionTimestamp", v.Last.Unix()).
+		Set("lastActionDateTime", v.Last.UTC().Format("2006-01-02 15:04:05")).
+		Set("serverDate", first.Format("2006-01-02")).
+		Set("serverTimestamp", v.Last.Unix()).
+		Set("visitServerHour", strconv.Itoa(first.Hour())).
+		Set("daysSinceFirstVisit", v.DaysSinceFirst).
+		Set("daysSinceLastVisit", v.DaysSinceLast).
+		Set("visitDuration", v.Duration()).
+		Set("visitDurationPretty", prettyDuration(v.Duration())).
+		Set("actions", v.Actions).
+		Set("interactions", v.Interactions).
+		Set("searches", v.Searches).
+		Set("events", v.Events).
+		Set("referrerType", v.Referrer.Type.String()).
+		Set("referrerTypeName", referrerTypeNames[v.Referrer.Type]).
+		Set("referrerName", v.Referrer.Name).
+		Set("referrerKeyword", v.Referrer.Keyword).
+		Set("referrerUrl", nilIfEmpty(v.Referrer.URL)).
+		Set("campaignName", v.Campaign.Name).
+		Set("campaignKeyword", v.Campaign.Keyword).
+		Set("campaignSource", v.Campaign.Source).
+		Set("campaignMedium", v.Campaign.Medium).
+		Set("campaignContent", v.Campaign.Content).
+		Set("campaignId", v.Campaign.ID).
+		Set("deviceType", titleCase(v.Device.Type)).
+		Set("deviceBrand", orUnknown(v.Device.Brand)).
+		Set("deviceModel", orGeneric(v.Device.Model)).
+		Set("operatingSystem", strings.TrimSpace(v.Device.OS+" "+v.Device.OSVersion)).
+		Set("operatingSystemName", v.Device.OS).
+		Set("operatingSystemVersion", v.Device.OSVersion).
+		Set("browser", strings.TrimSpace(v.Device.Browser+" "+v.Device.BrowserVersion)).
+		Set("browserName", v.Device.Browser).
+		Set("browserVersion", v.Device.BrowserVersion).
+		Set("browserEngine", v.Device.Engine).
+		Set("languageCode", v.Language).
+		Set("resolution", v.Resolution).
+		Set("plugins", v.Plugins).
+		Set("countryCode", v.Location.Country).
+		Set("country", strings.ToUpper(v.Location.Country)).
+		Set("regionCode", v.Location.Region).
+		Set("city", nilIfEmpty(v.Location.City)).
+		Set("latitude", latLon(v.Location.Lat, v.Location.City)).
+		Set("longitude", latLon(v.Location.Lon, v.Location.City)).
+		Set("visitLocalTime", localTime(v.LocalTime)).
+		Set("visitLocalHour", localHour(v.LocalTime)).
+		Set("visitEcommerceStatus", v.Ecommerce.String()).
+		Set("totalEcommerceRevenue", v.Revenue).
+		Set("siteCurrency", currency).
+		Set("goalConversions", v.Conversions)
+	for k, val := range v.Dimensions {
+		r.Set("dimension"+strconv.Itoa(k), val)
+	}
+	actions := make([]*Row, 0, len(d.Actions))
+	for i, a := range d.Actions {
+		spent := int32(0)
+		if i+1 < len(d.Actions) {
+			spent = d.Actions[i+1].RefTimeSpent
+		} else if a.Type == event.ActionPageview {
+			spent = int32(v.Last.Sub(a.Time) / time.Second)
+		}
+		actions = append(actions, actionRow(a, tz, spent))
+	}
+	r.Set("actionDetails", actions)
+	return r
+}
+
+func actionRow(a event.Action, tz *time.Location, spent int32) *Row {
+	r := NewRow().
+		Set("type", a.Type.String()).
+		Set("url", nilIfEmpty(a.URL)).
+		Set("pageTitle", nilIfEmpty(a.Title)).
+		Set("idpageview", nilIfEmpty(a.PageViewID)).
+		Set("serverTimePretty", a.Time.In(tz).Format("Jan 2, 2006 15:04:05")).
+		Set("timestamp", a.Time.Unix()).
+		Set("timeSpent", spent).
+		Set("pageViewPosition", a.Index)
+	switch a.Type {
+	case event.ActionSearch:
+		r.Set("siteSearchKeyword", a.SearchKeyword).Set("siteSearchCategory", nilIfEmpty(a.SearchCategory))
+		if a.SearchCount >= 0 {
+			r.Set("siteSearchCount", a.SearchCount)
+		}
+	case event.ActionEvent:
+		r.Set("eventCategory", a.EventCategory).Set("eventAction", a.EventAction).Set("eventName", nilIfEmpty(a.EventName))
+		if a.HasEventValue {
+			r.Set("eventValue", a.EventValue)
+		}
+	case event.ActionContent:
+		r.Set("contentName", a.ContentName).Set("contentPiece", a.ContentPiece).Set("contentTarget", a.ContentTarget).
+			Set("contentInteraction", nilIfEmpty(a.ContentInteraction))
+	case event.ActionGoal:
+		r.Set("goalId", a.GoalID).Set("revenue", a.Revenue)
+	case event.ActionOrder, event.ActionCartUpdate:
+		if a.Type == event.ActionOrder {
+			r.Set("orderId", a.OrderID)
+		}
+		r.Set("revenue", a.Revenue).Set("revenueSubTotal", a.Subtotal).Set("revenueTax", a.Tax).
+			Set("revenueShipping", a.Shipping).Set("revenueDiscount", a.Discount)
+		items := make([]*Row, 0, len(a.Items))
+		for _, it := range a.Items {
+			cat := ""
+			if len(it.Categories) > 0 {
+				cat = it.Categories[0]
+			}
+			items = append(items, NewRow().Set("itemSKU", it.SKU).Set("itemName", it.Name).Set("itemCategory", cat).
+				Set("price", it.Price).Set("quantity", it.Quantity))
+		}
+		r.Set("items", len(a.Items)).Set("itemDetails", items)
+	case event.ActionPageview:
+		if a.ProductSKU != "" {
+			r.Set("productViewSku", a.ProductSKU).Set("productViewName", a.ProductName).Set("productViewPrice", a.ProductPrice)
+		}
+		if a.PerfNetwork >= 0 || a.PerfOnLoad >= 0 {
+			perf := NewRow()
+			for _, p := range []struct {
+				k string
+				v int32
+			}{{"network", a.PerfNetwork}, {"server", a.PerfServer}, {"transfer", a.PerfTransfer}, {"domProcessing", a.PerfDOMProc}, {"domCompletion", a.PerfDOMDone}, {"onload", a.PerfOnLoad}} {
+				if p.v >= 0 {
+					perf.Set(p.k, p.v)
+				}
+			}
+			r.Set("performance", perf)
+		}
+	}
+	for k, val := range a.Dimensions {
+		r.Set("dimension"+strconv.Itoa(k), val)
+	}
+	return r
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return s
+}
+
+func orGeneric(s string) string {
+	if s == "" {
+		return "Generic"
+	}
+	return s
+}
+
+func titleCase(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func latLon(f float64, city string) any {
+	if city == "" && f == 0 {
+		return nil
+	}
+	return strconv.FormatFloat(f, 'f', 4, 64)
+}
+
+func localTime(secs int32) any {
+	if secs < 0 {
+		return nil
+	}
+	return fmt.Sprintf("%02d:%02d:%02d", secs/3600, secs/60%60, secs%60)
+}
+
+func localHour(secs int32) any {
+	if secs < 0 {
+		return nil
+	}
+	return strconv.Itoa(int(secs / 3600))
+}
+
+func prettyDuration(s int64) string {
+	if s < 60 {
+		return fmt.Sprintf("%ds", s)
+	}
+	if s < 3600 {
+		return fmt.Sprintf("%d min %ds", s/60, s%60)
+	}
+	return fmt.Sprintf("%d hours %d min", s/3600, s/60%60)
+}
+
+func (a *API) counters(ctx context.Context, c *call) (any, error) {
+	ids, err := a.siteIDs(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	minutes, err := strconv.Atoi(c.params.Get("lastMinutes"))
+	if err != nil || minutes <= 0 || minutes > 2880 {
+		return nil, errorf(400, "lastMinutes must be a number between 1 and 2880.")
+	}
+	cnt, err := a.opts.Events.Counters(ctx, ids, a.opts.Now().Add(-time.Duration(minutes)*time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	return []*Row{NewRow().Set("visits", cnt.Visits).Set("actions", cnt.Actions).Set("visitors", cnt.Visitors).Set("visitsConverted", cnt.VisitsConverted)}, nil
+}

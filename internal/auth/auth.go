@@ -1,0 +1,198 @@
+// Package auth holds accounts, passwords, API tokens and the access checks every API method
+// and page goes through. Until per-site roles arrive, only superusers have access.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// Argon2id parameters (OWASP minimum: 19 MiB, 2 passes, 1 lane); stored with each hash so
+// they can be raised later without breaking existing passwords.
+const (
+	argonMemory  = 19 * 1024
+	argonTime    = 2
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// Errors.
+var (
+	ErrBadCredentials = errors.New("wrong login or password")
+	ErrNoAccess       = errors.New("you do not have access to this resource")
+	ErrWeakPassword   = errors.New("password must be at least 12 characters")
+)
+
+// HashPassword returns an argon2id PHC string.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// VerifyPassword checks a password against a PHC string in constant time.
+func VerifyPassword(encoded, password string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || m > 1<<22 || t == 0 || t > 64 || p == 0 {
+		return false
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(want) == 0 || len(want) > 128 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// CheckPasswordPolicy enforces the minimum policy.
+func CheckPasswordPolicy(password string) error {
+	if len([]rune(password)) < 12 {
+		return ErrWeakPassword
+	}
+	return nil
+}
+
+// Service authenticates tokens and passwords against the metadata store.
+type Service struct {
+	meta     store.Meta
+	tokenKey []byte
+	now      func() time.Time
+}
+
+// New builds the service; tokenKey keys the stored token hashes.
+func New(meta store.Meta, tokenKey []byte, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{meta: meta, tokenKey: tokenKey, now: now}
+}
+
+// HashToken is the keyed hash stored for a token.
+func (s *Service) HashToken(token string) []byte {
+	m := hmac.New(sha256.New, s.tokenKey)
+	m.Write([]byte(token))
+	return m.Sum(nil)
+}
+
+// NewToken creates a 128-bit random token for a user, stores its keyed hash and returns the
+// token as 32 hex characters; it is never shown again.
+func (s *Service) NewToken(ctx context.Context, login, description string, expires time.Time) (string, int64, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", 0, err
+	}
+	tok := hex.EncodeToString(b)
+	id, err := s.meta.CreateToken(ctx, store.Token{Login: login, Hash: s.HashToken(tok), Description: description, Created: s.now(), Expires: expires})
+	if err != nil {
+		return "", 0, err
+	}
+	return tok, id, nil
+}
+
+// Principal is who a request acts as.
+type Principal struct {
+	User    store.User
+	TokenID int64
+}
+
+// IsSuperuser reports whether the principal has every right.
+func (p *Principal) IsSuperuser() bool { return p != nil && p.User.Superuser && !p.User.Disabled }
+
+// CanView reports whether the principal may read a site's reports.
+func (p *Principal) CanView(site event.SiteID) bool { return p.IsSuperuser() }
+
+// CanWrite reports whether the principal may change a site's goals, dimensions and the like,
+// and send privileged tracking parameters for it.
+func (p *Principal) CanWrite(site event.SiteID) bool { return p.IsSuperuser() }
+
+// CanAdmin reports whether the principal may change a site's settings.
+func (p *Principal) CanAdmin(site event.SiteID) bool { return p.IsSuperuser() }
+
+// CanViewRaw reports whether the principal may see raw visitor data (visitor log, profiles).
+func (p *Principal) CanViewRaw(site event.SiteID) bool { return p.IsSuperuser() }
+
+// Token resolves a token_auth value to its principal. postOnlyOK says whether the token came
+// in a POST body (POST-only tokens are refused elsewhere).
+func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool) (*Principal, error) {
+	if len(token) != 32 || !isHex(token) {
+		return nil, ErrBadCredentials
+	}
+	t, err := s.meta.TokenByHash(ctx, s.HashToken(strings.ToLower(token)))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	now := s.now()
+	if !t.Expires.IsZero() && now.After(t.Expires) {
+		return nil, ErrBadCredentials
+	}
+	if t.PostOnly && !postOnlyOK {
+		return nil, ErrBadCredentials
+	}
+	u, err := s.meta.User(ctx, t.Login)
+	if err != nil || u.Disabled {
+		return nil, ErrBadCredentials
+	}
+	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
+		_ = s.meta.TouchToken(ctx, t.ID, now)
+	}
+	return &Principal{User: u, TokenID: t.ID}, nil
+}
+
+// Password checks a login and password.
+func (s *Service) Password(ctx context.Context, login, password string) (*Principal, error) {
+	u, err := s.meta.User(ctx, login)
+	if err != nil {
+		// Spend the same time as a real check so logins cannot be enumerated by timing.
+		VerifyPassword("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
+		return nil, ErrBadCredentials
+	}
+	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {
+		return nil, ErrBadCredentials
+	}
+	return &Principal{User: u}, nil
+}
+
+// CanTrackPrivileged implements ingest.Authorizer.
+func (s *Service) CanTrackPrivileged(ctx context.Context, token string, site event.SiteID) bool {
+	p, err := s.Token(ctx, token, true)
+	return err == nil && p.CanWrite(site)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,88 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hearth/internal/store"
+	"hearth/internal/store/sqlite"
+)
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("unexpected encoding %s", h)
+	}
+	if !VerifyPassword(h, "correct horse battery") || VerifyPassword(h, "correct horse batterz") {
+		t.Fatal("verify wrong")
+	}
+	h2, _ := HashPassword("correct horse battery")
+	if h == h2 {
+		t.Fatal("salt not random")
+	}
+	for _, bad := range []string{"", "$argon2id$", "$argon2id$v=19$m=0,t=1,p=1$AA$AA", "$bcrypt$x$y$z$w"} {
+		if VerifyPassword(bad, "x") {
+			t.Fatalf("accepted %q", bad)
+		}
+	}
+	if CheckPasswordPolicy("short") == nil || CheckPasswordPolicy("long enough pass") != nil {
+		t.Fatal("policy wrong")
+	}
+}
+
+func TestTokens(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{9}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	s := New(meta, []byte("token-key"), func() time.Time { return now })
+	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@x", PasswordHash: "x", Superuser: true}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := s.NewToken(ctx, "root", "ci", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok) != 32 {
+		t.Fatalf("token %q", tok)
+	}
+	p, err := s.Token(ctx, tok, false)
+	if err != nil || !p.IsSuperuser() {
+		t.Fatalf("token auth: %v", err)
+	}
+	stored, _ := meta.TokenByHash(ctx, s.HashToken(tok))
+	if bytes.Contains(stored.Hash, []byte(tok)) {
+		t.Fatal("plaintext token stored")
+	}
+	other := New(meta, []byte("other-key"), nil)
+	if _, err := other.Token(ctx, tok, false); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal("hash must be keyed")
+	}
+	for _, bad := range []string{"", "anonymous", strings.Repeat("z", 32), tok[:31]} {
+		if _, err := s.Token(ctx, bad, false); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("accepted %q", bad)
+		}
+	}
+	exp, _, _ := s.NewToken(ctx, "root", "short", now.Add(time.Hour))
+	if _, err := s.Token(ctx, exp, false); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := s.Token(ctx, exp, false); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal("expired token accepted")
+	}
+	if !s.CanTrackPrivileged(ctx, tok, 1) || s.CanTrackPrivileged(ctx, "0123456789abcdef0123456789abcdef", 1) {
+		t.Fatal("privileged tracking check wrong")
+	}
+}

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"hearth/internal/api/matomo"
+	"hearth/internal/auth"
+	"hearth/internal/collect"
+	"hearth/internal/config"
+	"hearth/internal/enrich/device"
+	"hearth/internal/enrich/geo"
+	"hearth/internal/enrich/referrer"
+	"hearth/internal/ingest"
+	"hearth/internal/privacy"
+	"hearth/internal/server"
+	"hearth/internal/store/duckdb"
+	"hearth/internal/web"
+)
+
+func serve(ctx context.Context, args []string, env Env) error {
+	cfg, err := parse("serve", args, env, config.Common|config.Server, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, env.Stderr).With("component", "hearth")
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	events, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(cfg.DataDir, "events.duckdb")})
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	log.Info("storage opened", "data_dir", cfg.DataDir, "encrypted_volume", volumeEncryption(cfg.DataDir))
+
+	refs := referrer.Builtin()
+	if cfg.ReferrerLists != "" {
+		if err := refs.LoadDir(cfg.ReferrerLists); err != nil {
+			return err
+		}
+	}
+	var geoDB *geo.DB
+	if cfg.GeoIPDB != "" {
+		if geoDB, err = geo.Open(cfg.GeoIPDB); err != nil {
+			return err
+		}
+		defer geoDB.Close()
+	}
+	authSvc := auth.New(meta, key.Derive("token-hash"), nil)
+	pipe, err := ingest.Open(ctx, ingest.Options{
+		Events: events, Meta: meta, Devices: device.New(100_000), Referrers: refs, Geo: geoDB,
+		Hasher: privacy.NewHasher(key.Derive("visitor-hash"), key.Derive("user-id-hash")), Auth: authSvc,
+		SpoolDir: filepath.Join(cfg.DataDir, "spool"), IPAnonymizeBytes: cfg.IPAnonymizeBytes,
+		VisitTimeout: cfg.VisitTimeout, HonorDNT: cfg.HonorDNT, GlobalExcludedParams: cfg.ExcludedQueryParameters,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	pages, err := web.New(meta, nil, log)
+	if err != nil {
+		return err
+	}
+	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, Logger: log})
+	clientIP := server.ClientIP(cfg.TrustedProxies)
+	srv, err := server.New(server.Options{
+		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
+		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
+		API:      api, Setup: pages.Setup, Static: web.Static(),
+		Ready: []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
+		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
+	})
+	if err != nil {
+		pipe.Close(ctx)
+		return err
+	}
+	if tok, err := web.NewSetupToken(ctx, meta, time.Now()); err != nil {
+		pipe.Close(ctx)
+		return err
+	} else if tok != "" {
+		base := cfg.PublicURL
+		if base == "" {
+			scheme := "http"
+			if cfg.TLSCert != "" {
+				scheme = "https"
+			}
+			base = scheme + "://" + displayAddr(srv.Addr())
+		}
+		// On the terminal only, never in the structured log.
+		fmt.Fprintf(env.Stderr, "\nNo superuser exists yet. Create one within 24 hours at:\n\n    %s/setup?token=%s\n\nor run `hearth init`.\n\n", base, tok)
+	}
+	log.Info("serving", "addr", srv.Addr(), "version", Version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve() }()
+	stop := env.Stop
+	if stop == nil {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		ch := make(chan struct{})
+		go func() { <-sig; close(ch) }()
+		stop = ch
+	}
+	go purgeSalts(ctx, pipe, log, stop)
+	var serveErr error
+	select {
+	case <-stop:
+		log.Info("stopping")
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	if err := pipe.Close(sctx); err != nil {
+		return fmt.Errorf("flush ingest: %w", err)
+	}
+	log.Info("stopped")
+	return serveErr
+}
+
+func purgeSalts(ctx context.Context, pipe *ingest.Pipeline, log *slog.Logger, stop <-chan struct{}) {
+	t := time.NewTicker(15 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := pipe.PurgeSalts(ctx); err != nil {
+			log.Warn("purge visitor salts", "err", err)
+		} else if n > 0 {
+			log.Info("purged expired visitor salts", "count", n)
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func displayAddr(addr string) string {
+	if strings.HasPrefix(addr, "[::]:") {
+		return "localhost:" + strings.TrimPrefix(addr, "[::]:")
+	}
+	if strings.HasPrefix(addr, "0.0.0.0:") {
+		return "localhost:" + strings.TrimPrefix(addr, "0.0.0.0:")
+	}
+	return addr
+}
+
+func metricsHandler(p *ingest.Pipeline) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := p.StatsSnapshot()
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		fmt.Fprintf(w, "# HELP hearth_hits_total Tracking hits by outcome.\n# TYPE hearth_hits_total counter\n")
+		fmt.Fprintf(w, "hearth_hits_total{outcome=\"accepted\"} %d\n", s.Accepted.Load())
+		fmt.Fprintf(w, "hearth_hits_total{outcome=\"ignored\"} %d\n", s.Ignored.Load())
+		fmt.Fprintf(w, "hearth_hits_total{outcome=\"bot\"} %d\n", s.Bots.Load())
+		fmt.Fprintf(w, "hearth_hits_total{outcome=\"invalid\"} %d\n", s.Invalid.Load())
+		fmt.Fprintf(w, "# HELP hearth_ingest_lag_records Records accepted but not yet applied to the event store.\n# TYPE hearth_ingest_lag_records gauge\nhearth_ingest_lag_records %d\n", p.Lag())
+		fmt.Fprintf(w, "# HELP hearth_ingest_batches_total Batches applied to the event store.\n# TYPE hearth_ingest_batches_total counter\nhearth_ingest_batches_total %d\n", s.Batches.Load())
+		fmt.Fprintf(w, "# HELP hearth_spool_syncs_total Group commits (fsyncs) of the ingest spool.\n# TYPE hearth_spool_syncs_total counter\nhearth_spool_syncs_total %d\n", s.Syncs.Load())
+	})
+}
+
+// volumeEncryption tells whether the data dir's filesystem sits on dm-crypt, as far as Linux
+// shows it: "dm-crypt", "no", or "unknown".
+func volumeEncryption(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open("/proc/self/mounts")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	best, dev := "", ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		mp := fields[1]
+		if (abs == mp || strings.HasPrefix(abs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
+			best, dev = mp, fields[0]
+		}
+	}
+	if dev == "" {
+		return "unknown"
+	}
+	real, err := filepath.EvalSymlinks(dev)
+	if err != nil {
+		return "no"
+	}
+	name := filepath.Base(real)
+	if strings.HasPrefix(name, "dm-") {
+		uuid, err := os.ReadFile("/sys/block/" + name + "/dm/uuid")
+		if err == nil && strings.HasPrefix(string(uuid), "CRYPT-") {
+			return "dm-crypt"
+		}
+	}
+	return "no"
+}

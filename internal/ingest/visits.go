@@ -1,0 +1,424 @@
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"hearth/internal/collect"
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// hitInput is a hit after filtering, enrichment and privacy processing.
+type hitInput struct {
+	hit         *collect.Hit
+	site        *siteConf
+	at          time.Time
+	visitor     event.VisitorID
+	config      event.VisitorID // cookieless hash, for matching when a tracker ID is unknown
+	fromTracker bool
+	userID      string
+	pageURL     string
+	campaign    event.Campaign
+	ref         event.Referrer
+	loc         event.Location
+	device      event.Device
+	ip          interface{ String() string }
+	lang        string
+}
+
+type visitKey struct {
+	site    event.SiteID
+	visitor event.VisitorID
+}
+
+// visitState is an open visit and what assembly needs to know about it.
+type visitState struct {
+	visit      event.Visit
+	lastURL    string
+	lastTitle  string
+	lastAction time.Time
+	seenURLs   map[string]bool
+	seenTitles map[string]bool
+	count      int32 // actions recorded so far, for Action.Index
+}
+
+const shards = 64
+
+// visitTable holds open visits, sharded by visitor so hits of one visitor are assembled in
+// order while different visitors proceed in parallel.
+type visitTable struct {
+	timeout time.Duration
+	seed    maphash.Seed
+	shard   [shards]struct {
+		sync.Mutex
+		open     map[visitKey]*visitState
+		byConfig map[visitKey]visitKey
+		history  map[visitKey]store.VisitorHistory
+	}
+}
+
+func newVisitTable(timeout time.Duration) *visitTable {
+	t := &visitTable{timeout: timeout, seed: maphash.MakeSeed()}
+	for i := range t.shard {
+		t.shard[i].open = map[visitKey]*visitState{}
+		t.shard[i].byConfig = map[visitKey]visitKey{}
+		t.shard[i].history = map[visitKey]store.VisitorHistory{}
+	}
+	return t
+}
+
+func (t *visitTable) shardOf(site event.SiteID) int {
+	// All visitors of a site share the config index, so shard by site and visitor together
+	// only where config matching is not needed: by site keeps both maps consistent.
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(site))
+	return int(maphash.Bytes(t.seed, b[:]) % shards)
+}
+
+func (t *visitTable) restore(v event.Visit) {
+	s := &t.shard[t.shardOf(v.SiteID)]
+	s.Lock()
+	defer s.Unlock()
+	st := &visitState{visit: v, lastURL: v.ExitURL, lastTitle: v.ExitTitle, lastAction: v.Last,
+		seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
+	if v.ExitURL != "" {
+		st.seenURLs[v.ExitURL] = true
+	}
+	st.count = v.Actions + v.Contents + v.Conversions
+	s.open[visitKey{v.SiteID, v.VisitorID}] = st
+}
+
+// sweep closes visits idle for longer than the timeout, keeping their visitors' history.
+func (t *visitTable) sweep(now time.Time) {
+	for i := range t.shard {
+		s := &t.shard[i]
+		s.Lock()
+		for k, st := range s.open {
+			if now.Sub(st.visit.Last) > t.timeout {
+				s.history[k] = historyOf(st.visit)
+				delete(s.open, k)
+			}
+		}
+		for ck, k := range s.byConfig {
+			if _, ok := s.open[k]; !ok {
+				delete(s.byConfig, ck)
+			}
+		}
+		s.Unlock()
+	}
+}
+
+func newVisitID(at time.Time) event.VisitID {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	ms := at.UnixMilli() - 1577836800000 // since 2020-01-01
+	if ms < 0 {
+		ms = 0
+	}
+	return event.VisitID(ms<<22 | int64(binary.LittleEndian.Uint32(b[:])&0x3fffff))
+}
+
+func daysBetween(a, b time.Time) int32 {
+	if b.Before(a) {
+		return 0
+	}
+	return int32(b.Sub(a) / (24 * time.Hour))
+}
+
+// assemble attaches the hit to its visit (opening one when Matomo's rules say so), builds
+// the action and enqueues the records while still holding the visitor's lock, so the spool
+// sees one visitor's snapshots in order.
+func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*pending, error) {
+	h := in.hit
+	s := &t.shard[t.shardOf(h.SiteID)]
+	s.Lock()
+	defer s.Unlock()
+
+	key := visitKey{h.SiteID, in.visitor}
+	st := s.open[key]
+	if st == nil && in.fromTracker && h.UserID == "" {
+		// An unknown tracker ID (cookies off, a new page load) may still be a visit we know
+		// from its cookieless fingerprint, as Matomo matches on config_id.
+		if k, ok := s.byConfig[visitKey{h.SiteID, in.config}]; ok {
+			if cand := s.open[k]; cand != nil && cand.visit.UserID == "" {
+				st, key = cand, k
+			}
+		}
+	}
+	if st != nil && t.needsNewVisit(st, in) {
+		s.history[key] = historyOf(st.visit)
+		delete(s.open, key)
+		st = nil
+	}
+	if st == nil {
+		if h.Ping {
+			return nil, nil // a heartbeat never opens a visit
+		}
+		hist, known := s.history[key]
+		if !known && in.fromTracker {
+			var err error
+			hist, known, err = p.opts.Events.VisitorHistory(ctx, h.SiteID, in.visitor)
+			if err != nil {
+				return nil, fmt.Errorf("visitor history: %w", err)
+			}
+		}
+		st = t.open(in, hist, known)
+		key = visitKey{h.SiteID, in.visitor}
+		s.open[key] = st
+		s.byConfig[visitKey{h.SiteID, in.config}] = key
+		if len(s.history) > 200_000 {
+			s.history = map[visitKey]store.VisitorHistory{}
+		}
+	}
+	v := &st.visit
+	if in.at.After(v.Last) {
+		v.Last = in.at
+	}
+	if h.Ping {
+		snap := *v
+		return p.enqueue(&record{Visit: &snap}), nil
+	}
+	a := buildAction(in)
+	a.SiteID, a.VisitID, a.VisitorID, a.Time = h.SiteID, v.ID, v.VisitorID, in.at
+	v.Actions++ // countAction takes it back for types Matomo does not count
+	countAction(v, a)
+	st.count++
+	a.Index = st.count
+	if !st.lastAction.IsZero() {
+		a.RefURL, a.RefTitle = st.lastURL, st.lastTitle
+		a.RefTimeSpent = int32(max(0, in.at.Sub(st.lastAction)/time.Second))
+	}
+	if a.URL != "" && !st.seenURLs[a.URL] {
+		a.FirstURLInVisit = true
+		if len(st.seenURLs) < 10_000 {
+			st.seenURLs[a.URL] = true
+		}
+	}
+	if a.Title != "" && !st.seenTitles[a.Title] {
+		a.FirstTitleInVisit = true
+		if len(st.seenTitles) < 10_000 {
+			st.seenTitles[a.Title] = true
+		}
+	}
+	if a.Type == event.ActionPageview {
+		if v.EntryURL == "" && v.EntryTitle == "" {
+			v.EntryURL, v.EntryTitle = a.URL, a.Title
+		}
+		v.ExitURL, v.ExitTitle, v.ExitTime = a.URL, a.Title, in.at
+	}
+	if a.URL != "" || a.Title != "" {
+		st.lastURL, st.lastTitle = a.URL, a.Title
+	}
+	st.lastAction = in.at
+	if in.userID != "" {
+		v.UserID = in.userID
+	}
+	for k, val := range h.Dimensions {
+		if v.Dimensions == nil {
+			v.Dimensions = map[int]string{}
+		}
+		if _, ok := v.Dimensions[k]; !ok {
+			v.Dimensions[k] = val
+		}
+	}
+	for k, val := range h.VisitVars {
+		if v.CustomVars == nil {
+			v.CustomVars = map[string]string{}
+		}
+		v.CustomVars[k] = val
+	}
+	snap := *v
+	return p.enqueue(&record{Visit: &snap, Action: &a}), nil
+}
+
+func historyOf(v event.Visit) store.VisitorHistory {
+	h := store.VisitorHistory{VisitCount: v.VisitCount, FirstVisit: v.First.AddDate(0, 0, -int(v.DaysSinceFirst)), LastVisit: v.Last}
+	if v.Ecommerce == event.EcommerceOrdered || v.Ecommerce == event.EcommerceOrderedThenAbandonedCart {
+		h.LastOrder = v.Last
+	}
+	return h
+}
+
+func (t *visitTable) needsNewVisit(st *visitState, in hitInput) bool {
+	h, v := in.hit, &st.visit
+	if h.NewVisit && !h.Ping {
+		return true
+	}
+	if in.at.Sub(v.Last) > t.timeout {
+		return true
+	}
+	if in.at.In(in.site.tz).Format("2006-01-02") != v.First.In(in.site.tz).Format("2006-01-02") {
+		return true
+	}
+	if in.campaign.Name != "" && !strings.EqualFold(in.campaign.Name, v.Campaign.Name) {
+		return true
+	}
+	return false
+}
+
+func (t *visitTable) open(in hitInput, hist store.VisitorHistory, known bool) *visitState {
+	h := in.hit
+	v := event.Visit{
+		SiteID: h.SiteID, ID: newVisitID(in.at), VisitorID: in.visitor, UserID: in.userID,
+		First: in.at, Last: in.at, VisitCount: 1, Referrer: in.ref, Campaign: in.campaign, Device: in.device,
+		Location: in.loc, Resolution: h.Resolution, Language: in.lang, Plugins: h.Plugins, IP: in.ip.String(),
+		LocalTime: -1, Consent: h.Consent,
+	}
+	if known && hist.VisitCount > 0 {
+		v.VisitCount = hist.VisitCount + 1
+		v.Returning = true
+		v.DaysSinceLast = daysBetween(hist.LastVisit, in.at)
+		v.DaysSinceFirst = daysBetween(hist.FirstVisit, in.at)
+		if !hist.LastOrder.IsZero() {
+			v.DaysSinceOrder = daysBetween(hist.LastOrder, in.at)
+		}
+	}
+	if h.LocalHour >= 0 {
+		v.LocalTime = int32(h.LocalHour*3600 + max(h.LocalMinute, 0)*60 + max(h.LocalSecond, 0))
+	}
+	return &visitState{visit: v, seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
+}
+
+// buildAction decides the action type from the hit's parameters, as Matomo does.
+func buildAction(in hitInput) event.Action {
+	h := in.hit
+	a := event.Action{URL: in.pageURL, Title: h.Title, PageViewID: h.PageViewID, SearchCount: -1,
+		PerfNetwork: h.Perf[0], PerfServer: h.Perf[1], PerfTransfer: h.Perf[2], PerfDOMProc: h.Perf[3],
+		PerfDOMDone: h.Perf[4], PerfOnLoad: h.Perf[5], Dimensions: h.Dimensions, CustomVars: h.PageVars,
+		Extra: extraJSON(h.Extra)}
+	switch {
+	case h.GoalID == 0 && h.OrderID != "":
+		a.Type = event.ActionOrder
+	case h.GoalID == 0:
+		a.Type = event.ActionCartUpdate
+	case h.GoalID > 0:
+		a.Type = event.ActionGoal
+		a.GoalID = h.GoalID
+	case h.IsSearch:
+		a.Type = event.ActionSearch
+	case h.EventCategory != "":
+		a.Type = event.ActionEvent
+	case h.ContentName != "":
+		a.Type = event.ActionContent
+	case h.Link != "":
+		a.Type, a.URL = event.ActionOutlink, h.Link
+	case h.Download != "":
+		a.Type, a.URL = event.ActionDownload, h.Download
+	case hasPrefixKey(h.Extra, "ma_"):
+		a.Type = event.ActionMedia
+	case hasPrefixKey(h.Extra, "cra"):
+		a.Type = event.ActionCrash
+	default:
+		a.Type = event.ActionPageview
+		if in.site.site.SiteSearch {
+			if kw, cat, clean, ok := siteSearch(in.pageURL, in.site.kwParams, in.site.catParams); ok {
+				a.Type, a.SearchKeyword, a.SearchCategory, a.URL = event.ActionSearch, kw, cat, clean
+			}
+		}
+	}
+	switch a.Type {
+	case event.ActionSearch:
+		if h.IsSearch {
+			a.SearchKeyword, a.SearchCategory, a.SearchCount = h.Search, h.SearchCategory, h.SearchCount
+		}
+	case event.ActionEvent:
+		a.EventCategory, a.EventAction, a.EventName = h.EventCategory, h.EventAction, h.EventName
+		a.EventValue, a.HasEventValue = h.EventValue, h.HasEventValue
+	case event.ActionContent:
+		a.ContentName, a.ContentPiece, a.ContentTarget, a.ContentInteraction = h.ContentName, h.ContentPiece, h.ContentTarget, h.ContentInteraction
+	case event.ActionOrder, event.ActionCartUpdate, event.ActionGoal:
+		a.Revenue, a.OrderID = h.Revenue, h.OrderID
+		a.Subtotal, a.Tax, a.Shipping, a.Discount, a.Items = h.Subtotal, h.Tax, h.Shipping, h.Discount, h.Items
+	case event.ActionPageview:
+		a.ProductSKU, a.ProductName, a.ProductCategory, a.ProductPrice = h.ProductSKU, h.ProductName, h.ProductCategory, h.ProductPrice
+	}
+	return a
+}
+
+func hasPrefixKey(m map[string]string, prefix string) bool {
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// siteSearch recognises a site-search results page from its URL parameters.
+func siteSearch(raw string, kwParams, catParams []string) (kw, cat, clean string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return "", "", raw, false
+	}
+	q := u.Query()
+	for _, p := range kwParams {
+		if v := strings.TrimSpace(q.Get(p)); v != "" {
+			kw = v
+			q.Del(p)
+			break
+		}
+	}
+	if kw == "" {
+		return "", "", raw, false
+	}
+	for _, p := range catParams {
+		if v := strings.TrimSpace(q.Get(p)); v != "" {
+			cat = v
+			q.Del(p)
+			break
+		}
+	}
+	u.RawQuery = q.Encode()
+	return kw, cat, u.String(), true
+}
+
+// countAction updates the visit's counters for a new action. Visit.Actions was already
+// incremented; types Matomo does not count as actions take it back.
+func countAction(v *event.Visit, a event.Action) {
+	switch a.Type {
+	case event.ActionPageview:
+		v.Pageviews++
+	case event.ActionSearch:
+		v.Searches++
+	case event.ActionEvent:
+		v.Events++
+	case event.ActionDownload:
+		v.Downloads++
+	case event.ActionOutlink:
+		v.Outlinks++
+	case event.ActionContent:
+		if a.ContentInteraction != "" {
+			v.Interactions++
+		} else {
+			v.Actions--
+			v.Contents++
+		}
+	case event.ActionGoal:
+		v.Actions--
+		v.Conversions++
+		v.Revenue += a.Revenue
+	case event.ActionOrder:
+		v.Actions--
+		v.Conversions++
+		v.Revenue += a.Revenue
+		v.Ecommerce = event.EcommerceOrdered
+	case event.ActionCartUpdate:
+		v.Actions--
+		switch v.Ecommerce {
+		case event.EcommerceNone:
+			v.Ecommerce = event.EcommerceAbandonedCart
+		case event.EcommerceOrdered:
+			v.Ecommerce = event.EcommerceOrderedThenAbandonedCart
+		}
+	case event.ActionMedia, event.ActionCrash:
+		v.Actions--
+	}
+}

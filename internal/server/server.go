@@ -1,0 +1,250 @@
+// Package server assembles the HTTP surface: routes, security headers, the real client IP
+// behind trusted proxies, health and readiness, metrics, TLS and graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Readiness reports whether a dependency is usable.
+type Readiness func(ctx context.Context) error
+
+// Options configure the server.
+type Options struct {
+	Listen         string
+	TLSCert        string
+	TLSKey         string
+	TrustedProxies []netip.Prefix
+	Tracking       http.Handler
+	API            http.Handler
+	Setup          http.HandlerFunc
+	Static         http.Handler
+	Ready          []Readiness
+	Metrics        http.Handler
+	MetricsListen  string
+	Logger         *slog.Logger
+}
+
+// Server is the running HTTP server.
+type Server struct {
+	opts    Options
+	http    *http.Server
+	metrics *http.Server
+	ln      net.Listener
+	mln     net.Listener
+}
+
+// ClientIP returns the request's real client address: the connection's peer, or, when the
+// peer is a trusted proxy, the right-most untrusted address of X-Forwarded-For / Forwarded.
+func ClientIP(trusted []netip.Prefix) func(*http.Request) netip.Addr {
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(r *http.Request) netip.Addr {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		var peer netip.Addr
+		if err == nil {
+			peer = ap.Addr().Unmap()
+		} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+			peer = a.Unmap()
+		}
+		if len(trusted) == 0 || !isTrusted(peer) {
+			return peer
+		}
+		var chain []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			chain = append(chain, strings.Split(v, ",")...)
+		}
+		if len(chain) == 0 {
+			for _, v := range r.Header.Values("Forwarded") {
+				for _, part := range strings.Split(v, ",") {
+					for _, kv := range strings.Split(part, ";") {
+						k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+						if ok && strings.EqualFold(k, "for") {
+							val = strings.Trim(val, `"`)
+							val = strings.TrimPrefix(val, "[")
+							if i := strings.Index(val, "]"); i >= 0 {
+								val = val[:i]
+							} else if strings.Count(val, ":") == 1 {
+								val = val[:strings.Index(val, ":")]
+							}
+							chain = append(chain, val)
+						}
+					}
+				}
+			}
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(chain[i]))
+			if err != nil {
+				return peer
+			}
+			a = a.Unmap()
+			if !isTrusted(a) {
+				return a
+			}
+		}
+		return peer
+	}
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(tlsOn bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if tlsOn {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a 500 so one bad request cannot stop the server.
+func recoverer(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("handler panic", "panic", fmt.Sprint(v), "path", r.URL.Path)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Handler builds the routed handler.
+func Handler(opts Options) http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
+		mux.Handle(p, opts.Tracking)
+	}
+	mux.Handle("/index.php", opts.API)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		for _, check := range opts.Ready {
+			if err := check(ctx); err != nil {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	csrf := http.NewCrossOriginProtection()
+	mux.Handle("/setup", csrf.Handler(opts.Setup))
+	mux.Handle("/static/", opts.Static)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// Matomo clients (the log importer among them) call the API at the root.
+		if r.URL.Path == "/" && (r.URL.Query().Get("module") == "API" || r.Method == http.MethodPost) {
+			opts.API.ServeHTTP(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})
+	return recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux))
+}
+
+// New prepares the server and binds its listeners, so the caller knows the address before Serve.
+func New(opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opts: opts}
+	s.http = &http.Server{
+		Handler:           Handler(opts),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+	}
+	if opts.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("load TLS certificate: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	s.ln = ln
+	if opts.MetricsListen != "" && opts.Metrics != nil {
+		mln, err := net.Listen("tcp", opts.MetricsListen)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w", opts.MetricsListen, err)
+		}
+		s.mln = mln
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", opts.Metrics)
+		s.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
+	return s, nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown.
+func (s *Server) Serve() error {
+	if s.metrics != nil {
+		go func() {
+			if err := s.metrics.Serve(s.mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.opts.Logger.Error("metrics listener failed", "err", err)
+			}
+		}()
+	}
+	var err error
+	if s.http.TLSConfig != nil {
+		err = s.http.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.http.Serve(s.ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.metrics != nil {
+		errs = append(errs, s.metrics.Shutdown(ctx))
+	}
+	errs = append(errs, s.http.Shutdown(ctx))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,201 @@
+// Package web serves Hearth's server-rendered pages and embedded static assets. Nothing is
+// loaded from another origin and no page uses inline script.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"hearth/internal/auth"
+	"hearth/internal/store"
+)
+
+//go:embed templates/*.html
+var templates embed.FS
+
+//go:embed static
+var static embed.FS
+
+// Setting keys for the setup token.
+const (
+	setupHashKey    = "setup_token_sha256"
+	setupExpiresKey = "setup_token_expires"
+)
+
+// Web holds the pages.
+type Web struct {
+	meta store.Meta
+	tmpl *template.Template
+	now  func() time.Time
+	log  *slog.Logger
+	mu   sync.Mutex // serialises superuser creation
+}
+
+// New parses the templates (failing fast on an error).
+func New(meta store.Meta, now func() time.Time, log *slog.Logger) (*Web, error) {
+	t, err := template.ParseFS(templates, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Web{meta: meta, tmpl: t, now: now, log: log}, nil
+}
+
+// Static serves the embedded assets.
+func Static() http.Handler {
+	sub, _ := fs.Sub(static, "static")
+	return http.StripPrefix("/static/", http.FileServerFS(sub))
+}
+
+// NewSetupToken creates a fresh one-time setup token valid for 24 hours and stores its hash;
+// it returns "" when a superuser already exists.
+func NewSetupToken(ctx context.Context, meta store.Meta, now time.Time) (string, error) {
+	n, err := meta.CountSuperusers(ctx)
+	if err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "", nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b)
+	sum := sha256.Sum256([]byte(tok))
+	if err := meta.SetSetting(ctx, setupHashKey, hex.EncodeToString(sum[:])); err != nil {
+		return "", err
+	}
+	if err := meta.SetSetting(ctx, setupExpiresKey, strconv.FormatInt(now.Add(24*time.Hour).Unix(), 10)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func (w *Web) validSetupToken(ctx context.Context, tok string) bool {
+	if tok == "" {
+		return false
+	}
+	want, err := w.meta.Setting(ctx, setupHashKey)
+	if err != nil {
+		return false
+	}
+	exp, err := w.meta.Setting(ctx, setupExpiresKey)
+	if err != nil {
+		return false
+	}
+	n, _ := strconv.ParseInt(exp, 10, 64)
+	if w.now().Unix() > n {
+		return false
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(want)) == 1
+}
+
+type setupPage struct {
+	Token, Login, Email, Error string
+	Done, Invalid              bool
+}
+
+// Setup serves /setup: the only way to create the first superuser through the web.
+func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	ctx := r.Context()
+	if n, err := w.meta.CountSuperusers(ctx); err != nil || n > 0 {
+		w.render(rw, http.StatusNotFound, setupPage{Invalid: true})
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		tok := r.URL.Query().Get("token")
+		if !w.validSetupToken(ctx, tok) {
+			w.render(rw, http.StatusForbidden, setupPage{Invalid: true})
+			return
+		}
+		w.render(rw, http.StatusOK, setupPage{Token: tok})
+	case http.MethodPost:
+		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			w.render(rw, http.StatusBadRequest, setupPage{Invalid: true})
+			return
+		}
+		tok := r.PostForm.Get("token")
+		page := setupPage{Token: tok, Login: strings.TrimSpace(r.PostForm.Get("login")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !w.validSetupToken(ctx, tok) {
+			w.render(rw, http.StatusForbidden, setupPage{Invalid: true})
+			return
+		}
+		pass := r.PostForm.Get("password")
+		if err := ValidateNewUser(page.Login, page.Email); err != nil {
+			page.Error = err.Error()
+		} else if pass != r.PostForm.Get("password2") {
+			page.Error = "The passwords do not match."
+		} else if err := auth.CheckPasswordPolicy(pass); err != nil {
+			page.Error = "The password must be at least 12 characters."
+		}
+		if page.Error != "" {
+			w.render(rw, http.StatusBadRequest, page)
+			return
+		}
+		hash, err := auth.HashPassword(pass)
+		if err == nil {
+			err = w.meta.CreateUser(ctx, store.User{Login: page.Login, Email: page.Email, PasswordHash: hash, Superuser: true, Created: w.now().UTC()})
+		}
+		if err != nil {
+			w.log.Error("setup: create superuser failed", "err", err)
+			page.Error = "The superuser could not be created."
+			w.render(rw, http.StatusInternalServerError, page)
+			return
+		}
+		_ = w.meta.DeleteSetting(ctx, setupHashKey)
+		_ = w.meta.DeleteSetting(ctx, setupExpiresKey)
+		w.log.Info("first superuser created through /setup")
+		w.render(rw, http.StatusOK, setupPage{Done: true, Login: page.Login})
+	default:
+		rw.Header().Set("Allow", "GET, POST")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// ValidateNewUser checks a login and e-mail address.
+func ValidateNewUser(login, email string) error {
+	if len(login) < 2 || len(login) > 100 {
+		return errors.New("The login must be 2 to 100 characters.")
+	}
+	for _, c := range login {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
+			return errors.New("The login may contain only letters, digits and . _ - @")
+		}
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at == len(email)-1 || len(email) > 200 || strings.ContainsAny(email, " <>\"") {
+		return errors.New("The e-mail address is not valid.")
+	}
+	return nil
+}
+
+func (w *Web) render(rw http.ResponseWriter, status int, page setupPage) {
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(status)
+	if err := w.tmpl.ExecuteTemplate(rw, "setup.html", page); err != nil {
+		w.log.Error("render setup page", "err", err)
+	}
+}
