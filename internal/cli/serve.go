@@ -79,7 +79,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
 		API:      api, Setup: pages.Setup, Static: web.Static(),
-		Ready: []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
+		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
 	})
 	if err != nil {

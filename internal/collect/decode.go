@@ -45,28 +45,28 @@ func IsBadRequest(err error) bool {
 // Hit is one decoded tracking request. Zero values mean "not sent" unless a Has* flag says
 // otherwise; numeric fields that can legitimately be zero use -1 for "not sent".
 type Hit struct {
-	SiteID    event.SiteID
-	Record    bool // rec=1
-	URL       string
-	Title     string
-	Referrer  string
-	VisitorID string // _id
-	ForcedID  string // cid
-	UserID    string // uid, raw: the pipeline pseudonymises it
-	NewVisit  bool
-	PageViewID string
-	CustomTime time.Time // from cdt or cdo; zero when absent
-	LocalHour, LocalMinute, LocalSecond int // -1 when absent
-	Resolution string
-	Language   string
-	UserAgent  string // ua parameter (overrides the header)
-	UAData     string // uadata JSON client hints
-	Ping       bool
-	Bot        bool // bots=1: record even if a bot
-	SendImage  bool
-	CustomAction bool // ca=1
-	Consent    bool
-	Plugins    string
+	SiteID                              event.SiteID
+	Record                              bool // rec=1
+	URL                                 string
+	Title                               string
+	Referrer                            string
+	VisitorID                           string // _id
+	ForcedID                            string // cid
+	UserID                              string // uid, raw: the pipeline pseudonymises it
+	NewVisit                            bool
+	PageViewID                          string
+	CustomTime                          time.Time // from cdt or cdo; zero when absent
+	LocalHour, LocalMinute, LocalSecond int       // -1 when absent
+	Resolution                          string
+	Language                            string
+	UserAgent                           string // ua parameter (overrides the header)
+	UAData                              string // uadata JSON client hints
+	Ping                                bool
+	Bot                                 bool // bots=1: record even if a bot
+	SendImage                           bool
+	CustomAction                        bool // ca=1
+	Consent                             bool
+	Plugins                             string
 
 	Link, Download string
 
@@ -80,30 +80,30 @@ type Hit struct {
 
 	ContentName, ContentPiece, ContentTarget, ContentInteraction string
 
-	GoalID     int32 // -1 none; 0 ecommerce
-	Revenue    float64
-	HasRevenue bool
-	OrderID    string
+	GoalID                            int32 // -1 none; 0 ecommerce
+	Revenue                           float64
+	HasRevenue                        bool
+	OrderID                           string
 	Subtotal, Tax, Shipping, Discount float64
-	Items      []event.Item
-	HasItems   bool
+	Items                             []event.Item
+	HasItems                          bool
 
 	ProductSKU, ProductName string
-	ProductCategory        []string
-	ProductPrice           float64
+	ProductCategory         []string
+	ProductPrice            float64
 
-	Dimensions     map[int]string
-	VisitVars      map[string]string // _cvar
-	PageVars       map[string]string // cvar
-	Perf           [6]int32          // pf_net, pf_srv, pf_tfr, pf_dm1, pf_dm2, pf_onl; -1 absent
+	Dimensions map[int]string
+	VisitVars  map[string]string // _cvar
+	PageVars   map[string]string // cvar
+	Perf       [6]int32          // pf_net, pf_srv, pf_tfr, pf_dm1, pf_dm2, pf_onl; -1 absent
 
 	AttributionCampaign, AttributionKeyword, AttributionReferrer string // _rcn, _rck, _ref
 
-	TokenAuth string
-	ClientIP  string // cip
+	TokenAuth             string
+	ClientIP              string // cip
 	Country, Region, City string
-	Lat, Long float64
-	HasLatLong bool
+	Lat, Long             float64
+	HasLatLong            bool
 
 	Extra map[string]string // media, crash, A/B test parameters, stored as given
 }
@@ -175,7 +175,9 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func (r *reader) flag(name string) bool { return r.v.Get(name) == "1" || strings.EqualFold(r.v.Get(name), "true") }
+func (r *reader) flag(name string) bool {
+	return r.v.Get(name) == "1" || strings.EqualFold(r.v.Get(name), "true")
+}
 
 func (r *reader) number(name string, min, max float64) (float64, bool) {
 	s := strings.TrimSpace(r.v.Get(name))
@@ -281,7 +283,7 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 		h.IsSearch = true
 		h.Search = r.text("search", maxTextLen)
 		h.SearchCategory = r.text("search_cat", maxTextLen)
-		h.SearchCount = int32(r.integer("search_count", 0, math.MaxInt32, -1))
+		h.SearchCount = event.Clamp32(r.integer("search_count", 0, math.MaxInt32, -1))
 	}
 
 	h.EventCategory = r.text("e_c", maxTextLen)
@@ -297,7 +299,7 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 	h.ContentTarget = r.text("c_t", maxURLLen)
 	h.ContentInteraction = r.text("c_i", maxTextLen)
 
-	h.GoalID = int32(r.integer("idgoal", 0, math.MaxInt32, -1))
+	h.GoalID = event.Clamp32(r.integer("idgoal", 0, math.MaxInt32, -1))
 	h.Revenue, h.HasRevenue = r.number("revenue", -maxMoney, maxMoney)
 	h.OrderID = r.text("ec_id", maxTextLen)
 	h.Subtotal, _ = r.number("ec_st", -maxMoney, maxMoney)
@@ -319,7 +321,7 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 	h.ProductPrice, _ = r.number("_pkp", -maxMoney, maxMoney)
 
 	for i, name := range []string{"pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl"} {
-		h.Perf[i] = int32(r.integer(name, 0, 3600_000, -1))
+		h.Perf[i] = event.Clamp32(r.integer(name, 0, 3600_000, -1))
 	}
 
 	for name := range v {

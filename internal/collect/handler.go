@@ -245,11 +245,10 @@ func (h *Handler) refuse(w http.ResponseWriter, text bool, status int, reason st
 }
 
 type bulkReply struct {
-	Status         string `json:"status"`
-	Tracked        int    `json:"tracked"`
-	Invalid        int    `json:"invalid"`
-	Message        string `json:"message,omitempty"`
-	InvalidIndices []int  `json:"invalid_indices,omitempty"`
+	Status  string `json:"status"`
+	Tracked int    `json:"tracked"`
+	Invalid int    `json:"invalid"`
+	Message string `json:"message,omitempty"`
 }
 
 func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte, query url.Values, req *Request) {
@@ -260,32 +259,27 @@ func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte,
 		return
 	}
 	var hits []Hit
-	var index []int
 	invalid := 0
-	var invalidIdx []int
-	for i, params := range b.Requests {
+	for _, params := range b.Requests {
 		if params.Get("token_auth") == "" && b.TokenAuth != "" {
 			params.Set("token_auth", b.TokenAuth)
 		}
 		hit, err := Decode(params, req.Time)
 		if err != nil {
 			invalid++
-			invalidIdx = append(invalidIdx, i)
 			continue
 		}
 		hits = append(hits, hit)
-		index = append(index, i)
 	}
 	tracked := 0
 	if len(hits) > 0 {
 		outs := h.opts.Sink.Track(r.Context(), hits, req)
-		for i, o := range outs {
+		for _, o := range outs {
 			switch {
 			case o.Err == nil:
 				tracked++
 			case IsBadRequest(o.Err):
 				invalid++
-				invalidIdx = append(invalidIdx, index[i])
 			default:
 				// The server failed: say so, with what was tracked before the failure.
 				status := http.StatusInternalServerError

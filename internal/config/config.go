@@ -240,7 +240,7 @@ func (c *Config) EnsureDataDir() error {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	if err := os.Chmod(c.DataDir, 0o700); err != nil {
+	if err := os.Chmod(c.DataDir, 0o700); err != nil { // #nosec G302 -- a folder needs its x bit; owner only
 		return fmt.Errorf("restrict data dir: %w", err)
 	}
 	return nil

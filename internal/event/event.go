@@ -305,3 +305,22 @@ type BotHit struct {
 	Time   time.Time `json:"time"`
 	Name   string    `json:"name"`
 }
+
+// Clamp32 converts to int32, saturating at the int32 range.
+func Clamp32(n int64) int32 {
+	if n > 2147483647 {
+		return 2147483647
+	}
+	if n < -2147483648 {
+		return -2147483648
+	}
+	return int32(n)
+}
+
+// Seconds32 is a duration in whole seconds as int32, never negative.
+func Seconds32(d time.Duration) int32 {
+	if d < 0 {
+		return 0
+	}
+	return Clamp32(int64(d / time.Second))
+}

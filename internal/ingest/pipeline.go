@@ -4,7 +4,6 @@
 package ingest
 
 import (
-	"os"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,10 +78,10 @@ type Pipeline struct {
 	applied atomic.Uint64
 	lastErr atomic.Value // string
 
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	closed  atomic.Bool
-	stats   Stats
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	closed atomic.Bool
+	stats  Stats
 }
 
 // Stats are counters for metrics.
@@ -191,7 +191,7 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	}
 	p.wg.Add(2)
 	go p.writer()
-	go p.applier()
+	go p.applier(context.WithoutCancel(ctx))
 	return p, nil
 }
 
@@ -337,7 +337,7 @@ func (p *Pipeline) takeQueue() []*record {
 	return batch
 }
 
-func (p *Pipeline) applier() {
+func (p *Pipeline) applier(ctx context.Context) {
 	defer p.wg.Done()
 	t := time.NewTicker(p.opts.ApplyInterval)
 	defer t.Stop()
@@ -357,7 +357,7 @@ func (p *Pipeline) applier() {
 			if len(batch) == 0 {
 				break
 			}
-			if err := p.applyRecords(context.Background(), batch); err != nil {
+			if err := p.applyRecords(ctx, batch); err != nil {
 				p.log.Error("apply batch failed; will retry", "err", err, "records", len(batch))
 				p.lastErr.Store("event store apply failed")
 				// Put the batch back in front and retry on the next tick.
@@ -466,16 +466,16 @@ func (p *Pipeline) enqueue(recs ...*record) *pending {
 }
 
 type siteConf struct {
-	site       store.Site
-	tz         *time.Location
-	ips        *privacy.IPMatcher
-	cleaner    *privacy.URLCleaner
-	uas        []string
-	refs       []string
-	hosts      []string
-	kwParams   []string
-	catParams  []string
-	precision  geo.Precision
+	site      store.Site
+	tz        *time.Location
+	ips       *privacy.IPMatcher
+	cleaner   *privacy.URLCleaner
+	uas       []string
+	refs      []string
+	hosts     []string
+	kwParams  []string
+	catParams []string
+	precision geo.Precision
 }
 
 var defaultSearchParams = []string{"q", "query", "s", "search", "searchword", "k", "keyword", "keywords"}

@@ -168,7 +168,10 @@ func (s *spool) append(recs []*record) error {
 		if err != nil {
 			return fmt.Errorf("encode spool record: %w", err)
 		}
-		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body)))
+		if len(body) > 64<<20 {
+			return fmt.Errorf("spool record of %d bytes is too large", len(body))
+		}
+		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body))) // #nosec G115 -- bounded above
 		binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(body, crcTable))
 		if _, err := s.w.Write(hdr); err != nil {
 			return fmt.Errorf("write spool: %w", err)

@@ -79,7 +79,7 @@ func (t *visitTable) shardOf(site event.SiteID) int {
 	// All visitors of a site share the config index, so shard by site and visitor together
 	// only where config matching is not needed: by site keeps both maps consistent.
 	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], uint64(site))
+	binary.LittleEndian.PutUint64(b[:], uint64(site)) // #nosec G115 -- hashing the bits, sign irrelevant
 	return int(maphash.Bytes(t.seed, b[:]) % shards)
 }
 
@@ -130,7 +130,7 @@ func daysBetween(a, b time.Time) int32 {
 	if b.Before(a) {
 		return 0
 	}
-	return int32(b.Sub(a) / (24 * time.Hour))
+	return event.Clamp32(int64(b.Sub(a) / (24 * time.Hour)))
 }
 
 // assemble attaches the hit to its visit (opening one when Matomo's rules say so), builds
@@ -194,7 +194,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 	a.Index = st.count
 	if !st.lastAction.IsZero() {
 		a.RefURL, a.RefTitle = st.lastURL, st.lastTitle
-		a.RefTimeSpent = int32(max(0, in.at.Sub(st.lastAction)/time.Second))
+		a.RefTimeSpent = event.Seconds32(in.at.Sub(st.lastAction))
 	}
 	if a.URL != "" && !st.seenURLs[a.URL] {
 		a.FirstURLInVisit = true
@@ -282,7 +282,7 @@ func (t *visitTable) open(in hitInput, hist store.VisitorHistory, known bool) *v
 		}
 	}
 	if h.LocalHour >= 0 {
-		v.LocalTime = int32(h.LocalHour*3600 + max(h.LocalMinute, 0)*60 + max(h.LocalSecond, 0))
+		v.LocalTime = event.Clamp32(int64(h.LocalHour*3600 + max(h.LocalMinute, 0)*60 + max(h.LocalSecond, 0)))
 	}
 	return &visitState{visit: v, seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
 }

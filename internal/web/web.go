@@ -145,7 +145,7 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 		}
 		pass := r.PostForm.Get("password")
 		if err := ValidateNewUser(page.Login, page.Email); err != nil {
-			page.Error = err.Error()
+			page.Error = sentence(err.Error())
 		} else if pass != r.PostForm.Get("password2") {
 			page.Error = "The passwords do not match."
 		} else if err := auth.CheckPasswordPolicy(pass); err != nil {
@@ -178,16 +178,16 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 // ValidateNewUser checks a login and e-mail address.
 func ValidateNewUser(login, email string) error {
 	if len(login) < 2 || len(login) > 100 {
-		return errors.New("The login must be 2 to 100 characters.")
+		return errors.New("the login must be 2 to 100 characters")
 	}
 	for _, c := range login {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
-			return errors.New("The login may contain only letters, digits and . _ - @")
+			return errors.New("the login may contain only letters, digits and . _ - @")
 		}
 	}
 	at := strings.LastIndexByte(email, '@')
 	if at < 1 || at == len(email)-1 || len(email) > 200 || strings.ContainsAny(email, " <>\"") {
-		return errors.New("The e-mail address is not valid.")
+		return errors.New("the e-mail address is not valid")
 	}
 	return nil
 }
@@ -198,4 +198,12 @@ func (w *Web) render(rw http.ResponseWriter, status int, page setupPage) {
 	if err := w.tmpl.ExecuteTemplate(rw, "setup.html", page); err != nil {
 		w.log.Error("render setup page", "err", err)
 	}
+}
+
+// sentence capitalises an error message for display.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
 }

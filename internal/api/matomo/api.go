@@ -67,17 +67,17 @@ func New(opts Options) *API {
 	}
 	a := &API{opts: opts}
 	a.methods = map[string]method{
-		"API.getMatomoVersion":                     {fn: a.version},
-		"API.getPiwikVersion":                      {fn: a.version},
-		"SitesManager.addSite":                     {fn: a.addSite},
-		"SitesManager.updateSite":                  {fn: a.updateSite},
-		"SitesManager.getSiteFromId":               {fn: a.getSiteFromID},
+		"API.getMatomoVersion":                       {fn: a.version},
+		"API.getPiwikVersion":                        {fn: a.version},
+		"SitesManager.addSite":                       {fn: a.addSite},
+		"SitesManager.updateSite":                    {fn: a.updateSite},
+		"SitesManager.getSiteFromId":                 {fn: a.getSiteFromID},
 		"SitesManager.getSitesWithAtLeastViewAccess": {fn: a.sitesWithView},
-		"SitesManager.getAllSites":                 {fn: a.allSites},
-		"SitesManager.getSitesIdFromSiteUrl":       {fn: a.sitesFromURL},
-		"UsersManager.createAppSpecificTokenAuth":  {fn: a.createToken, postOnly: true, anon: true},
-		"Live.getLastVisitsDetails":                {fn: a.lastVisits},
-		"Live.getCounters":                         {fn: a.counters},
+		"SitesManager.getAllSites":                   {fn: a.allSites},
+		"SitesManager.getSitesIdFromSiteUrl":         {fn: a.sitesFromURL},
+		"UsersManager.createAppSpecificTokenAuth":    {fn: a.createToken, postOnly: true, anon: true},
+		"Live.getLastVisitsDetails":                  {fn: a.lastVisits},
+		"Live.getCounters":                           {fn: a.counters},
 	}
 	return a
 }

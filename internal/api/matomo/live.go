@@ -198,7 +198,7 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string) *Row {
 		if i+1 < len(d.Actions) {
 			spent = d.Actions[i+1].RefTimeSpent
 		} else if a.Type == event.ActionPageview {
-			spent = int32(v.Last.Sub(a.Time) / time.Second)
+			spent = event.Seconds32(v.Last.Sub(a.Time))
 		}
 		actions = append(actions, actionRow(a, tz, spent))
 	}

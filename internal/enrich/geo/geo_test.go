@@ -48,9 +48,9 @@ func TestLookup(t *testing.T) {
 	defer db.Close()
 	ip := netip.MustParseAddr("81.2.69.142")
 	cases := []struct {
-		p                      Precision
-		country, region, city  string
-		hasLat                 bool
+		p                     Precision
+		country, region, city string
+		hasLat                bool
 	}{
 		{PrecisionCity, "gb", "ENG", "London", true},
 		{PrecisionRegion, "gb", "ENG", "", false},

@@ -7,7 +7,7 @@ INSERT INTO ingest_state VALUES (1, 0);
 CREATE TABLE dict (id BIGINT PRIMARY KEY, value VARCHAR NOT NULL);
 
 CREATE TABLE visits (
-    site_id INTEGER NOT NULL,
+    site_id BIGINT NOT NULL,
     visit_id BIGINT NOT NULL,
     visitor_id UBIGINT NOT NULL,
     user_id VARCHAR,
@@ -71,7 +71,7 @@ CREATE TABLE visits (
 );
 
 CREATE TABLE actions (
-    site_id INTEGER NOT NULL,
+    site_id BIGINT NOT NULL,
     visit_id BIGINT NOT NULL,
     visitor_id UBIGINT NOT NULL,
     ts TIMESTAMP NOT NULL,
@@ -119,7 +119,7 @@ CREATE TABLE actions (
 );
 
 CREATE TABLE items (
-    site_id INTEGER NOT NULL,
+    site_id BIGINT NOT NULL,
     visit_id BIGINT NOT NULL,
     ts TIMESTAMP NOT NULL,
     kind UTINYINT NOT NULL, -- action type: order or cart update
@@ -132,14 +132,14 @@ CREATE TABLE items (
 );
 
 CREATE TABLE bot_hits (
-    site_id INTEGER NOT NULL,
+    site_id BIGINT NOT NULL,
     day DATE NOT NULL,
     name VARCHAR NOT NULL,
     hits BIGINT NOT NULL
 );
 
 CREATE TABLE visitors (
-    site_id INTEGER NOT NULL,
+    site_id BIGINT NOT NULL,
     visitor_id UBIGINT NOT NULL,
     visit_count INTEGER NOT NULL,
     first_visit TIMESTAMP NOT NULL,

@@ -1,0 +1,210 @@
+package device
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestDetect(t *testing.T) {
+	d := New(1000)
+	cases := []struct {
+		ua                            string
+		browser, os, osVersion, dtype string
+		bot                           bool
+	}{
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", "Chrome", "Windows", "10", "desktop", false},
+		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15", "Safari", "Mac", "10.15", "desktop", false},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1", "Mobile Safari", "iOS", "17.1", "smartphone", false},
+		{"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox", "GNU/Linux", "", "desktop", false},
+		{"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36", "Chrome Mobile", "Android", "14", "smartphone", false},
+		{"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "", "", "", "", true},
+		{"curl/8.4.0", "", "", "", "", true},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", "", "", "", "", true},
+	}
+	for _, tc := range cases {
+		r := d.Detect(tc.ua, nil, "")
+		if r.Bot != tc.bot {
+			t.Errorf("%q: bot=%v want %v", tc.ua, r.Bot, tc.bot)
+			continue
+		}
+		if tc.bot {
+			continue
+		}
+		if r.Device.Browser != tc.browser || r.Device.OS != tc.os || r.Device.OSVersion != tc.osVersion || r.Device.Type != tc.dtype {
+			t.Errorf("%q: got %+v", tc.ua, r.Device)
+		}
+	}
+	// Client hints refine a reduced user agent.
+	hints := http.Header{"Sec-Ch-Ua-Platform": {`"Windows"`}, "Sec-Ch-Ua-Platform-Version": {`"15.0.0"`}}
+	r := d.Detect("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", hints, "")
+	if r.Device.OSVersion != "11" {
+		t.Errorf("client hints: Windows version %q, want 11", r.Device.OSVersion)
+	}
+}
+
+type fixture struct {
+	UserAgent string `yaml:"user_agent"`
+	Bot       *struct {
+		Name string `yaml:"name"`
+	} `yaml:"bot"`
+	Device struct {
+		Type string `yaml:"type"`
+	} `yaml:"device"`
+	OSFamily      string `yaml:"os_family"`
+	BrowserFamily string `yaml:"browser_family"`
+}
+
+func loadFixtures(t testing.TB) []fixture {
+	dir := filepath.Join("..", "..", "..", "..", "shared", "data", "device-detector-fixtures", "fixtures")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	if len(files) == 0 {
+		t.Skipf("device-detector fixtures not found in %s", dir)
+	}
+	var all []fixture
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fx []fixture
+		if err := yaml.Unmarshal(b, &fx); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		all = append(all, fx...)
+	}
+	return all
+}
+
+// TestFixtureAgreement measures agreement with Matomo's device-detector labels over its test
+// fixtures and prints the figures. The floors below guard against regressions; the targets
+// the product aims for are in docs/PERFORMANCE.md.
+func TestFixtureAgreement(t *testing.T) {
+	fx := loadFixtures(t)
+	d := New(1 << 16)
+	var osOK, osN, brOK, brN, dtOK, dtN, botHit, botN, humanFlag, humanN int
+	misses := map[string]int{}
+	start := time.Now()
+	for _, f := range fx {
+		r := d.Detect(f.UserAgent, nil, "")
+		if f.Bot != nil {
+			botN++
+			if r.Bot {
+				botHit++
+			}
+			continue
+		}
+		humanN++
+		if r.Bot {
+			humanFlag++
+			continue
+		}
+		if f.OSFamily != "" && f.OSFamily != "Unknown" {
+			osN++
+			if OSFamily(r.Device.OS) == f.OSFamily {
+				osOK++
+			}
+		}
+		if f.BrowserFamily != "" && f.BrowserFamily != "Unknown" {
+			brN++
+			if BrowserFamily(r.Device.Browser) == f.BrowserFamily {
+				brOK++
+			} else {
+				misses["browser "+f.BrowserFamily+" as "+BrowserFamily(r.Device.Browser)]++
+			}
+		}
+		if f.Device.Type != "" {
+			dtN++
+			if r.Device.Type == f.Device.Type {
+				dtOK++
+			} else {
+				misses["type "+f.Device.Type+" as "+r.Device.Type]++
+			}
+		}
+	}
+	elapsed := time.Since(start)
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	t.Logf("fixtures: %d (%d bots); uncached mean %.1f µs/UA", len(fx), botN, float64(elapsed.Microseconds())/float64(len(fx)))
+	t.Logf("OS family %.1f%% (%d/%d), browser family %.1f%% (%d/%d), device type %.1f%% (%d/%d)",
+		pct(osOK, osN), osOK, osN, pct(brOK, brN), brOK, brN, pct(dtOK, dtN), dtOK, dtN)
+	t.Logf("bot recall %.1f%% (%d/%d), humans flagged as bots %.2f%% (%d/%d)", pct(botHit, botN), botHit, botN, pct(humanFlag, humanN), humanFlag, humanN)
+	type kv struct {
+		k string
+		v int
+	}
+	var top []kv
+	for k, v := range misses {
+		top = append(top, kv{k, v})
+	}
+	sort.Slice(top, func(i, j int) bool { return top[i].v > top[j].v })
+	var lines []string
+	for i := 0; i < len(top) && i < 8; i++ {
+		lines = append(lines, top[i].k+": "+itoa(top[i].v))
+	}
+	t.Logf("largest disagreements: %s", strings.Join(lines, "; "))
+
+	floors := []struct {
+		name      string
+		got, want float64
+	}{
+		{"OS family", pct(osOK, osN), floorOS},
+		{"browser family", pct(brOK, brN), floorBrowser},
+		{"device type", pct(dtOK, dtN), floorType},
+		{"bot recall", pct(botHit, botN), floorBot},
+	}
+	for _, f := range floors {
+		if f.got < f.want {
+			t.Errorf("%s agreement %.1f%% fell below %.1f%%", f.name, f.got, f.want)
+		}
+	}
+	if p := pct(humanFlag, humanN); p > ceilingHumansFlagged {
+		t.Errorf("%.2f%% of humans flagged as bots, above %.2f%%", p, ceilingHumansFlagged)
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func BenchmarkDetectCached(b *testing.B) {
+	fx := loadFixtures(b)
+	d := New(1 << 16)
+	uas := make([]string, 0, 2000)
+	for i := 0; i < len(fx) && len(uas) < 2000; i += len(fx) / 2000 {
+		uas = append(uas, fx[i].UserAgent)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		d.Detect(uas[i%len(uas)], nil, "")
+	}
+}
+
+func FuzzDetect(f *testing.F) {
+	f.Add("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", `{"platform":"Windows","platformVersion":"15.0.0"}`)
+	f.Add("Googlebot/2.1", "")
+	f.Add("", "{")
+	d := New(64)
+	f.Fuzz(func(t *testing.T, ua, uadata string) {
+		r := d.Detect(ua, nil, uadata)
+		if r.Bot && r.BotName == "" {
+			t.Fatal("bot without a name")
+		}
+		if r.Bot && (r.Device.Browser != "" || r.Device.OS != "") {
+			t.Fatal("bot with device details")
+		}
+	})
+}
