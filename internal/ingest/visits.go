@@ -182,6 +182,9 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 	if in.at.After(v.Last) {
 		v.Last = in.at
 	}
+	if in.at.Before(v.First) {
+		v.First = in.at // hits of one visit can arrive out of order
+	}
 	if h.Ping {
 		snap := *v
 		return p.enqueue(&record{Visit: &snap}), nil

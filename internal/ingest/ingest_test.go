@@ -1,0 +1,383 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hearth/internal/collect"
+	"hearth/internal/enrich/device"
+	"hearth/internal/enrich/referrer"
+	"hearth/internal/event"
+	"hearth/internal/privacy"
+	"hearth/internal/store"
+	"hearth/internal/store/duckdb"
+	"hearth/internal/store/sqlite"
+)
+
+const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+
+type fixedAuth struct{ token string }
+
+func (a fixedAuth) CanTrackPrivileged(_ context.Context, tok string, _ event.SiteID) bool {
+	return tok == a.token
+}
+
+type rig struct {
+	t      *testing.T
+	dir    string
+	meta   *sqlite.Store
+	events *duckdb.Store
+	p      *Pipeline
+	now    time.Time
+	site   event.SiteID
+	// applyEvery is the applier's interval; long intervals keep records in the spool only.
+	applyEvery time.Duration
+}
+
+func newRig(t *testing.T, dir string, site *store.Site) *rig {
+	t.Helper()
+	ctx := context.Background()
+	r := &rig{t: t, dir: dir, now: time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC), applyEvery: 5 * time.Millisecond}
+	var err error
+	r.meta, err = sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "meta.db"), Key: bytes.Repeat([]byte{4}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.events, err = duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(dir, "events.duckdb"), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site != nil {
+		if r.site, err = r.meta.CreateSite(ctx, *site); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		r.site = 1
+	}
+	r.open()
+	t.Cleanup(r.close)
+	return r
+}
+
+func (r *rig) open() {
+	var err error
+	r.p, err = Open(context.Background(), Options{
+		Events: r.events, Meta: r.meta, Devices: device.New(1000), Referrers: referrer.Builtin(),
+		Hasher: privacy.NewHasher([]byte("vk"), []byte("uk")), Auth: fixedAuth{"0123456789abcdef0123456789abcdef"},
+		SpoolDir: filepath.Join(r.dir, "spool"), VisitTimeout: 30 * time.Minute, HonorDNT: true,
+		Now: func() time.Time { return r.now }, ApplyInterval: r.applyEvery,
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) close() {
+	if r.p != nil {
+		if err := r.p.Close(context.Background()); err != nil {
+			r.t.Error(err)
+		}
+		r.p = nil
+	}
+	if r.events != nil {
+		r.events.Close()
+		r.events = nil
+	}
+	if r.meta != nil {
+		r.meta.Close()
+		r.meta = nil
+	}
+}
+
+type hitOpt func(*collect.Request)
+
+func (r *rig) track(q string, at time.Time, opts ...hitOpt) error {
+	r.t.Helper()
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	h, err := collect.Decode(v, at)
+	if err != nil {
+		return err
+	}
+	req := &collect.Request{IP: netip.MustParseAddr("198.51.100.23"), UserAgent: chromeUA, Language: "de-DE,de;q=0.9", Time: at}
+	for _, o := range opts {
+		o(req)
+	}
+	return r.p.Track(context.Background(), []collect.Hit{h}, req)[0].Err
+}
+
+func (r *rig) mustTrack(q string, at time.Time, opts ...hitOpt) {
+	r.t.Helper()
+	if err := r.track(q, at, opts...); err != nil {
+		r.t.Fatalf("track %q: %v", q, err)
+	}
+}
+
+// visits flushes ingest (by reopening the pipeline) and returns every stored visit, oldest first.
+func (r *rig) visits() []store.VisitDetail {
+	r.t.Helper()
+	if err := r.p.Close(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	r.open()
+	got, err := r.events.Visits(context.Background(), store.VisitQuery{Sites: []event.SiteID{r.site}, Limit: 1000, WithActions: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for i, j := 0, len(got)-1; i < j; i, j = i+1, j-1 {
+		got[i], got[j] = got[j], got[i]
+	}
+	return got
+}
+
+var testSite = store.Site{Name: "Clinic", URLs: []string{"https://clinic.example"}, Timezone: "Europe/Berlin", Currency: "EUR", SiteSearch: true,
+	ExcludedIPs: []string{"10.0.0.0/8"}, ExcludedUserAgents: []string{"InternalMonitor"}, ExcludedReferrers: []string{"excluded.example"},
+	ExcludedQueryParams: []string{"session_token"}}
+
+func TestVisitAssembly(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := r.now
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2F%3Fsession_token%3Dsecret%26gclid%3Dx&action_name=Home&urlref=https%3A%2F%2Fwww.google.de%2Fsearch%3Fq%3Dflu&res=1280x720&h=11&m=0&s=5", t0)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fbook&action_name=Book", t0.Add(40*time.Second))
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fbook&e_c=Form&e_a=Submit&e_v=2", t0.Add(70*time.Second))
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fsearch%3Fq%3Dflu%2Bshot&action_name=Search", t0.Add(80*time.Second))
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fbook&ping=1", t0.Add(100*time.Second))
+
+	got := r.visits()
+	if len(got) != 1 {
+		t.Fatalf("visits = %d, want 1", len(got))
+	}
+	v, acts := got[0].Visit, got[0].Actions
+	if v.Actions != 4 || v.Pageviews != 2 || v.Events != 1 || v.Searches != 1 {
+		t.Fatalf("counters: actions=%d pageviews=%d events=%d searches=%d", v.Actions, v.Pageviews, v.Events, v.Searches)
+	}
+	if v.Duration() != 100 {
+		t.Fatalf("duration %d, want 100 (the heartbeat extends the visit)", v.Duration())
+	}
+	if v.Referrer.Type != event.ReferrerSearch || v.Referrer.Name != "Google" || v.Referrer.Keyword != "flu" {
+		t.Fatalf("referrer %+v", v.Referrer)
+	}
+	if v.EntryURL != "https://clinic.example/" || v.ExitURL != "https://clinic.example/book" || v.ExitTitle != "Book" {
+		t.Fatalf("entry/exit %q %q %q", v.EntryURL, v.ExitURL, v.ExitTitle)
+	}
+	if v.IP != "198.51.0.0" || v.Language != "de-de" || v.Resolution != "1280x720" || v.LocalTime != 11*3600+5 {
+		t.Fatalf("visit fields: ip=%q lang=%q res=%q local=%d", v.IP, v.Language, v.Resolution, v.LocalTime)
+	}
+	if v.Device.Browser != "Chrome" || v.Device.OS != "Windows" {
+		t.Fatalf("device %+v", v.Device)
+	}
+	if len(acts) != 4 {
+		t.Fatalf("actions = %d", len(acts))
+	}
+	if acts[0].URL != "https://clinic.example/" || !acts[0].FirstURLInVisit {
+		t.Fatalf("excluded parameters must be stripped: %+v", acts[0])
+	}
+	if acts[1].RefURL != "https://clinic.example/" || acts[1].RefTimeSpent != 40 || !acts[1].FirstURLInVisit {
+		t.Fatalf("second action ref: %+v", acts[1])
+	}
+	if acts[2].Type != event.ActionEvent || acts[2].FirstURLInVisit || acts[2].EventValue != 2 || acts[2].RefTimeSpent != 30 {
+		t.Fatalf("event action: %+v", acts[2])
+	}
+	if acts[3].Type != event.ActionSearch || acts[3].SearchKeyword != "flu shot" || strings.Contains(acts[3].URL, "q=") {
+		t.Fatalf("site search from URL: %+v", acts[3])
+	}
+}
+
+func TestNewVisitRules(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := time.Date(2026, 3, 6, 22, 50, 0, 0, time.UTC) // 23:50 in Berlin
+	id := "&_id=0123456789abcdef"
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa"+id, t0)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fb"+id, t0.Add(12*time.Minute))                      // past midnight in Berlin
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fc"+id, t0.Add(13*time.Minute))                      // same visit
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fd"+id, t0.Add(44*time.Minute))                      // idle > 30 min
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fe%3Fmtm_campaign%3Dflu"+id, t0.Add(45*time.Minute)) // campaign change
+	r.mustTrack("idsite=1&rec=1&new_visit=1&url=https%3A%2F%2Fclinic.example%2Ff"+id, t0.Add(46*time.Minute))          // forced
+	if err := r.track("idsite=1&rec=1&ping=1&_id=fedcba9876543210", t0.Add(47*time.Minute)); err != nil {
+		t.Fatal(err) // a heartbeat of an unknown visitor is accepted and dropped
+	}
+	got := r.visits()
+	if len(got) != 5 {
+		t.Fatalf("visits = %d, want 5", len(got))
+	}
+	wantActions := []int32{1, 2, 1, 1, 1}
+	for i, d := range got {
+		if d.Visit.Actions != wantActions[i] {
+			t.Errorf("visit %d actions %d, want %d", i, d.Visit.Actions, wantActions[i])
+		}
+		if d.Visit.VisitCount != int32(i+1) || d.Visit.Returning != (i > 0) {
+			t.Errorf("visit %d: count %d returning %v", i, d.Visit.VisitCount, d.Visit.Returning)
+		}
+	}
+	if got[3].Visit.Referrer.Type != event.ReferrerCampaign || got[3].Visit.Campaign.Name != "flu" {
+		t.Errorf("campaign visit: %+v", got[3].Visit.Referrer)
+	}
+}
+
+func TestFiltersAndPrivacy(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := r.now
+	dnt := func(req *collect.Request) { req.DoNotTrack = true }
+	internal := func(req *collect.Request) { req.IP = netip.MustParseAddr("10.1.2.3") }
+	monitor := func(req *collect.Request) { req.UserAgent = "InternalMonitor/1.0 Mozilla/5.0" }
+	bot := func(req *collect.Request) {
+		req.UserAgent = "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"
+	}
+	cases := []struct {
+		name string
+		q    string
+		opt  hitOpt
+	}{
+		{"no rec", "idsite=1&url=https%3A%2F%2Fclinic.example%2Fx", nil},
+		{"dnt", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx", dnt},
+		{"excluded ip", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx", internal},
+		{"excluded ua", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx", monitor},
+		{"spam referrer", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx&urlref=http%3A%2F%2Fsemalt.com%2F", nil},
+		{"excluded referrer", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx&urlref=https%3A%2F%2Fwww.excluded.example%2Fp", nil},
+		{"bot", "idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fx", bot},
+	}
+	for _, tc := range cases {
+		var opts []hitOpt
+		if tc.opt != nil {
+			opts = append(opts, tc.opt)
+		}
+		if err := r.track(tc.q, t0, opts...); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+	}
+	if err := r.track("idsite=2&rec=1&url=x", t0); err == nil || !collect.IsBadRequest(err) || !strings.Contains(err.Error(), "idsite 2 does not exist") {
+		t.Fatalf("unknown site: %v", err)
+	}
+	for _, q := range []string{"idsite=1&rec=1&cip=1.2.3.4", "idsite=1&rec=1&country=fr", "idsite=1&rec=1&cdt=2026-03-01+10:00:00"} {
+		if err := r.track(q, t0); err == nil || !collect.IsBadRequest(err) || !strings.Contains(err.Error(), "token_auth") {
+			t.Fatalf("%s without token: %v", q, err)
+		}
+	}
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fold&cdt=2026-03-01+10:00:00&cip=203.0.113.77&country=fr&city=Lyon&token_auth=0123456789abcdef0123456789abcdef&uid=alice%40example.org", t0)
+	if got := r.visits(); len(got) != 1 {
+		t.Fatalf("visits = %d, want only the privileged one", len(got))
+	} else {
+		v := got[0].Visit
+		if v.IP != "203.0.0.0" || v.Location.Country != "fr" || v.Location.City != "Lyon" || !v.First.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) {
+			t.Fatalf("privileged overrides: %+v", v)
+		}
+		if v.UserID == "" || strings.Contains(v.UserID, "alice") || len(v.UserID) != 32 || v.VisitorID.String() != v.UserID[:16] {
+			t.Fatalf("user id must be a keyed pseudonym: %q %s", v.UserID, v.VisitorID)
+		}
+	}
+	n, err := r.events.BotCount(context.Background(), r.site, t0.Truncate(24*time.Hour), t0.Add(24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("bot count %d %v", n, err)
+	}
+	// Nothing on disk holds the raw IP or user ID.
+	err = filepath.Walk(r.dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, s := range []string{"198.51.100.23", "203.0.113.77", "alice@example.org"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s contains %q", p, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConcurrentHitsOfOneVisitor(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- r.track("idsite=1&rec=1&_id=00000000000000aa&url=https%3A%2F%2Fclinic.example%2Fp"+strings.Repeat("x", i%7), r.now.Add(time.Duration(i)*time.Millisecond))
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := r.visits()
+	if len(got) != 1 || got[0].Visit.Actions != n || len(got[0].Actions) != n {
+		t.Fatalf("visits=%d actions=%d", len(got), got[0].Visit.Actions)
+	}
+	seen := map[int32]bool{}
+	for _, a := range got[0].Actions {
+		if seen[a.Index] {
+			t.Fatalf("duplicate action index %d", a.Index)
+		}
+		seen[a.Index] = true
+	}
+}
+
+func TestVisitContinuesAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	r := newRig(t, dir, &testSite)
+	r.mustTrack("idsite=1&rec=1&_id=00000000000000bb&url=https%3A%2F%2Fclinic.example%2Fa", r.now)
+	r.close()
+	r2 := newRig(t, dir, nil)
+	r2.now = r.now.Add(time.Minute)
+	r2.mustTrack("idsite=1&rec=1&_id=00000000000000bb&url=https%3A%2F%2Fclinic.example%2Fb", r2.now)
+	got := r2.visits()
+	if len(got) != 1 || got[0].Visit.Actions != 2 || got[0].Actions[1].RefURL != "https://clinic.example/a" {
+		t.Fatalf("after restart: %d visits, %+v", len(got), got)
+	}
+}
+
+func TestSpoolReplay(t *testing.T) {
+	dir := t.TempDir()
+	r := newRig(t, dir, &testSite)
+	// Reopen with an applier that never runs, so acknowledged hits live only in the spool.
+	if err := r.p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.applyEvery = time.Hour
+	r.open()
+	r.mustTrack("idsite=1&rec=1&_id=00000000000000cc&url=https%3A%2F%2Fclinic.example%2Fspooled", r.now)
+	recs, _, err := readSpool(filepath.Join(dir, "spool"))
+	if err != nil || len(recs) != 1 || recs[0].Action == nil || recs[0].Action.URL != "https://clinic.example/spooled" {
+		t.Fatalf("spool holds %d records, %v", len(recs), err)
+	}
+	// Simulate a crash: abandon the pipeline without closing it, close the stores under it.
+	p := r.p
+	r.p = nil
+	close(p.stop)
+	p.wg.Wait()
+	_ = p.spool.close()
+	// Append a torn record, as a crash mid-write leaves.
+	seg, _ := filepath.Glob(filepath.Join(dir, "spool", "*.spool"))
+	f, err := os.OpenFile(seg[len(seg)-1], os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{200, 0, 0, 0, 1, 2})
+	f.Close()
+	r.close()
+	r2 := newRig(t, dir, nil)
+	got := r2.visits()
+	if len(got) != 1 || len(got[0].Actions) != 1 || got[0].Actions[0].URL != "https://clinic.example/spooled" {
+		t.Fatalf("replayed visits: %+v", got)
+	}
+}
