@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"fmt"
 	"hash/maphash"
 	"net/url"
 	"strings"
@@ -48,6 +47,9 @@ type visitState struct {
 	seenURLs   map[string]bool
 	seenTitles map[string]bool
 	count      int32 // actions recorded so far, for Action.Index
+	// stableID is set once a second hit arrives with the visit's tracker visitor ID: such a
+	// visitor keeps its ID, so other IDs are other people even from the same device profile.
+	stableID bool
 }
 
 const shards = 64
@@ -148,10 +150,12 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		// An unknown tracker ID (cookies off, a new page load) may still be a visit we know
 		// from its cookieless fingerprint, as Matomo matches on config_id.
 		if k, ok := s.byConfig[visitKey{h.SiteID, in.config}]; ok {
-			if cand := s.open[k]; cand != nil && cand.visit.UserID == "" {
+			if cand := s.open[k]; cand != nil && cand.visit.UserID == "" && !cand.stableID {
 				st, key = cand, k
 			}
 		}
+	} else if st != nil && in.fromTracker {
+		st.stableID = true
 	}
 	if st != nil && t.needsNewVisit(st, in) {
 		s.history[key] = historyOf(st.visit)
@@ -167,7 +171,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 			var err error
 			hist, known, err = p.opts.Events.VisitorHistory(ctx, h.SiteID, in.visitor)
 			if err != nil {
-				return nil, fmt.Errorf("visitor history: %w", err)
+				return nil, err
 			}
 		}
 		st = t.open(in, hist, known)

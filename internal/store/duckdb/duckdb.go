@@ -185,11 +185,13 @@ func StringID(s string) int64 {
 	return id
 }
 
-func visitorInt(v event.VisitorID) uint64 { return binary.BigEndian.Uint64(v[:]) }
+// visitorInt stores the 8 visitor-ID bytes in a BIGINT (database/sql cannot bind uint64
+// values with the high bit set).
+func visitorInt(v event.VisitorID) int64 { return int64(binary.BigEndian.Uint64(v[:])) } // #nosec G115 -- a bit-for-bit reinterpretation
 
-func visitorFromInt(n uint64) event.VisitorID {
+func visitorFromInt(n int64) event.VisitorID {
 	var v event.VisitorID
-	binary.BigEndian.PutUint64(v[:], n)
+	binary.BigEndian.PutUint64(v[:], uint64(n)) // #nosec G115 -- a bit-for-bit reinterpretation
 	return v
 }
 
@@ -442,7 +444,7 @@ type scanner interface{ Scan(...any) error }
 func scanVisit(r scanner) (event.Visit, error) {
 	var v event.Visit
 	var site int64
-	var visitor uint64
+	var visitor int64
 	var userID, ip, refName, refKw, refURL, cn, ck, cs, cm, cc, ci, cg, cp sql.NullString
 	var dt, db, dm, os, osv, br, brv, en, env, country, region, city, res, lang, plugins sql.NullString
 	var eu, et, xu, xt, dims, cvars sql.NullString
@@ -609,7 +611,7 @@ func (s *Store) actions(ctx context.Context, where string, args ...any) ([]event
 	for rows.Next() {
 		var a event.Action
 		var site int64
-		var visitor uint64
+		var visitor int64
 		var typ uint8
 		var u, t, pv, ru, rt, sk, sc, ec, ea, en, cn, cp, ct, ci, oid, psku, pname, pcat, dims, cvars, extra sql.NullString
 		var ev sql.NullFloat64

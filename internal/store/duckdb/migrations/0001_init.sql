@@ -9,7 +9,7 @@ CREATE TABLE dict (id BIGINT PRIMARY KEY, value VARCHAR NOT NULL);
 CREATE TABLE visits (
     site_id BIGINT NOT NULL,
     visit_id BIGINT NOT NULL,
-    visitor_id UBIGINT NOT NULL,
+    visitor_id BIGINT NOT NULL,
     user_id VARCHAR,
     first_ts TIMESTAMP NOT NULL,
     last_ts TIMESTAMP NOT NULL,
@@ -73,7 +73,7 @@ CREATE TABLE visits (
 CREATE TABLE actions (
     site_id BIGINT NOT NULL,
     visit_id BIGINT NOT NULL,
-    visitor_id UBIGINT NOT NULL,
+    visitor_id BIGINT NOT NULL,
     ts TIMESTAMP NOT NULL,
     idx INTEGER NOT NULL,
     type UTINYINT NOT NULL,
@@ -140,7 +140,7 @@ CREATE TABLE bot_hits (
 
 CREATE TABLE visitors (
     site_id BIGINT NOT NULL,
-    visitor_id UBIGINT NOT NULL,
+    visitor_id BIGINT NOT NULL,
     visit_count INTEGER NOT NULL,
     first_visit TIMESTAMP NOT NULL,
     last_visit TIMESTAMP NOT NULL,
