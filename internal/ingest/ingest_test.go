@@ -381,3 +381,68 @@ func TestSpoolReplay(t *testing.T) {
 		t.Fatalf("replayed visits: %+v", got)
 	}
 }
+
+// BenchmarkTrack measures the pipeline alone (no HTTP): decode excluded, everything from
+// filtering to a durable spool record included.
+func BenchmarkTrack(b *testing.B) {
+	dir := b.TempDir()
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "meta.db"), Key: bytes.Repeat([]byte{4}, 64)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer meta.Close()
+	events, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(dir, "events.duckdb")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer events.Close()
+	if _, err := meta.CreateSite(ctx, testSite); err != nil {
+		b.Fatal(err)
+	}
+	p, err := Open(ctx, Options{Events: events, Meta: meta, Devices: device.New(1000), Referrers: referrer.Builtin(),
+		Hasher: privacy.NewHasher([]byte("vk"), []byte("uk")), SpoolDir: filepath.Join(dir, "spool"), HonorDNT: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(ctx)
+	hits := make([]collect.Hit, 1000)
+	for i := range hits {
+		v, _ := url.ParseQuery(fmtHit(i))
+		hits[i], err = collect.Decode(v, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			req := &collect.Request{IP: netip.AddrFrom4([4]byte{198, 51, byte(i), byte(i >> 8)}), UserAgent: chromeUA, Time: time.Now()}
+			if out := p.Track(ctx, hits[i%len(hits):i%len(hits)+1], req); out[0].Err != nil {
+				b.Fatal(out[0].Err)
+			}
+			i++
+		}
+	})
+}
+
+func fmtHit(i int) string {
+	return "idsite=1&rec=1&_id=" + strings.Repeat("0", 12) + strings.ToLower(strings.TrimLeft(time.Duration(i%5000+4096).String(), "")[:0]) +
+		func() string { s := "000" + itoaHex(i%4096); return s[len(s)-4:] }() +
+		"&url=https%3A%2F%2Fclinic.example%2Fpage-" + itoaHex(i%300) + "&action_name=Page+" + itoaHex(i%300) + "&res=1920x1080"
+}
+
+func itoaHex(n int) string {
+	const digits = "0123456789abcdef"
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{digits[n%16]}, b...)
+		n /= 16
+	}
+	return string(b)
+}

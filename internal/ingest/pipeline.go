@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,7 @@ type Pipeline struct {
 	log    *slog.Logger
 	spool  *spool
 	visits *visitTable
+	known  *bloom
 
 	sitesMu sync.RWMutex
 	sites   map[event.SiteID]*siteConf
@@ -181,6 +183,11 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	if p.spool, err = openSpool(opts.SpoolDir, next, opts.SpoolSegment); err != nil {
 		return nil, err
 	}
+	// Known visitors, so that new ones skip the history lookup.
+	p.known = newBloom(4 << 20)
+	if err := opts.Events.EachVisitor(ctx, p.known.add); err != nil {
+		return nil, fmt.Errorf("load known visitors: %w", err)
+	}
 	// Visits still open continue after a restart.
 	open, err := opts.Events.OpenVisits(ctx, opts.Now().Add(-opts.VisitTimeout))
 	if err != nil {
@@ -220,24 +227,14 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		p.pending.Add(-int64(len(batch)))
 	}
 	if len(errs) == 0 {
-		if err := p.spool.release(p.applied.Load()); err != nil {
+		// Everything spooled was applied: the segments can go.
+		segs, err := filepath.Glob(filepath.Join(p.opts.SpoolDir, "*.spool"))
+		if err != nil {
 			errs = append(errs, err)
 		}
-		// The current segment is closed; remove it when it holds nothing unapplied.
-		if p.spool.f == nil {
-			recs, paths, err := readSpool(p.opts.SpoolDir)
-			if err == nil {
-				unapplied := false
-				for _, r := range recs {
-					if r.Seq > p.applied.Load() {
-						unapplied = true
-					}
-				}
-				if !unapplied {
-					for _, path := range paths {
-						_ = os.Remove(path)
-					}
-				}
+		for _, path := range segs {
+			if err := os.Remove(path); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}

@@ -167,7 +167,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 			return nil, nil // a heartbeat never opens a visit
 		}
 		hist, known := s.history[key]
-		if !known && in.fromTracker {
+		if !known && in.fromTracker && p.known.mayContain(h.SiteID, in.visitor) {
 			var err error
 			hist, known, err = p.opts.Events.VisitorHistory(ctx, h.SiteID, in.visitor)
 			if err != nil {
@@ -176,6 +176,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		}
 		st = t.open(in, hist, known)
 		key = visitKey{h.SiteID, in.visitor}
+		p.known.add(h.SiteID, in.visitor)
 		s.open[key] = st
 		s.byConfig[visitKey{h.SiteID, in.config}] = key
 		if len(s.history) > 200_000 {

@@ -144,6 +144,9 @@ type Events interface {
 	// visits across a restart.
 	OpenVisits(ctx context.Context, since time.Time) ([]event.Visit, error)
 	VisitorHistory(ctx context.Context, site event.SiteID, visitor event.VisitorID) (VisitorHistory, bool, error)
+	// EachVisitor calls fn for every visitor with history, so ingest can build its
+	// in-memory filter of known visitors at start-up.
+	EachVisitor(ctx context.Context, fn func(event.SiteID, event.VisitorID)) error
 	Visits(ctx context.Context, q VisitQuery) ([]VisitDetail, error)
 	Counters(ctx context.Context, sites []event.SiteID, since time.Time) (Counters, error)
 	BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error)

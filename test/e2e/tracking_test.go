@@ -1,7 +1,9 @@
+// Package e2e drives the real hearth binary over HTTP.
 package e2e
 
 import (
 	"fmt"
+	"hearth/test/testbin"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,26 +19,26 @@ import (
 const firefoxUA = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 
 func TestTrackingEndToEnd(t *testing.T) {
-	dir := initDataDir(t)
-	s := start(t, dir)
-	tok := s.token(t)
-	site := s.addSite(t, tok, url.Values{"excludedQueryParameters": {"patient_id"}})
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	site := s.AddSite(t, tok, url.Values{"excludedQueryParameters": {"patient_id"}})
 	ua := map[string]string{"User-Agent": firefoxUA}
-	track := s.base + "/matomo.php"
+	track := s.Base + "/matomo.php"
 
 	// 1. Single GET: the 43-byte GIF.
-	resp, body := get(t, track+"?idsite=1&rec=1&_id=1111111111111111&action_name=Home&url="+url.QueryEscape("https://clinic.example/?patient_id=12345&x=1")+
+	resp, body := testbin.Get(t, track+"?idsite=1&rec=1&_id=1111111111111111&action_name=Home&url="+url.QueryEscape("https://clinic.example/?patient_id=12345&x=1")+
 		"&urlref="+url.QueryEscape("https://duckduckgo.com/?q=clinic+hours")+"&res=1440x900&h=9&m=30&s=0", ua)
 	if resp.StatusCode != 200 || len(body) != 43 || resp.Header.Get("Content-Type") != "image/gif" {
 		t.Fatalf("GET: %d %d %q", resp.StatusCode, len(body), resp.Header.Get("Content-Type"))
 	}
 	// 2. POST form body.
-	resp, _ = post(t, track, "application/x-www-form-urlencoded", "ua="+url.QueryEscape(firefoxUA)+"&idsite=1&rec=1&_id=1111111111111111&send_image=0&e_c=Appointment&e_a=Book&e_n=Cardiology&e_v=1&url="+url.QueryEscape("https://clinic.example/book"))
+	resp, _ = testbin.Post(t, track, "application/x-www-form-urlencoded", "ua="+url.QueryEscape(firefoxUA)+"&idsite=1&rec=1&_id=1111111111111111&send_image=0&e_c=Appointment&e_a=Book&e_n=Cardiology&e_v=1&url="+url.QueryEscape("https://clinic.example/book"))
 	if resp.StatusCode != 204 {
 		t.Fatalf("POST form: %d", resp.StatusCode)
 	}
 	// 3. sendBeacon style: parameters in the URL, empty body.
-	resp, _ = post(t, track+"?ua="+url.QueryEscape(firefoxUA)+"&idsite=1&rec=1&_id=1111111111111111&send_image=0&action_name=Contact&url="+url.QueryEscape("https://clinic.example/contact"), "text/plain", "")
+	resp, _ = testbin.Post(t, track+"?ua="+url.QueryEscape(firefoxUA)+"&idsite=1&rec=1&_id=1111111111111111&send_image=0&action_name=Contact&url="+url.QueryEscape("https://clinic.example/contact"), "text/plain", "")
 	if resp.StatusCode != 204 {
 		t.Fatalf("beacon: %d", resp.StatusCode)
 	}
@@ -44,7 +46,7 @@ func TestTrackingEndToEnd(t *testing.T) {
 	bulk := `{"requests":["?idsite=1&rec=1&_id=2222222222222222&action_name=Bulk%20A&url=https%3A%2F%2Fclinic.example%2Fbulk-a&ua=` + url.QueryEscape(firefoxUA) + `",` +
 		`{"idsite":"1","rec":"1","_id":"2222222222222222","idgoal":"0","ec_id":"ORD-1","revenue":"42.5","ec_items":"[[\"SKU-1\",\"Gloves\",\"Care\",21.25,2]]","url":"https://clinic.example/checkout","ua":"` + firefoxUA + `"},` +
 		`"?idsite=abc&rec=1"]}`
-	resp, body = post(t, track, "application/json", bulk)
+	resp, body = testbin.Post(t, track, "application/json", bulk)
 	if resp.StatusCode != 200 || !strings.Contains(body, `"tracked":2`) || !strings.Contains(body, `"invalid":1`) {
 		t.Fatalf("bulk: %d %s", resp.StatusCode, body)
 	}
@@ -65,23 +67,23 @@ func TestTrackingEndToEnd(t *testing.T) {
 		var resp *http.Response
 		var body string
 		if b.method == "GET" {
-			resp, body = get(t, track+b.target, ua)
+			resp, body = testbin.Get(t, track+b.target, ua)
 		} else {
-			resp, body = post(t, track+b.target, b.ctype, b.body)
+			resp, body = testbin.Post(t, track+b.target, b.ctype, b.body)
 		}
 		if resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("X-Hearth-Error"), b.wantReason) || !strings.Contains(body, b.wantReason) {
 			t.Errorf("%s: %d %q %.200s", b.name, resp.StatusCode, resp.Header.Get("X-Hearth-Error"), body)
 		}
 	}
-	if resp, _ := get(t, s.base+"/healthz", nil); resp.StatusCode != 200 {
+	if resp, _ := testbin.Get(t, s.Base+"/healthz", nil); resp.StatusCode != 200 {
 		t.Fatalf("healthz after bad input: %d", resp.StatusCode)
 	}
-	if resp, body := get(t, s.base+"/readyz", nil); resp.StatusCode != 200 {
+	if resp, body := testbin.Get(t, s.Base+"/readyz", nil); resp.StatusCode != 200 {
 		t.Fatalf("readyz: %d %s", resp.StatusCode, body)
 	}
 
 	// Read everything back.
-	visits := s.waitActions(t, tok, site, 5)
+	visits := s.WaitActions(t, tok, site, 5)
 	if len(visits) != 2 {
 		t.Fatalf("visits = %d, want 2: %v", len(visits), visits)
 	}
@@ -93,7 +95,7 @@ func TestTrackingEndToEnd(t *testing.T) {
 	if v1 == nil || v2 == nil {
 		t.Fatalf("visitor ids: %v", byVisitor)
 	}
-	a1 := actionsOf(v1)
+	a1 := testbin.ActionsOf(v1)
 	if len(a1) != 3 || a1[0]["url"] != "https://clinic.example/?x=1" || a1[0]["pageTitle"] != "Home" || a1[1]["type"] != "event" ||
 		a1[1]["eventCategory"] != "Appointment" || a1[1]["eventValue"] != 1.0 || a1[2]["pageTitle"] != "Contact" {
 		t.Fatalf("visit 1 actions: %v", a1)
@@ -103,7 +105,7 @@ func TestTrackingEndToEnd(t *testing.T) {
 		v1["visitIp"] != "127.0.0.0" || v1["visitLocalTime"] != "09:30:00" || v1["actions"] != 3.0 || v1["events"] != 1.0 {
 		t.Fatalf("visit 1 fields: %v", v1)
 	}
-	a2 := actionsOf(v2)
+	a2 := testbin.ActionsOf(v2)
 	if len(a2) != 2 || a2[1]["type"] != "ecommerceOrder" || a2[1]["orderId"] != "ORD-1" || a2[1]["revenue"] != 42.5 ||
 		v2["visitEcommerceStatus"] != "ordered" || v2["visitConverted"] != 1.0 {
 		t.Fatalf("visit 2: %v", v2)
@@ -113,24 +115,24 @@ func TestTrackingEndToEnd(t *testing.T) {
 		t.Fatalf("items: %v", a2[1]["itemDetails"])
 	}
 	// The same answer in XML, Matomo's default format.
-	_, xml := s.api(t, url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "format": {"xml"}, "token_auth": {tok}})
+	_, xml := s.API(t, url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "format": {"xml"}, "token_auth": {tok}})
 	if x := xml.(string); !strings.Contains(x, "<visitorId>1111111111111111</visitorId>") || !strings.Contains(x, "<orderId>ORD-1</orderId>") {
 		t.Fatalf("xml: %.500s", x)
 	}
 	// Counters.
-	_, c := s.api(t, url.Values{"method": {"Live.getCounters"}, "idSite": {"1"}, "lastMinutes": {"30"}, "token_auth": {tok}})
+	_, c := s.API(t, url.Values{"method": {"Live.getCounters"}, "idSite": {"1"}, "lastMinutes": {"30"}, "token_auth": {tok}})
 	if row := c.([]any)[0].(map[string]any); row["visits"] != 2.0 || row["actions"] != 4.0 || row["visitsConverted"] != 1.0 {
 		t.Fatalf("counters: %v", c)
 	}
 	// Nothing of the raw IP, the token or the patient id reached the log or the data dir.
-	s.stop()
-	logText := s.log()
-	for _, secret := range []string{tok, "patient_id=12345", adminPassword} {
+	s.Stop()
+	logText := s.Log()
+	for _, secret := range []string{tok, "patient_id=12345", testbin.AdminPassword} {
 		if strings.Contains(logText, secret) {
 			t.Errorf("log contains %q", secret)
 		}
 	}
-	grepDir(t, dir, []string{tok, "patient_id=12345", adminPassword, "127.0.0.1"})
+	grepDir(t, dir, []string{tok, "patient_id=12345", testbin.AdminPassword, "127.0.0.1"})
 }
 
 // grepDir fails if any file under dir contains any of the needles.
@@ -160,39 +162,39 @@ func grepDir(t *testing.T, dir string, needles []string) {
 }
 
 func TestGracefulStopAndRestart(t *testing.T) {
-	dir := initDataDir(t)
-	s := start(t, dir)
-	tok := s.token(t)
-	s.addSite(t, tok, nil)
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
 	for i := 0; i < 20; i++ {
-		resp, _ := get(t, fmt.Sprintf("%s/matomo.php?idsite=1&rec=1&_id=3333333333333333&url=https%%3A%%2F%%2Fclinic.example%%2Fp%d", s.base, i), map[string]string{"User-Agent": firefoxUA})
+		resp, _ := testbin.Get(t, fmt.Sprintf("%s/matomo.php?idsite=1&rec=1&_id=3333333333333333&url=https%%3A%%2F%%2Fclinic.example%%2Fp%d", s.Base, i), map[string]string{"User-Agent": firefoxUA})
 		if resp.StatusCode != 200 {
 			t.Fatalf("hit %d: %d", i, resp.StatusCode)
 		}
 	}
-	s.stop()
+	s.Stop()
 	if spool, _ := filepath.Glob(filepath.Join(dir, "spool", "*.spool")); len(spool) != 0 {
 		t.Fatalf("a clean stop must leave an empty spool, found %v", spool)
 	}
-	s2 := start(t, dir)
+	s2 := testbin.Start(t, dir)
 	// The open visit continues after the restart.
-	resp, _ := get(t, s2.base+"/matomo.php?idsite=1&rec=1&_id=3333333333333333&url=https%3A%2F%2Fclinic.example%2Fafter", map[string]string{"User-Agent": firefoxUA})
+	resp, _ := testbin.Get(t, s2.Base+"/matomo.php?idsite=1&rec=1&_id=3333333333333333&url=https%3A%2F%2Fclinic.example%2Fafter", map[string]string{"User-Agent": firefoxUA})
 	if resp.StatusCode != 200 {
 		t.Fatal(resp.StatusCode)
 	}
-	visits := s2.waitActions(t, tok, 1, 21)
-	if len(visits) != 1 || len(actionsOf(visits[0])) != 21 {
-		t.Fatalf("after restart: %d visits, %d actions", len(visits), len(actionsOf(visits[0])))
+	visits := s2.WaitActions(t, tok, 1, 21)
+	if len(visits) != 1 || len(testbin.ActionsOf(visits[0])) != 21 {
+		t.Fatalf("after restart: %d visits, %d actions", len(visits), len(testbin.ActionsOf(visits[0])))
 	}
 }
 
 // TestKillUnderLoad SIGKILLs the server while hits stream in and checks every hit that got a
 // success answer is there after a restart.
 func TestKillUnderLoad(t *testing.T) {
-	dir := initDataDir(t)
-	s := start(t, dir)
-	tok := s.token(t)
-	s.addSite(t, tok, nil)
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
 	var acked sync.Map
 	var n atomic.Int64
 	stop := make(chan struct{})
@@ -210,7 +212,7 @@ func TestKillUnderLoad(t *testing.T) {
 				default:
 				}
 				u := fmt.Sprintf("https://clinic.example/w%d/%d", w, i)
-				resp, err := c.Get(fmt.Sprintf("%s/matomo.php?idsite=1&rec=1&send_image=0&_id=%016x&url=%s&ua=%s", s.base, w+1, url.QueryEscape(u), url.QueryEscape(firefoxUA)))
+				resp, err := c.Get(fmt.Sprintf("%s/matomo.php?idsite=1&rec=1&send_image=0&_id=%016x&url=%s&ua=%s", s.Base, w+1, url.QueryEscape(u), url.QueryEscape(firefoxUA)))
 				if err != nil {
 					return // the server is gone
 				}
@@ -228,13 +230,13 @@ func TestKillUnderLoad(t *testing.T) {
 	for n.Load() < 1500 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	s.kill()
+	s.Kill()
 	close(stop)
 	wg.Wait()
 	total := 0
 	acked.Range(func(_, _ any) bool { total++; return true })
-	s2 := start(t, dir)
-	stored := allActionURLs(s2.waitActions(t, tok, 1, total))
+	s2 := testbin.Start(t, dir)
+	stored := testbin.AllActionURLs(s2.WaitActions(t, tok, 1, total))
 	missing := 0
 	acked.Range(func(k, _ any) bool {
 		if stored[k.(string)] == 0 {
@@ -255,11 +257,11 @@ func TestKillUnderLoad(t *testing.T) {
 
 func TestSetupPageAndInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fresh")
-	s := start(t, dir)
+	s := testbin.Start(t, dir)
 	var setupURL string
 	deadline := time.Now().Add(5 * time.Second)
 	for setupURL == "" && time.Now().Before(deadline) {
-		for _, line := range strings.Split(s.log(), "\n") {
+		for _, line := range strings.Split(s.Log(), "\n") {
 			if i := strings.Index(line, "/setup?token="); i >= 0 {
 				setupURL = strings.TrimSpace(line)
 			}
@@ -267,19 +269,19 @@ func TestSetupPageAndInit(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if setupURL == "" {
-		t.Fatalf("no setup URL printed:\n%s", s.log())
+		t.Fatalf("no setup URL printed:\n%s", s.Log())
 	}
 	tokenParam := setupURL[strings.Index(setupURL, "token=")+6:]
-	for _, line := range strings.Split(s.log(), "\n") {
+	for _, line := range strings.Split(s.Log(), "\n") {
 		if strings.Contains(line, "level=") && strings.Contains(line, tokenParam) {
 			t.Fatalf("setup token in the structured log: %s", line)
 		}
 	}
-	resp, body := get(t, s.base+"/setup?token=wrong", nil)
+	resp, body := testbin.Get(t, s.Base+"/setup?token=wrong", nil)
 	if resp.StatusCode != 403 || !strings.Contains(body, "invalid or has expired") {
 		t.Fatalf("wrong token: %d", resp.StatusCode)
 	}
-	resp, body = get(t, s.base+"/setup?token="+tokenParam, nil)
+	resp, body = testbin.Get(t, s.Base+"/setup?token="+tokenParam, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `name="password"`) {
 		t.Fatalf("setup page: %d %s", resp.StatusCode, body)
 	}
@@ -288,41 +290,41 @@ func TestSetupPageAndInit(t *testing.T) {
 		t.Fatalf("security headers: %v", resp.Header)
 	}
 	form := url.Values{"token": {tokenParam}, "login": {"admin"}, "email": {"admin@example.org"}, "password": {"short"}, "password2": {"short"}}
-	resp, body = post(t, s.base+"/setup", "application/x-www-form-urlencoded", form.Encode())
+	resp, body = testbin.Post(t, s.Base+"/setup", "application/x-www-form-urlencoded", form.Encode())
 	if resp.StatusCode != 400 || !strings.Contains(body, "at least 12 characters") {
 		t.Fatalf("weak password: %d %s", resp.StatusCode, body)
 	}
 	// A cross-site form post is refused.
-	req, _ := http.NewRequest("POST", s.base+"/setup", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest("POST", s.Base+"/setup", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	if resp, err := client.Do(req); err != nil || resp.StatusCode != 403 {
+	if resp, err := testbin.Client.Do(req); err != nil || resp.StatusCode != 403 {
 		t.Fatalf("cross-site post: %v %v", resp, err)
 	}
-	form.Set("password", adminPassword)
-	form.Set("password2", adminPassword)
-	resp, body = post(t, s.base+"/setup", "application/x-www-form-urlencoded", form.Encode())
+	form.Set("password", testbin.AdminPassword)
+	form.Set("password2", testbin.AdminPassword)
+	resp, body = testbin.Post(t, s.Base+"/setup", "application/x-www-form-urlencoded", form.Encode())
 	if resp.StatusCode != 200 || !strings.Contains(body, "was created") {
 		t.Fatalf("create superuser: %d %s", resp.StatusCode, body)
 	}
-	if resp, _ := get(t, s.base+"/setup?token="+tokenParam, nil); resp.StatusCode != 404 {
+	if resp, _ := testbin.Get(t, s.Base+"/setup?token="+tokenParam, nil); resp.StatusCode != 404 {
 		t.Fatalf("setup after a superuser exists: %d", resp.StatusCode)
 	}
-	tok := s.token(t)
+	tok := s.Token(t)
 	if len(tok) != 32 {
 		t.Fatal("token")
 	}
 	// init refuses on an initialised data dir, with a clear message and a non-zero exit.
-	s.stop()
-	out, code := run(t, []string{"HEARTH_ADMIN_PASSWORD=" + adminPassword}, "init", "--data-dir", dir, "--admin-login", "other", "--admin-email", "o@example.org")
+	s.Stop()
+	out, code := testbin.Run(t, []string{"HEARTH_ADMIN_PASSWORD=" + testbin.AdminPassword}, "init", "--data-dir", dir, "--admin-login", "other", "--admin-email", "o@example.org")
 	if code == 0 || !strings.Contains(out, "a superuser already exists") {
 		t.Fatalf("second init: %d %s", code, out)
 	}
-	out, code = run(t, nil, "init", "--data-dir", filepath.Join(t.TempDir(), "x"), "--admin-login", "a", "--admin-email", "a@example.org", "--admin-password", "secret")
+	out, code = testbin.Run(t, nil, "init", "--data-dir", filepath.Join(t.TempDir(), "x"), "--admin-login", "a", "--admin-email", "a@example.org", "--admin-password", "secret")
 	if code != 2 || !strings.Contains(out, "flag provided but not defined: -admin-password") {
 		t.Fatalf("password as a flag must not exist: %d %s", code, out)
 	}
-	out, code = run(t, nil, "version")
+	out, code = testbin.Run(t, nil, "version")
 	if code != 0 || !strings.HasPrefix(out, "hearth ") {
 		t.Fatalf("version: %d %s", code, out)
 	}
@@ -336,11 +338,11 @@ func TestMatomoTrackerClient(t *testing.T) {
 		}
 		t.Skip("node/node_modules missing: run `make e2e-deps`")
 	}
-	dir := initDataDir(t)
-	s := start(t, dir)
-	tok := s.token(t)
-	s.addSite(t, tok, nil)
-	cmd := exec.Command("node", "track.js", s.base+"/matomo.php", "1")
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	cmd := exec.Command("node", "track.js", s.Base+"/matomo.php", "1")
 	cmd.Dir = "node"
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -349,8 +351,8 @@ func TestMatomoTrackerClient(t *testing.T) {
 	if !strings.Contains(string(out), `"status":"success","tracked":2,"invalid":0`) {
 		t.Fatalf("bulk reply: %s", out)
 	}
-	visits := s.waitActions(t, tok, 1, 4)
-	urls := allActionURLs(visits)
+	visits := s.WaitActions(t, tok, 1, 4)
+	urls := testbin.AllActionURLs(visits)
 	if urls["https://clinic.example/node/one"] != 2 || urls["https://clinic.example/node/bulk-a"] != 1 || urls["https://clinic.example/node/bulk-b"] != 1 {
 		t.Fatalf("stored: %v", urls)
 	}
@@ -360,3 +362,5 @@ func TestMatomoTrackerClient(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { testbin.Main(m, "../..") }

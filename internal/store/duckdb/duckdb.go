@@ -520,6 +520,23 @@ func (s *Store) VisitorHistory(ctx context.Context, site event.SiteID, visitor e
 	return h, true, nil
 }
 
+// EachVisitor streams every known visitor.
+func (s *Store) EachVisitor(ctx context.Context, fn func(event.SiteID, event.VisitorID)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT site_id, visitor_id FROM visitors`)
+	if err != nil {
+		return fmt.Errorf("list visitors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var site, visitor int64
+		if err := rows.Scan(&site, &visitor); err != nil {
+			return fmt.Errorf("scan visitor: %w", err)
+		}
+		fn(event.SiteID(site), visitorFromInt(visitor))
+	}
+	return rows.Err()
+}
+
 func siteList(sites []event.SiteID) string {
 	parts := make([]string, len(sites))
 	for i, s := range sites {

@@ -75,6 +75,14 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		if _, ok, _ := s.VisitorHistory(ctx, 2, vid); ok {
 			t.Fatal("history leaked across sites")
 		}
+		var each []event.VisitorID
+		if err := s.EachVisitor(ctx, func(site event.SiteID, v event.VisitorID) {
+			if site == 1 {
+				each = append(each, v)
+			}
+		}); err != nil || len(each) != 1 || each[0] != vid {
+			t.Fatalf("each visitor = %v, %v", each, err)
+		}
 		c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute))
 		if err != nil || c.Visits != 1 || c.Actions != 2 || c.Visitors != 1 || c.VisitsConverted != 1 {
 			t.Fatalf("counters = %+v %v", c, err)

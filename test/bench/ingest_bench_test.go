@@ -1,0 +1,206 @@
+// Package bench measures Hearth's ingest throughput against a ceiling server in the same run.
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"hearth/test/testbin"
+)
+
+func TestMain(m *testing.M) { testbin.Main(m, "../..") }
+
+const connections = 32
+
+// workload is a realistic page-view stream: varied URLs, titles, user agents and visitors.
+type workload struct {
+	paths []string
+}
+
+var uaTemplates = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/%d.1 Safari/605.1.15",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_%d like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (Linux; Android 14; Pixel %d) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:%d.0) Gecko/20100101 Firefox/%[1]d.0",
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:%d.0) Gecko/20100101 Firefox/%[1]d.0",
+}
+
+func newWorkload(n int) *workload {
+	r := rand.New(rand.NewPCG(1, 2))
+	sections := []string{"services", "doctors", "appointments", "news", "locations", "patients", "careers", "about"}
+	refs := []string{"", "", "", "https://www.google.com/search?q=clinic", "https://duckduckgo.com/?q=doctor", "https://www.facebook.com/", "https://partner.example/links"}
+	w := &workload{}
+	for i := 0; i < n; i++ {
+		sec := sections[r.IntN(len(sections))]
+		page := fmt.Sprintf("https://clinic.example/%s/page-%d?ref=%d", sec, r.IntN(2000), r.IntN(5))
+		ua := fmt.Sprintf(uaTemplates[r.IntN(len(uaTemplates))], 110+r.IntN(15))
+		q := url.Values{
+			"idsite": {"1"}, "rec": {"1"}, "send_image": {"0"}, "url": {page},
+			"action_name": {strings.ToUpper(sec[:1]) + sec[1:] + " – page " + fmt.Sprint(i%2000)},
+			"_id":         {fmt.Sprintf("%016x", r.Uint64()%50000)}, "res": {"1920x1080"}, "h": {"12"}, "m": {"1"}, "s": {"2"},
+			"ua": {ua}, "lang": {"en-GB"}, "pv_id": {fmt.Sprintf("%06x", r.IntN(1<<24))},
+		}
+		if ref := refs[r.IntN(len(refs))]; ref != "" {
+			q.Set("urlref", ref)
+		}
+		w.paths = append(w.paths, "/matomo.php?"+q.Encode())
+	}
+	return w
+}
+
+// drive sends n requests over 32 keep-alive connections and returns requests per second.
+func drive(b *testing.B, base string, w *workload, n int) float64 {
+	tr := &http.Transport{MaxIdleConnsPerHost: connections, MaxConnsPerHost: connections, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < connections; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := next.Add(1) - 1
+				if k >= int64(n) {
+					return
+				}
+				resp, err := c.Get(base + w.paths[k%int64(len(w.paths))])
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed", f, n)
+	}
+	return float64(n) / elapsed.Seconds()
+}
+
+// ceiling is the fastest a Go tracking endpoint can answer on this machine: parse the query
+// string and answer 204, nothing more.
+func ceiling(b *testing.B) (string, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Get("idsite") == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }
+}
+
+func hearth(b *testing.B) (*testbin.Server, string) {
+	dir := testbin.InitDataDir(b)
+	s := testbin.Start(b, dir)
+	tok := s.Token(b)
+	s.AddSite(b, tok, url.Values{"urls[0]": {"https://clinic.example"}})
+	return s, tok
+}
+
+// BenchmarkIngest drives the ceiling server and then hearth serve (enrichment and durability
+// on) with the same page-view load, and reports both rates and their ratio.
+func BenchmarkIngest(b *testing.B) {
+	w := newWorkload(20000)
+	n := max(b.N, 500)
+	base, stop := ceiling(b)
+	drive(b, base, w, min(n, 2000)) // warm up
+	ceil := drive(b, base, w, n)
+	stop()
+
+	s, tok := hearth(b)
+	drive(b, s.Base, w, min(n, 2000)) // warm up: caches, connections
+	got := drive(b, s.Base, w, n)
+	s.Stop()
+
+	b.ReportMetric(ceil, "ceiling_req/s")
+	b.ReportMetric(got, "hearth_req/s")
+	b.ReportMetric(got/ceil, "ratio")
+	b.Logf("%d requests, 32 connections: ceiling %.0f req/s, hearth %.0f req/s, ratio %.2f", n, ceil, got, got/ceil)
+	_ = tok
+}
+
+// BenchmarkIngestBulk measures hits per second through the bulk endpoint (100 hits a request).
+func BenchmarkIngestBulk(b *testing.B) {
+	w := newWorkload(20000)
+	s, _ := hearth(b)
+	defer s.Stop()
+	const per = 100
+	n := max(b.N, 1000)
+	bodies := make([][]byte, 0, len(w.paths)/per)
+	for i := 0; i+per <= len(w.paths); i += per {
+		var buf bytes.Buffer
+		buf.WriteString(`{"requests":[`)
+		for j := 0; j < per; j++ {
+			if j > 0 {
+				buf.WriteByte(',')
+			}
+			fmt.Fprintf(&buf, "%q", strings.TrimPrefix(w.paths[i+j], "/matomo.php"))
+		}
+		buf.WriteString(`]}`)
+		bodies = append(bodies, buf.Bytes())
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: 8}
+	c := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	requests := max(n/per, 1)
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := next.Add(1) - 1
+				if k >= int64(requests) {
+					return
+				}
+				resp, err := c.Post(s.Base+"/matomo.php", "application/json", bytes.NewReader(bodies[k%int64(len(bodies))]))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(fmt.Sprintf(`"tracked":%d`, per))) {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if failed.Load() > 0 {
+		b.Fatalf("%d bulk requests failed", failed.Load())
+	}
+	rate := float64(requests*per) / elapsed.Seconds()
+	b.ReportMetric(rate, "hits/s")
+	b.Logf("bulk: %d hits in requests of %d over 8 connections: %.0f hits/s", requests*per, per, rate)
+}
