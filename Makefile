@@ -47,7 +47,7 @@ e2e-deps: deps
 
 # The whole suite: unit and engine tests, end-to-end tests on the real binary, a short run of
 # every fuzz target and a short benchmark that keeps the ingest harness honest.
-test: e2e-deps
+test: e2e-deps lint
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 	$(MAKE) bench-ingest-short
@@ -80,7 +80,7 @@ vulncheck:
 
 # Full ingest benchmark: hearth serve against a ceiling server, figures for docs/PERFORMANCE.md.
 bench-ingest: build
-	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 20s -timeout 30m ./test/bench/
+	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 100000x -count 3 -timeout 30m ./test/bench/
 
 # A short run in CI so the harness keeps working.
 bench-ingest-short:

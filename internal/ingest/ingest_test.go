@@ -36,6 +36,7 @@ type rig struct {
 	meta   *sqlite.Store
 	events *duckdb.Store
 	p      *Pipeline
+	mu     sync.Mutex
 	now    time.Time
 	site   event.SiteID
 	// applyEvery is the applier's interval; long intervals keep records in the spool only.
@@ -73,11 +74,23 @@ func (r *rig) open() {
 		Events: r.events, Meta: r.meta, Devices: device.New(1000), Referrers: referrer.Builtin(),
 		Hasher: privacy.NewHasher([]byte("vk"), []byte("uk")), Auth: fixedAuth{"0123456789abcdef0123456789abcdef"},
 		SpoolDir: filepath.Join(r.dir, "spool"), VisitTimeout: 30 * time.Minute, HonorDNT: true,
-		Now: func() time.Time { return r.now }, ApplyInterval: r.applyEvery,
+		Now: r.clock, ApplyInterval: r.applyEvery,
 	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
+}
+
+func (r *rig) clock() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.now
+}
+
+func (r *rig) setNow(t time.Time) {
+	r.mu.Lock()
+	r.now = t
+	r.mu.Unlock()
 }
 
 func (r *rig) close() {
@@ -338,8 +351,8 @@ func TestVisitContinuesAfterRestart(t *testing.T) {
 	r.mustTrack("idsite=1&rec=1&_id=00000000000000bb&url=https%3A%2F%2Fclinic.example%2Fa", r.now)
 	r.close()
 	r2 := newRig(t, dir, nil)
-	r2.now = r.now.Add(time.Minute)
-	r2.mustTrack("idsite=1&rec=1&_id=00000000000000bb&url=https%3A%2F%2Fclinic.example%2Fb", r2.now)
+	r2.setNow(r.now.Add(time.Minute))
+	r2.mustTrack("idsite=1&rec=1&_id=00000000000000bb&url=https%3A%2F%2Fclinic.example%2Fb", r2.clock())
 	got := r2.visits()
 	if len(got) != 1 || got[0].Visit.Actions != 2 || got[0].Actions[1].RefURL != "https://clinic.example/a" {
 		t.Fatalf("after restart: %d visits, %+v", len(got), got)

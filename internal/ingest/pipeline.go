@@ -73,12 +73,14 @@ type Pipeline struct {
 	saltMu sync.Mutex
 	salts  map[saltKey][]byte
 
-	writeCh chan *pending
-	applyMu sync.Mutex
-	queue   []*record
-	pending atomic.Int64
-	applied atomic.Uint64
-	lastErr atomic.Value // string
+	writeCh  chan *pending
+	syncCh   chan written
+	syncIdle sync.WaitGroup
+	applyMu  sync.Mutex
+	queue    []*record
+	pending  atomic.Int64
+	applied  atomic.Uint64
+	lastErr  atomic.Value // string
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -98,8 +100,9 @@ type Stats struct {
 }
 
 type pending struct {
-	recs []*record
-	done chan error
+	recs   []*record
+	bodies [][]byte
+	done   chan error
 }
 
 type saltKey struct {
@@ -139,7 +142,7 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	p := &Pipeline{
 		opts: opts, log: opts.Logger.With("component", "ingest"),
 		sites: map[event.SiteID]*siteConf{}, missing: map[event.SiteID]time.Time{},
-		salts: map[saltKey][]byte{}, writeCh: make(chan *pending, 4096), stop: make(chan struct{}),
+		salts: map[saltKey][]byte{}, writeCh: make(chan *pending, 4096), syncCh: make(chan written, 64), stop: make(chan struct{}),
 	}
 	p.visits = newVisitTable(opts.VisitTimeout)
 
@@ -196,8 +199,9 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	for _, v := range open {
 		p.visits.restore(v)
 	}
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.writer()
+	go p.syncer()
 	go p.applier(context.WithoutCancel(ctx))
 	return p, nil
 }
@@ -267,18 +271,21 @@ func (p *Pipeline) InvalidateSite(id event.SiteID) {
 	p.sitesMu.Unlock()
 }
 
+// writer numbers and writes pending records in groups, then hands each written group to the
+// syncer, so encoding and writing the next group overlaps the previous group's fsync.
 func (p *Pipeline) writer() {
 	defer p.wg.Done()
+	defer close(p.syncCh)
 	for {
 		var first *pending
 		select {
 		case first = <-p.writeCh:
 		case <-p.stop:
-			// Drain what was queued before the stop.
+			// Take what was queued before the stop.
 			for {
 				select {
 				case first = <-p.writeCh:
-					p.commit([]*pending{first})
+					p.writeGroup([]*pending{first})
 				default:
 					return
 				}
@@ -294,31 +301,86 @@ func (p *Pipeline) writer() {
 				break drain
 			}
 		}
-		p.commit(group)
+		p.writeGroup(group)
 	}
 }
 
-func (p *Pipeline) commit(group []*pending) {
-	var all []*record
+type written struct {
+	group []*pending
+	file  *os.File
+	err   error
+}
+
+func (p *Pipeline) writeGroup(group []*pending) {
+	if p.spool.full() {
+		// Rotation closes the file: wait until every sync in flight is done.
+		p.syncIdle.Wait()
+		if err := p.spool.rotate(); err != nil {
+			p.log.Error("spool rotation failed", "err", err)
+		}
+	}
+	var recs []*record
+	var bodies [][]byte
 	for _, g := range group {
-		all = append(all, g.recs...)
+		recs = append(recs, g.recs...)
+		bodies = append(bodies, g.bodies...)
 	}
-	err := p.spool.append(all)
-	if err == nil {
-		err = p.spool.sync()
-		p.stats.Syncs.Add(1)
-	}
-	if err == nil {
-		p.applyMu.Lock()
-		p.queue = append(p.queue, all...)
-		p.applyMu.Unlock()
-		p.pending.Add(int64(len(all)))
-	} else {
-		p.log.Error("spool write failed", "err", err)
-		p.lastErr.Store("spool write failed")
-	}
-	for _, g := range group {
-		g.done <- err
+	f, err := p.spool.write(recs, bodies)
+	p.syncIdle.Add(1)
+	p.syncCh <- written{group: group, file: f, err: err}
+}
+
+// syncer makes written groups durable with one fdatasync for everything written so far, then
+// queues their records for the applier and releases the waiting requests.
+func (p *Pipeline) syncer() {
+	defer p.wg.Done()
+	for w := range p.syncCh {
+		batch := []written{w}
+	drain:
+		for {
+			select {
+			case more, ok := <-p.syncCh:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		synced := map[*os.File]error{}
+		for _, b := range batch {
+			if b.err != nil || b.file == nil {
+				continue
+			}
+			if _, done := synced[b.file]; !done {
+				synced[b.file] = datasync(b.file)
+				p.stats.Syncs.Add(1)
+			}
+		}
+		for _, b := range batch {
+			err := b.err
+			if err == nil {
+				err = synced[b.file]
+			}
+			if err == nil {
+				var recs []*record
+				for _, g := range b.group {
+					recs = append(recs, g.recs...)
+				}
+				p.applyMu.Lock()
+				p.queue = append(p.queue, recs...)
+				p.applyMu.Unlock()
+				p.pending.Add(int64(len(recs)))
+			} else {
+				p.log.Error("spool write failed", "err", err)
+				p.lastErr.Store("spool write failed")
+			}
+			for _, g := range b.group {
+				g.done <- err
+			}
+			p.syncIdle.Done()
+		}
 	}
 }
 
@@ -455,11 +517,19 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 	return out
 }
 
-// enqueue hands records to the writer; the returned pending's done channel reports durability.
-func (p *Pipeline) enqueue(recs ...*record) *pending {
+// enqueue encodes records and hands them to the writer; the returned pending's done channel
+// reports durability. Callers hold the visitor's lock, so one visit's records keep their order.
+func (p *Pipeline) enqueue(recs ...*record) (*pending, error) {
 	pd := &pending{recs: recs, done: make(chan error, 1)}
+	for _, r := range recs {
+		b, err := encode(r)
+		if err != nil {
+			return nil, err
+		}
+		pd.bodies = append(pd.bodies, b)
+	}
 	p.writeCh <- pd
-	return pd
+	return pd, nil
 }
 
 type siteConf struct {
@@ -633,7 +703,10 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 	det := p.opts.Devices.Detect(ua, req.ClientHints, h.UAData)
 	if det.Bot && !h.Bot {
 		p.stats.Bots.Add(1)
-		pd := p.enqueue(&record{Bot: &event.BotHit{SiteID: h.SiteID, Time: at, Name: det.BotName}})
+		pd, err := p.enqueue(&record{Bot: &event.BotHit{SiteID: h.SiteID, Time: at, Name: det.BotName}})
+		if err != nil {
+			return nil, err
+		}
 		return []*pending{pd}, nil
 	}
 

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"hearth/internal/event"
 )
@@ -20,7 +21,7 @@ import (
 // record is one spooled unit: an action with its visit's new snapshot, a visit snapshot
 // alone (a heartbeat), or a bot hit. Nothing in it is personal data beyond what is stored.
 type record struct {
-	Seq    uint64        `json:"q"`
+	Seq    uint64        `json:"-"`
 	Visit  *event.Visit  `json:"v,omitempty"`
 	Action *event.Action `json:"a,omitempty"`
 	Bot    *event.BotHit `json:"b,omitempty"`
@@ -47,7 +48,10 @@ type segment struct {
 	lastSeq uint64
 }
 
-const spoolHeader = 8 // 4 bytes length, 4 bytes CRC-32C
+// A frame is: 4 bytes body length, 4 bytes CRC-32C over sequence and body, 8 bytes sequence
+// number, then the JSON body. Bodies are encoded by the request goroutines; the writer only
+// numbers, checksums and writes them.
+const spoolHeader = 16
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -95,21 +99,23 @@ func readSegment(path string) ([]record, error) {
 			return out, nil // clean end or torn header
 		}
 		n := binary.LittleEndian.Uint32(hdr[:4])
-		sum := binary.LittleEndian.Uint32(hdr[4:])
-		if n == 0 || n > 64<<20 {
+		sum := binary.LittleEndian.Uint32(hdr[4:8])
+		if n == 0 || n > maxRecord {
 			return out, nil
 		}
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r, body); err != nil {
 			return out, nil
 		}
-		if crc32.Checksum(body, crcTable) != sum {
+		crc := crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body)
+		if crc != sum {
 			return out, nil
 		}
 		var rec record
 		if err := json.Unmarshal(body, &rec); err != nil {
 			return out, nil
 		}
+		rec.Seq = binary.LittleEndian.Uint64(hdr[8:16])
 		out = append(out, rec)
 	}
 }
@@ -131,7 +137,7 @@ func (s *spool) rotateLocked() error {
 		if err := s.w.Flush(); err != nil {
 			return err
 		}
-		if err := s.f.Sync(); err != nil {
+		if err := datasync(s.f); err != nil {
 			return err
 		}
 		if err := s.f.Close(); err != nil {
@@ -156,48 +162,60 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// append numbers and writes records (not yet synced).
-func (s *spool) append(recs []*record) error {
+const maxRecord = 64 << 20
+
+// encode serialises a record's body; request goroutines call it in parallel.
+func encode(rec *record) ([]byte, error) {
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode spool record: %w", err)
+	}
+	if len(body) > maxRecord {
+		return nil, fmt.Errorf("spool record of %d bytes is too large", len(body))
+	}
+	return body, nil
+}
+
+// write numbers the records and writes their frames to the file (not yet synced). It
+// returns the file written to, for the sync that follows.
+func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	hdr := make([]byte, spoolHeader)
-	for _, rec := range recs {
+	var hdr [spoolHeader]byte
+	for i, rec := range recs {
 		rec.Seq = s.nextSeq
 		s.nextSeq++
-		body, err := json.Marshal(rec)
-		if err != nil {
-			return fmt.Errorf("encode spool record: %w", err)
-		}
-		if len(body) > 64<<20 {
-			return fmt.Errorf("spool record of %d bytes is too large", len(body))
-		}
-		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body))) // #nosec G115 -- bounded above
-		binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(body, crcTable))
-		if _, err := s.w.Write(hdr); err != nil {
-			return fmt.Errorf("write spool: %w", err)
+		body := bodies[i]
+		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body))) // #nosec G115 -- bounded by maxRecord in encode
+		binary.LittleEndian.PutUint64(hdr[8:16], rec.Seq)
+		binary.LittleEndian.PutUint32(hdr[4:8], crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body))
+		if _, err := s.w.Write(hdr[:]); err != nil {
+			return nil, fmt.Errorf("write spool: %w", err)
 		}
 		if _, err := s.w.Write(body); err != nil {
-			return fmt.Errorf("write spool: %w", err)
+			return nil, fmt.Errorf("write spool: %w", err)
 		}
 		s.size += int64(len(body)) + spoolHeader
 	}
-	return nil
+	if err := s.w.Flush(); err != nil {
+		return nil, fmt.Errorf("flush spool: %w", err)
+	}
+	return s.f, nil
 }
 
-// sync makes everything appended so far durable, rotating a full segment afterwards.
-func (s *spool) sync() error {
+// full reports whether the current segment should be rotated.
+func (s *spool) full() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("flush spool: %w", err)
-	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("sync spool: %w", err)
-	}
-	if s.size >= s.maxBytes {
-		return s.rotateLocked()
-	}
-	return nil
+	return s.size >= s.maxBytes
+}
+
+// rotate syncs and closes the current segment and starts a new one. The caller makes sure no
+// sync of the old segment is still in flight.
+func (s *spool) rotate() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rotateLocked()
 }
 
 // release deletes closed segments whose records are all applied.
@@ -225,7 +243,20 @@ func (s *spool) close() error {
 	if s.f == nil {
 		return nil
 	}
-	err := errors.Join(s.w.Flush(), s.f.Sync(), s.f.Close())
+	err := errors.Join(s.w.Flush(), datasync(s.f), s.f.Close())
 	s.f = nil
 	return err
+}
+
+// datasync makes a file's data durable (fdatasync: the appended bytes and the new size).
+func datasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd())) // #nosec G115 -- a file descriptor
+		if err != syscall.EINTR {
+			if err != nil {
+				return fmt.Errorf("sync spool: %w", err)
+			}
+			return nil
+		}
+	}
 }

@@ -192,7 +192,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 	}
 	if h.Ping {
 		snap := *v
-		return p.enqueue(&record{Visit: &snap}), nil
+		return p.enqueue(&record{Visit: &snap})
 	}
 	a := buildAction(in)
 	a.SiteID, a.VisitID, a.VisitorID, a.Time = h.SiteID, v.ID, v.VisitorID, in.at
@@ -244,7 +244,7 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		v.CustomVars[k] = val
 	}
 	snap := *v
-	return p.enqueue(&record{Visit: &snap, Action: &a}), nil
+	return p.enqueue(&record{Visit: &snap, Action: &a})
 }
 
 func historyOf(v event.Visit) store.VisitorHistory {
