@@ -73,13 +73,61 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 		return r
 	}
 	r.Device.Browser = browserName(string(p.Browser()), p.IsMobile() || p.IsTablet())
+	if r.Device.Browser == "Android Browser" && strings.Contains(ua, "Chrome/") {
+		// Android's WebView reports "Version/4.0 Chrome/…": Matomo's "Chrome Webview".
+		r.Device.Browser = "Chrome Webview"
+	}
 	r.Device.BrowserVersion = p.BrowserVersion()
 	r.Device.OS = osName(string(p.OS()))
-	r.Device.Type = deviceType(p)
+	r.Device.Type = refineType(deviceType(p), ua, r.Device.OS, withUAData(hints, uadata))
 	r.Device.Engine = engine(r.Device.Browser, ua)
 	r.Device.OSVersion = osVersion(r.Device.OS, ua)
 	applyHints(&r.Device, hints, uadata)
 	return r
+}
+
+var (
+	tvMarkers      = regexp.MustCompile(`(?i)smart-?tv|hbbtv|netcast|web0s|webos\.tv|bravia|\bAFT[A-Z]|crkey|googletv|android ?tv|wv-atv|\btv safari|opera tv|vidaa|philipstv|\bvestel|sraf/|ce-html|\bdtv\b|roku|appletv|tvos|[_ ]box\b|\btv box|\bomi/|tizen[^;)]*\btv|\bTV\b`)
+	consoleMarkers = regexp.MustCompile(`(?i)playstation|xbox|nintendo (switch|wiiu?|3ds)`)
+	featureMarkers = regexp.MustCompile(`(?i)kaios|series ?40|s40ovibrowser|j2me|midp-`)
+	wearMarkers    = regexp.MustCompile(`(?i)\bwatch\b|wear ?os`)
+	carMarkers     = regexp.MustCompile(`(?i)tesla/|qtcarbrowser`)
+)
+
+// refineType corrects the device type with conventions the parser does not apply: Android
+// browsers omit "Mobile" on tablets, and TVs, consoles, feature phones, wearables and cars
+// announce themselves with markers of their own.
+func refineType(t, ua, os string, hints http.Header) string {
+	switch {
+	case tvMarkers.MatchString(ua):
+		return "tv"
+	case consoleMarkers.MatchString(ua):
+		return "console"
+	case carMarkers.MatchString(ua):
+		return "car browser"
+	case featureMarkers.MatchString(ua):
+		return "feature phone"
+	case wearMarkers.MatchString(ua):
+		return "wearable"
+	}
+	android := os == "Android" || strings.Contains(ua, "Android")
+	if android {
+		switch hints.Get("Sec-Ch-Ua-Mobile") {
+		case "?1":
+			return "smartphone"
+		case "?0":
+			if t != "desktop" {
+				return "tablet"
+			}
+		}
+		if (t == "smartphone" || t == "") && !strings.Contains(ua, "Mobile") && strings.Contains(ua, "AppleWebKit") {
+			return "tablet"
+		}
+		if t == "" {
+			return "smartphone"
+		}
+	}
+	return t
 }
 
 func isBotByRule(ua string) bool {
@@ -195,6 +243,30 @@ func osVersion(os, ua string) string {
 		}
 	}
 	return ""
+}
+
+// withUAData adds the mobile flag of the tracker's uadata JSON (navigator.userAgentData) to
+// the client-hint headers, as Sec-CH-UA-Mobile would carry it.
+func withUAData(h http.Header, uadata string) http.Header {
+	if uadata == "" {
+		return h
+	}
+	var ud struct {
+		Mobile *bool `json:"mobile"`
+	}
+	if json.Unmarshal([]byte(uadata), &ud) != nil || ud.Mobile == nil {
+		return h
+	}
+	out := h.Clone()
+	if out == nil {
+		out = http.Header{}
+	}
+	if *ud.Mobile {
+		out.Set("Sec-Ch-Ua-Mobile", "?1")
+	} else {
+		out.Set("Sec-Ch-Ua-Mobile", "?0")
+	}
+	return out
 }
 
 // applyHints refines the result with User-Agent Client Hints, which Chromium browsers send

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -50,7 +51,8 @@ func TestDetect(t *testing.T) {
 }
 
 type fixture struct {
-	UserAgent string `yaml:"user_agent"`
+	UserAgent string         `yaml:"user_agent"`
+	Headers   map[string]any `yaml:"headers"`
 	Bot       *struct {
 		Name string `yaml:"name"`
 	} `yaml:"bot"`
@@ -92,7 +94,8 @@ func TestFixtureAgreement(t *testing.T) {
 	misses := map[string]int{}
 	start := time.Now()
 	for _, f := range fx {
-		r := d.Detect(f.UserAgent, nil, "")
+		hints, uadata := fixtureHints(f.Headers)
+		r := d.Detect(f.UserAgent, hints, uadata)
 		if f.Bot != nil {
 			botN++
 			if r.Bot {
@@ -166,6 +169,29 @@ func TestFixtureAgreement(t *testing.T) {
 	if p := pct(humanFlag, humanN); p > ceilingHumansFlagged {
 		t.Errorf("%.2f%% of humans flagged as bots, above %.2f%%", p, ceilingHumansFlagged)
 	}
+}
+
+// fixtureHints turns a fixture's headers into Sec-CH-UA headers, or, when they have the shape
+// of navigator.userAgentData (brands, platform, mobile…), into the tracker's uadata JSON.
+func fixtureHints(h map[string]any) (http.Header, string) {
+	if len(h) == 0 {
+		return nil, ""
+	}
+	if _, ok := h["brands"]; ok {
+		b, _ := json.Marshal(h)
+		return nil, string(b)
+	}
+	if _, ok := h["platform"]; ok {
+		b, _ := json.Marshal(h)
+		return nil, string(b)
+	}
+	out := http.Header{}
+	for k, v := range h {
+		if s, ok := v.(string); ok {
+			out.Set(k, s)
+		}
+	}
+	return out, ""
 }
 
 func itoa(n int) string {

@@ -8,7 +8,7 @@ func BrowserFamily(name string) string {
 	switch name {
 	case "":
 		return "Unknown"
-	case "Chrome", "Chrome Mobile", "Chrome Mobile iOS", "Chromium", "Microsoft Edge", "Samsung Browser", "Yandex Browser",
+	case "Chrome", "Chrome Mobile", "Chrome Mobile iOS", "Chrome Webview", "Chromium", "Microsoft Edge", "Samsung Browser", "Yandex Browser",
 		"Vivaldi", "Brave", "Mobile Silk", "Amazon Silk":
 		return "Chrome"
 	case "Firefox", "Firefox Mobile", "Firefox Focus", "Firefox iOS":

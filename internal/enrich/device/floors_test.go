@@ -4,8 +4,8 @@ package device
 // figures); raise them as detection improves. The product targets are in docs/PERFORMANCE.md.
 const (
 	floorOS              = 94.0
-	floorBrowser         = 95.0
-	floorType            = 65.0
+	floorBrowser         = 96.0
+	floorType            = 85.0
 	floorBot             = 79.5
 	ceilingHumansFlagged = 1.2
 )
