@@ -137,6 +137,9 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 
 // Handler builds the routed handler.
 func Handler(opts Options) http.Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	mux := http.NewServeMux()
 	for _, p := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
 		mux.Handle(p, opts.Tracking)

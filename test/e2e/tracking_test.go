@@ -4,6 +4,7 @@ package e2e
 import (
 	"fmt"
 	"hearth/test/testbin"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -364,3 +365,64 @@ func TestMatomoTrackerClient(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { testbin.Main(m, "../..") }
+
+// TestProxiesExclusionsAndMetrics covers settings that change what is stored: a trusted proxy's
+// X-Forwarded-For, per-site exclusions set through updateSite, Do-Not-Track, and the
+// Prometheus endpoint on its own listener.
+func TestProxiesExclusionsAndMetrics(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	metricsAddr := freeAddr(t)
+	s := testbin.Start(t, dir, "--trusted-proxies", "127.0.0.0/8", "--metrics-listen", metricsAddr, "--ip-anonymize-bytes", "1")
+	tok := s.Token(t)
+	site := s.AddSite(t, tok, nil)
+	code, v := s.API(t, url.Values{"method": {"SitesManager.updateSite"}, "idSite": {fmt.Sprint(site)}, "excludedIps": {"198.51.100.0/24"},
+		"excludedUserAgents": {"UptimeProbe"}, "token_auth": {tok}})
+	if code != 200 || v.(map[string]any)["result"] != "success" {
+		t.Fatalf("updateSite: %d %v", code, v)
+	}
+	hit := func(path string, hdr map[string]string) {
+		t.Helper()
+		h := map[string]string{"User-Agent": firefoxUA}
+		for k, v := range hdr {
+			h[k] = v
+		}
+		resp, _ := testbin.Get(t, s.Base+"/matomo.php?idsite=1&rec=1&send_image=0&url="+url.QueryEscape("https://clinic.example"+path), h)
+		if resp.StatusCode != 204 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	hit("/forwarded", map[string]string{"X-Forwarded-For": "203.0.113.77"})
+	hit("/excluded-ip", map[string]string{"X-Forwarded-For": "198.51.100.9"})
+	hit("/excluded-ua", map[string]string{"User-Agent": "Mozilla/5.0 UptimeProbe/2"})
+	hit("/dnt", map[string]string{"DNT": "1", "X-Forwarded-For": "203.0.113.78"})
+	hit("/gpc", map[string]string{"Sec-GPC": "1", "X-Forwarded-For": "203.0.113.79"})
+	visits := s.WaitActions(t, tok, site, 1)
+	urls := testbin.AllActionURLs(visits)
+	if len(urls) != 1 || urls["https://clinic.example/forwarded"] != 1 {
+		t.Fatalf("stored %v, want only /forwarded", urls)
+	}
+	if ip := visits[0]["visitIp"]; ip != "203.0.113.0" {
+		t.Fatalf("visitIp %v, want the forwarded address with one byte zeroed", ip)
+	}
+	resp, body := testbin.Get(t, "http://"+metricsAddr+"/metrics", nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `hearth_hits_total{outcome="accepted"} 1`) || !strings.Contains(body, `hearth_hits_total{outcome="ignored"} 4`) {
+		t.Fatalf("metrics: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := testbin.Get(t, s.Base+"/metrics", nil); resp.StatusCode != 404 {
+		t.Fatalf("metrics must not be on the public listener: %d", resp.StatusCode)
+	}
+	s.Stop()
+	if strings.Contains(s.Log(), "203.0.113.77") {
+		t.Fatal("the log contains a visitor's IP")
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}

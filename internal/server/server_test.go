@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	ip := ClientIP(trusted)
+	cases := []struct {
+		name   string
+		remote string
+		hdr    map[string]string
+		want   string
+	}{
+		{"direct", "203.0.113.9:5555", nil, "203.0.113.9"},
+		{"untrusted peer ignores XFF", "203.0.113.9:5555", map[string]string{"X-Forwarded-For": "1.2.3.4"}, "203.0.113.9"},
+		{"trusted proxy", "10.1.1.1:80", map[string]string{"X-Forwarded-For": "198.51.100.7"}, "198.51.100.7"},
+		{"chain: right-most untrusted", "10.1.1.1:80", map[string]string{"X-Forwarded-For": "6.6.6.6, 198.51.100.7, 10.2.2.2"}, "198.51.100.7"},
+		{"spoofed garbage", "10.1.1.1:80", map[string]string{"X-Forwarded-For": "not-an-ip"}, "10.1.1.1"},
+		{"forwarded header", "[::1]:80", map[string]string{"Forwarded": `for="[2001:db8::7]:4711";proto=https`}, "2001:db8::7"},
+		{"forwarded v4 with port", "10.0.0.5:80", map[string]string{"Forwarded": "for=192.0.2.60:8080"}, "192.0.2.60"},
+		{"mapped v4 peer", "[::ffff:203.0.113.9]:1", nil, "203.0.113.9"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.remote
+			for k, v := range tc.hdr {
+				r.Header.Set(k, v)
+			}
+			if got := ip(r); got.String() != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+	// Without trusted proxies, headers are never believed.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.1.1.1:80"
+	r.Header.Set("X-Forwarded-For", "1.2.3.4")
+	if got := ClientIP(nil)(r); got.String() != "10.1.1.1" {
+		t.Fatalf("no trusted proxies: %s", got)
+	}
+}
+
+func TestHandlerHeadersHealthAndPanics(t *testing.T) {
+	ready := errors.New("event store unreachable")
+	var readyErr error
+	h := Handler(Options{
+		Tracking: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }),
+		API:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("api")) }),
+		Setup:    func(w http.ResponseWriter, r *http.Request) {},
+		Static:   http.NotFoundHandler(),
+		Ready:    []Readiness{func(context.Context) error { return readyErr }},
+	})
+	do := func(method, target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+		return rec
+	}
+	rec := do("GET", "/healthz")
+	if rec.Code != 200 {
+		t.Fatalf("healthz %d", rec.Code)
+	}
+	for _, name := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options"} {
+		if rec.Header().Get(name) == "" {
+			t.Errorf("missing %s", name)
+		}
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("csp %q", csp)
+	}
+	if rec := do("GET", "/readyz"); rec.Code != 200 {
+		t.Fatalf("readyz %d", rec.Code)
+	}
+	readyErr = ready
+	if rec := do("GET", "/readyz"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "unreachable") {
+		t.Fatalf("readyz when a store fails: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := do("GET", "/matomo.php"); rec.Code != 500 {
+		t.Fatalf("a panicking handler must give 500, got %d", rec.Code)
+	}
+	if rec := do("GET", "/?module=API&method=x"); rec.Body.String() != "api" {
+		t.Fatalf("API at / with module=API: %q", rec.Body.String())
+	}
+	if rec := do("GET", "/nothing"); rec.Code != 404 {
+		t.Fatalf("unknown path %d", rec.Code)
+	}
+}
