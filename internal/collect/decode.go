@@ -132,7 +132,6 @@ func (h *Hit) Privileged() []string {
 
 var (
 	hex16     = regexp.MustCompile(`^[0-9a-fA-F]{16}$`)
-	dimension = regexp.MustCompile(`^dimension([0-9]{1,3})$`)
 	extraKeys = []string{"ma_", "cra", "_exp", "abtest"}
 )
 
@@ -162,6 +161,25 @@ func (r *reader) text(name string, limit int) string {
 	}
 	s = strings.TrimSpace(s)
 	return truncate(s, limit)
+}
+
+// dimensionID recognises "dimensionN" parameter names (N from 1 to 999).
+func dimensionID(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "dimension")
+	if !ok || len(digits) == 0 || len(digits) > 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > maxDimensionID {
+		return 0, false
+	}
+	return n, true
 }
 
 // truncate cuts s to at most n bytes without splitting a character.
@@ -325,11 +343,7 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 	}
 
 	for name := range v {
-		if m := dimension.FindStringSubmatch(name); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			if n < 1 || n > maxDimensionID {
-				continue
-			}
+		if n, ok := dimensionID(name); ok {
 			if val := r.text(name, maxTextLen); val != "" {
 				if h.Dimensions == nil {
 					h.Dimensions = map[int]string{}

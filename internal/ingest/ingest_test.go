@@ -379,13 +379,31 @@ func TestSpoolReplay(t *testing.T) {
 	close(p.stop)
 	p.wg.Wait()
 	_ = p.spool.close()
-	// Append a torn record, as a crash mid-write leaves.
+	// Write a torn record after the last frame, as a crash mid-write leaves.
 	seg, _ := filepath.Glob(filepath.Join(dir, "spool", "*.spool"))
-	f, err := os.OpenFile(seg[len(seg)-1], os.O_APPEND|os.O_WRONLY, 0o600)
+	path := seg[len(seg)-1]
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write([]byte{200, 0, 0, 0, 1, 2})
+	end := 0
+	for end+spoolHeader <= len(data) {
+		n := int(data[end]) | int(data[end+1])<<8 | int(data[end+2])<<16 | int(data[end+3])<<24
+		if n == 0 {
+			break
+		}
+		end += spoolHeader + n
+	}
+	if end == 0 {
+		t.Fatal("no frame found in the spool segment")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{200, 0, 0, 0, 1, 2, 3, 4, 2, 0, 0, 0, 0, 0, 0, 0, 9, 9}, int64(end)); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 	r.close()
 	r2 := newRig(t, dir, nil)

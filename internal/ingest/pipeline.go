@@ -52,10 +52,10 @@ type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	ApplyInterval time.Duration // how often spooled records are applied (default 250ms)
+	ApplyInterval time.Duration // how often spooled records are applied (default 1s)
 	MaxBatch      int           // records per applied batch (default 50,000)
 	MaxPending    int           // spooled but unapplied records before refusing hits (default 1,000,000)
-	SpoolSegment  int64         // bytes per spool segment (default 64 MiB)
+	SpoolSegment  int64         // bytes per spool segment (default 16 MiB)
 }
 
 // Pipeline implements collect.Sink.
@@ -122,7 +122,7 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.ApplyInterval <= 0 {
-		opts.ApplyInterval = 250 * time.Millisecond
+		opts.ApplyInterval = time.Second
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 50_000
@@ -131,7 +131,7 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 		opts.MaxPending = 1_000_000
 	}
 	if opts.SpoolSegment <= 0 {
-		opts.SpoolSegment = 64 << 20
+		opts.SpoolSegment = 16 << 20
 	}
 	if opts.VisitTimeout <= 0 {
 		opts.VisitTimeout = 30 * time.Minute
@@ -312,20 +312,22 @@ type written struct {
 }
 
 func (p *Pipeline) writeGroup(group []*pending) {
-	if p.spool.full() {
-		// Rotation closes the file: wait until every sync in flight is done.
-		p.syncIdle.Wait()
-		if err := p.spool.rotate(); err != nil {
-			p.log.Error("spool rotation failed", "err", err)
-		}
-	}
 	var recs []*record
 	var bodies [][]byte
 	for _, g := range group {
 		recs = append(recs, g.recs...)
 		bodies = append(bodies, g.bodies...)
 	}
-	f, err := p.spool.write(recs, bodies)
+	var f *os.File
+	var err error
+	if !p.spool.fits(framesSize(bodies)) {
+		// Rotation closes the file: wait until every sync in flight is done.
+		p.syncIdle.Wait()
+		err = p.spool.rotate()
+	}
+	if err == nil {
+		f, err = p.spool.write(recs, bodies)
+	}
 	p.syncIdle.Add(1)
 	p.syncCh <- written{group: group, file: f, err: err}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -27,20 +28,29 @@ type record struct {
 	Bot    *event.BotHit `json:"b,omitempty"`
 }
 
-// spool is an append-only, fsynced log of accepted records. A hit is acknowledged only after
-// its record is synced; records are applied to the event store in batches and the segments
-// holding only applied records are deleted.
+// spool is an append-only, fsynced log of accepted records, in segment files named after
+// their first sequence number. A hit is acknowledged only after its record is synced; records
+// are applied to the event store in batches and segments holding only applied records are
+// deleted.
+//
+// Segments are created full-size and zero-filled ahead of need by a background goroutine, so
+// that appending overwrites allocated blocks and fdatasync flushes data only, not file-size
+// metadata: on ext4 that halves the sync latency every acknowledged hit waits for.
 type spool struct {
-	dir      string
-	maxBytes int64
+	dir     string
+	segSize int64
 
 	mu       sync.Mutex
 	f        *os.File
-	w        *bufio.Writer
-	size     int64
-	segStart uint64
+	off      int64
 	segments []segment // closed segments, oldest first
 	nextSeq  uint64
+
+	spareMu sync.Mutex
+	spares  []string
+	need    chan struct{}
+	done    chan struct{}
+	prepErr error
 }
 
 type segment struct {
@@ -50,8 +60,10 @@ type segment struct {
 
 // A frame is: 4 bytes body length, 4 bytes CRC-32C over sequence and body, 8 bytes sequence
 // number, then the JSON body. Bodies are encoded by the request goroutines; the writer only
-// numbers, checksums and writes them.
+// numbers, checksums and writes them. A zero length marks the unwritten rest of a segment.
 const spoolHeader = 16
+
+const maxRecord = 4 << 20
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -59,8 +71,7 @@ func segmentName(dir string, first uint64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d.spool", first))
 }
 
-// readSpool returns every intact record in dir in sequence order. A torn record at the end
-// of a segment (a crash mid-write, never acknowledged) ends that segment.
+// readSpool returns every intact record in dir in sequence order, and the segment paths.
 func readSpool(dir string) ([]record, []string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -85,7 +96,13 @@ func readSpool(dir string) ([]record, []string, error) {
 	return out, paths, nil
 }
 
+// readSegment reads frames until the zero-filled rest, a torn frame (a crash mid-write, never
+// acknowledged) or a frame out of sequence.
 func readSegment(path string) ([]record, error) {
+	first, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".spool"), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("spool segment %s: bad name", filepath.Base(path))
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open spool segment: %w", err)
@@ -94,49 +111,125 @@ func readSegment(path string) ([]record, error) {
 	r := bufio.NewReaderSize(f, 1<<16)
 	var out []record
 	hdr := make([]byte, spoolHeader)
-	for {
+	for want := first; ; want++ {
 		if _, err := io.ReadFull(r, hdr); err != nil {
-			return out, nil // clean end or torn header
+			return out, nil
 		}
 		n := binary.LittleEndian.Uint32(hdr[:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:8])
-		if n == 0 || n > maxRecord {
+		seq := binary.LittleEndian.Uint64(hdr[8:16])
+		if n == 0 || n > maxRecord || seq != want {
 			return out, nil
 		}
 		body := make([]byte, n)
 		if _, err := io.ReadFull(r, body); err != nil {
 			return out, nil
 		}
-		crc := crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body)
-		if crc != sum {
+		if crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body) != sum {
 			return out, nil
 		}
 		var rec record
 		if err := json.Unmarshal(body, &rec); err != nil {
 			return out, nil
 		}
-		rec.Seq = binary.LittleEndian.Uint64(hdr[8:16])
+		rec.Seq = seq
 		out = append(out, rec)
 	}
 }
 
-// openSpool starts a fresh segment after nextSeq-1; existing segments must have been replayed.
-func openSpool(dir string, nextSeq uint64, maxBytes int64) (*spool, error) {
+// openSpool starts a fresh segment at nextSeq; existing segments must have been replayed.
+func openSpool(dir string, nextSeq uint64, segSize int64) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create spool dir: %w", err)
 	}
-	s := &spool{dir: dir, maxBytes: maxBytes, nextSeq: nextSeq}
+	// Spares left by an earlier run are reused.
+	old, _ := filepath.Glob(filepath.Join(dir, "spare-*.free"))
+	s := &spool{dir: dir, segSize: segSize, nextSeq: nextSeq, spares: old,
+		need: make(chan struct{}, 1), done: make(chan struct{})}
+	if len(s.spares) == 0 {
+		spare, err := s.newSpare()
+		if err != nil {
+			return nil, err
+		}
+		s.spares = append(s.spares, spare)
+	}
+	go s.prepare()
 	if err := s.rotateLocked(); err != nil {
+		s.stopPreparer()
 		return nil, err
 	}
 	return s, nil
 }
 
+// prepare keeps one zero-filled spare segment ready.
+func (s *spool) prepare() {
+	defer close(s.done)
+	for range s.need {
+		s.spareMu.Lock()
+		have := len(s.spares)
+		s.spareMu.Unlock()
+		if have > 0 {
+			continue
+		}
+		path, err := s.newSpare()
+		s.spareMu.Lock()
+		if err != nil {
+			s.prepErr = err
+		} else {
+			s.spares = append(s.spares, path)
+		}
+		s.spareMu.Unlock()
+	}
+}
+
+var spareCount struct {
+	sync.Mutex
+	n int
+}
+
+func (s *spool) newSpare() (string, error) {
+	spareCount.Lock()
+	spareCount.n++
+	n := spareCount.n
+	spareCount.Unlock()
+	tmp := filepath.Join(s.dir, fmt.Sprintf("spare-%d-%d.tmp", os.Getpid(), n))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("create spool spare: %w", err)
+	}
+	zeros := make([]byte, 1<<20)
+	for written := int64(0); written < s.segSize; written += int64(len(zeros)) {
+		if _, err := f.Write(zeros); err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return "", fmt.Errorf("fill spool spare: %w", err)
+		}
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("sync spool spare: %w", err)
+	}
+	path := strings.TrimSuffix(tmp, ".tmp") + ".free"
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("rename spool spare: %w", err)
+	}
+	return path, nil
+}
+
+func (s *spool) stopPreparer() {
+	s.spareMu.Lock()
+	if s.need != nil {
+		close(s.need)
+		s.need = nil
+	}
+	s.spareMu.Unlock()
+	<-s.done
+}
+
+// rotateLocked syncs and closes the current segment and starts the next one from a spare
+// (or a new file when none is ready).
 func (s *spool) rotateLocked() error {
 	if s.f != nil {
-		if err := s.w.Flush(); err != nil {
-			return err
-		}
 		if err := datasync(s.f); err != nil {
 			return err
 		}
@@ -144,12 +237,31 @@ func (s *spool) rotateLocked() error {
 			return err
 		}
 		s.segments = append(s.segments, segment{path: s.f.Name(), lastSeq: s.nextSeq - 1})
+		s.f = nil
 	}
-	f, err := os.OpenFile(segmentName(s.dir, s.nextSeq), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	name := segmentName(s.dir, s.nextSeq)
+	s.spareMu.Lock()
+	var spare string
+	if len(s.spares) > 0 {
+		spare, s.spares = s.spares[0], s.spares[1:]
+	}
+	if s.need != nil {
+		select {
+		case s.need <- struct{}{}:
+		default:
+		}
+	}
+	s.spareMu.Unlock()
+	if spare != "" {
+		if err := os.Rename(spare, name); err != nil {
+			return fmt.Errorf("use spool spare: %w", err)
+		}
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("create spool segment: %w", err)
 	}
-	s.f, s.w, s.size, s.segStart = f, bufio.NewWriterSize(f, 1<<16), 0, s.nextSeq
+	s.f, s.off = f, 0
 	return syncDir(s.dir)
 }
 
@@ -161,8 +273,6 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
-
-const maxRecord = 64 << 20
 
 // encode serialises a record's body; request goroutines call it in parallel.
 func encode(rec *record) ([]byte, error) {
@@ -176,11 +286,28 @@ func encode(rec *record) ([]byte, error) {
 	return body, nil
 }
 
-// write numbers the records and writes their frames to the file (not yet synced). It
-// returns the file written to, for the sync that follows.
+// framesSize is the bytes the bodies take as frames.
+func framesSize(bodies [][]byte) int64 {
+	var n int64
+	for _, b := range bodies {
+		n += int64(len(b)) + spoolHeader
+	}
+	return n
+}
+
+// fits reports whether n more bytes fit in the current segment (an empty segment takes any).
+func (s *spool) fits(n int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.off == 0 || s.off+n <= s.segSize
+}
+
+// write numbers the records and writes their frames (not yet synced), returning the file
+// written to for the sync that follows.
 func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	buf := make([]byte, 0, framesSize(bodies))
 	var hdr [spoolHeader]byte
 	for i, rec := range recs {
 		rec.Seq = s.nextSeq
@@ -189,29 +316,17 @@ func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body))) // #nosec G115 -- bounded by maxRecord in encode
 		binary.LittleEndian.PutUint64(hdr[8:16], rec.Seq)
 		binary.LittleEndian.PutUint32(hdr[4:8], crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body))
-		if _, err := s.w.Write(hdr[:]); err != nil {
-			return nil, fmt.Errorf("write spool: %w", err)
-		}
-		if _, err := s.w.Write(body); err != nil {
-			return nil, fmt.Errorf("write spool: %w", err)
-		}
-		s.size += int64(len(body)) + spoolHeader
+		buf = append(buf, hdr[:]...)
+		buf = append(buf, body...)
 	}
-	if err := s.w.Flush(); err != nil {
-		return nil, fmt.Errorf("flush spool: %w", err)
+	if _, err := s.f.WriteAt(buf, s.off); err != nil {
+		return nil, fmt.Errorf("write spool: %w", err)
 	}
+	s.off += int64(len(buf))
 	return s.f, nil
 }
 
-// full reports whether the current segment should be rotated.
-func (s *spool) full() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.size >= s.maxBytes
-}
-
-// rotate syncs and closes the current segment and starts a new one. The caller makes sure no
-// sync of the old segment is still in flight.
+// rotate starts a new segment. The caller makes sure no sync of the old one is in flight.
 func (s *spool) rotate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -237,18 +352,20 @@ func (s *spool) release(applied uint64) error {
 	return errors.Join(errs...)
 }
 
+// close syncs and closes the current segment and stops preparing spares.
 func (s *spool) close() error {
+	s.stopPreparer()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.f == nil {
 		return nil
 	}
-	err := errors.Join(s.w.Flush(), datasync(s.f), s.f.Close())
+	err := errors.Join(datasync(s.f), s.f.Close())
 	s.f = nil
 	return err
 }
 
-// datasync makes a file's data durable (fdatasync: the appended bytes and the new size).
+// datasync makes a file's data durable (fdatasync).
 func datasync(f *os.File) error {
 	for {
 		err := syscall.Fdatasync(int(f.Fd())) // #nosec G115 -- a file descriptor
