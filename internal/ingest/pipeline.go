@@ -73,14 +73,12 @@ type Pipeline struct {
 	saltMu sync.Mutex
 	salts  map[saltKey][]byte
 
-	writeCh  chan *pending
-	syncCh   chan written
-	syncIdle sync.WaitGroup
-	applyMu  sync.Mutex
-	queue    []*record
-	pending  atomic.Int64
-	applied  atomic.Uint64
-	lastErr  atomic.Value // string
+	commit  *committer
+	applyMu sync.Mutex
+	queue   []*record
+	pending atomic.Int64
+	applied atomic.Uint64
+	lastErr atomic.Value // string
 
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -97,12 +95,6 @@ type Stats struct {
 	Applied  atomic.Int64
 	Batches  atomic.Int64
 	Syncs    atomic.Int64
-}
-
-type pending struct {
-	recs   []*record
-	bodies [][]byte
-	done   chan error
 }
 
 type saltKey struct {
@@ -142,7 +134,7 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	p := &Pipeline{
 		opts: opts, log: opts.Logger.With("component", "ingest"),
 		sites: map[event.SiteID]*siteConf{}, missing: map[event.SiteID]time.Time{},
-		salts: map[saltKey][]byte{}, writeCh: make(chan *pending, 4096), syncCh: make(chan written, 64), stop: make(chan struct{}),
+		salts: map[saltKey][]byte{}, stop: make(chan struct{}),
 	}
 	p.visits = newVisitTable(opts.VisitTimeout)
 
@@ -199,9 +191,8 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	for _, v := range open {
 		p.visits.restore(v)
 	}
-	p.wg.Add(3)
-	go p.writer()
-	go p.syncer()
+	p.commit = newCommitter(p.flush)
+	p.wg.Add(1)
 	go p.applier(context.WithoutCancel(ctx))
 	return p, nil
 }
@@ -212,6 +203,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	if p.closed.Swap(true) {
 		return nil
 	}
+	p.commit.close()
 	close(p.stop)
 	p.wg.Wait()
 	var errs []error
@@ -271,119 +263,37 @@ func (p *Pipeline) InvalidateSite(id event.SiteID) {
 	p.sitesMu.Unlock()
 }
 
-// writer numbers and writes pending records in groups, then hands each written group to the
-// syncer, so encoding and writing the next group overlaps the previous group's fsync.
-func (p *Pipeline) writer() {
-	defer p.wg.Done()
-	defer close(p.syncCh)
-	for {
-		var first *pending
-		select {
-		case first = <-p.writeCh:
-		case <-p.stop:
-			// Take what was queued before the stop.
-			for {
-				select {
-				case first = <-p.writeCh:
-					p.writeGroup([]*pending{first})
-				default:
-					return
-				}
-			}
-		}
-		group := []*pending{first}
-	drain:
-		for len(group) < 4096 {
-			select {
-			case more := <-p.writeCh:
-				group = append(group, more)
-			default:
-				break drain
-			}
-		}
-		p.writeGroup(group)
-	}
-}
-
-type written struct {
-	group []*pending
-	file  *os.File
-	err   error
-}
-
-func (p *Pipeline) writeGroup(group []*pending) {
+// flush writes a group of pending records to the spool, makes them durable with one
+// fdatasync, and queues them for the applier. The committer calls it from one leader at a time.
+func (p *Pipeline) flush(group []*pending) error {
 	var recs []*record
 	var bodies [][]byte
 	for _, g := range group {
 		recs = append(recs, g.recs...)
 		bodies = append(bodies, g.bodies...)
 	}
-	var f *os.File
-	var err error
 	if !p.spool.fits(framesSize(bodies)) {
-		// Rotation closes the file: wait until every sync in flight is done.
-		p.syncIdle.Wait()
-		err = p.spool.rotate()
+		if err := p.spool.rotate(); err != nil {
+			p.log.Error("spool rotation failed", "err", err)
+			p.lastErr.Store("spool write failed")
+			return err
+		}
 	}
+	f, err := p.spool.write(recs, bodies)
 	if err == nil {
-		f, err = p.spool.write(recs, bodies)
+		err = datasync(f)
+		p.stats.Syncs.Add(1)
 	}
-	p.syncIdle.Add(1)
-	p.syncCh <- written{group: group, file: f, err: err}
-}
-
-// syncer makes written groups durable with one fdatasync for everything written so far, then
-// queues their records for the applier and releases the waiting requests.
-func (p *Pipeline) syncer() {
-	defer p.wg.Done()
-	for w := range p.syncCh {
-		batch := []written{w}
-	drain:
-		for {
-			select {
-			case more, ok := <-p.syncCh:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, more)
-			default:
-				break drain
-			}
-		}
-		synced := map[*os.File]error{}
-		for _, b := range batch {
-			if b.err != nil || b.file == nil {
-				continue
-			}
-			if _, done := synced[b.file]; !done {
-				synced[b.file] = datasync(b.file)
-				p.stats.Syncs.Add(1)
-			}
-		}
-		for _, b := range batch {
-			err := b.err
-			if err == nil {
-				err = synced[b.file]
-			}
-			if err == nil {
-				var recs []*record
-				for _, g := range b.group {
-					recs = append(recs, g.recs...)
-				}
-				p.applyMu.Lock()
-				p.queue = append(p.queue, recs...)
-				p.applyMu.Unlock()
-				p.pending.Add(int64(len(recs)))
-			} else {
-				p.log.Error("spool write failed", "err", err)
-				p.lastErr.Store("spool write failed")
-			}
-			for _, g := range b.group {
-				g.done <- err
-			}
-			p.syncIdle.Done()
-		}
+	if err != nil {
+		p.log.Error("spool write failed", "err", err)
+		p.lastErr.Store("spool write failed")
+		return err
 	}
+	p.applyMu.Lock()
+	p.queue = append(p.queue, recs...)
+	p.applyMu.Unlock()
+	p.pending.Add(int64(len(recs)))
+	return nil
 }
 
 func (p *Pipeline) takeQueue() []*record {
@@ -488,8 +398,8 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 		}
 		return out
 	}
-	var waits []chan error
-	var waitIdx [][]int
+	var waits []*pending
+	var waitIdx []int
 	for i := range hits {
 		recs, err := p.process(ctx, &hits[i], req)
 		if err != nil {
@@ -503,15 +413,13 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 			p.stats.Ignored.Add(1)
 			continue
 		}
-		// process enqueued under the visitor's lock; the pending is already on its way.
-		waits = append(waits, recs[0].done)
-		waitIdx = append(waitIdx, []int{i})
+		// process enqueued the records under the visitor's lock; wait for them here.
+		waits = append(waits, recs[0])
+		waitIdx = append(waitIdx, i)
 	}
-	for k, ch := range waits {
-		if err := <-ch; err != nil {
-			for _, i := range waitIdx[k] {
-				out[i].Err = fmt.Errorf("spool: %w", err)
-			}
+	for k, pd := range waits {
+		if err := p.commit.wait(pd); err != nil {
+			out[waitIdx[k]].Err = fmt.Errorf("spool: %w", err)
 			continue
 		}
 		p.stats.Accepted.Add(1)
@@ -519,10 +427,10 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 	return out
 }
 
-// enqueue encodes records and hands them to the writer; the returned pending's done channel
-// reports durability. Callers hold the visitor's lock, so one visit's records keep their order.
+// enqueue encodes records and queues them for the next group commit; Track waits for them.
+// Callers hold the visitor's lock, so one visit's records keep their order.
 func (p *Pipeline) enqueue(recs ...*record) (*pending, error) {
-	pd := &pending{recs: recs, done: make(chan error, 1)}
+	pd := &pending{recs: recs}
 	for _, r := range recs {
 		b, err := encode(r)
 		if err != nil {
@@ -530,7 +438,9 @@ func (p *Pipeline) enqueue(recs ...*record) (*pending, error) {
 		}
 		pd.bodies = append(pd.bodies, b)
 	}
-	p.writeCh <- pd
+	if err := p.commit.enqueue(pd); err != nil {
+		return nil, collect.ErrOverloaded
+	}
 	return pd, nil
 }
 
