@@ -59,17 +59,13 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 		r.Device.Type = ""
 		return r
 	}
-	if d.crawler.IsCrawler(ua) || isBotByRule(ua) {
+	p := d.ua.Parse(ua)
+	if isBot(ua, d.crawler.IsCrawler, p.IsBot()) {
 		r.Bot = true
 		r.BotName = "Bot"
 		if m := botNames.FindString(ua); m != "" {
 			r.BotName = m
 		}
-		return r
-	}
-	p := d.ua.Parse(ua)
-	if p.IsBot() {
-		r.Bot, r.BotName = true, "Bot"
 		return r
 	}
 	r.Device.Browser = browserName(string(p.Browser()), p.IsMobile() || p.IsTablet())
@@ -78,7 +74,7 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 		r.Device.Browser = "Chrome Webview"
 	}
 	r.Device.BrowserVersion = p.BrowserVersion()
-	r.Device.OS = osName(string(p.OS()))
+	r.Device.OS = refineOS(osName(string(p.OS())), ua)
 	r.Device.Type = refineType(deviceType(p), ua, r.Device.OS, withUAData(hints, uadata))
 	r.Device.Engine = engine(r.Device.Browser, ua)
 	r.Device.OSVersion = osVersion(r.Device.OS, ua)
@@ -87,31 +83,78 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 }
 
 var (
-	tvMarkers      = regexp.MustCompile(`(?i)smart-?tv|hbbtv|netcast|web0s|webos\.tv|bravia|\bAFT[A-Z]|crkey|googletv|android ?tv|wv-atv|\btv safari|opera tv|vidaa|philipstv|\bvestel|sraf/|ce-html|\bdtv\b|roku|appletv|tvos|[_ ]box\b|\btv box|\bomi/|tizen[^;)]*\btv|\bTV\b`)
-	consoleMarkers = regexp.MustCompile(`(?i)playstation|xbox|nintendo (switch|wiiu?|3ds)`)
-	featureMarkers = regexp.MustCompile(`(?i)kaios|series ?40|s40ovibrowser|j2me|midp-`)
-	wearMarkers    = regexp.MustCompile(`(?i)\bwatch\b|wear ?os`)
-	carMarkers     = regexp.MustCompile(`(?i)tesla/|qtcarbrowser`)
+	tvMarkers = tokens{"smarttv", "smart-tv", "hbbtv", "netcast", "web0s", "webos.tv", "bravia", "<aft*", "crkey", "googletv",
+		"androidtv", "android tv", "wv-atv", "<tv safari", "opera tv", "vidaa", "philipstv", "<vestel", "sraf/", "ce-html",
+		"<dtv>", "roku", "appletv", "tvos", "_box>", " box>", "<tv box", "<omi/", "<tv>"}
+	consoleMarkers = tokens{"playstation", "xbox", "nintendo switch", "nintendo wii", "nintendo 3ds"}
+	featureMarkers = tokens{"kaios", "series40", "series 40", "s40ovibrowser", "j2me", "midp-"}
+	wearMarkers    = tokens{"<watch>", "wearos", "wear os"}
+	carMarkers     = tokens{"tesla/", "qtcarbrowser"}
 )
+
+var (
+	// androidModel is the device model in an Android user agent: "Android 14; Pixel 8 Build/…".
+	androidModel = regexp.MustCompile(`Android [\d.]+; (?:[a-z]{2}[-_][a-zA-Z]{2}; )?([^;)]+?)(?: Build|\)|;)`)
+	// Model naming conventions of common device lines.
+	tvModel      = regexp.MustCompile(`(?i)\btv\b|mitv|mibox|\bbox\b|bravia|aquos|shield|chromecast|\ba95x|\bx96|\bh96|\bm8s|\bhk1\b|\btx[36]|\b\d{2}(le|uk|u6|lf|lh|hr|fr|ur|gh|uhd|qled)|smart ?tv|\bstb\b|dtv|iptv|tvbox|android tv`)
+	tabletModel  = regexp.MustCompile(`(?i)^sm-[tpx]\d|^gt-p\d|\btab\b|tablet|\bpad\b|ipad|mediapad|matepad|^tb-|lenovo tb|^mid[- \d]|^pmt\d|^bq-[178]\d|kindle|^kf[a-z]{2,}|nexus (7|9|10)\b|readerpad|surftab|^mfc\d|^citi|^planet|^nomi|pocketbook|^ccit`)
+	phabletModel = regexp.MustCompile(`(?i)^sm-n\d|^gt-n\d|^sm-f\d|redmi note|\bmi note|galaxy note|^sc-0[12]|^sm-w\d|\bnote ?\d|infinix`)
+)
+
+// refineOS applies platform markers the parser does not know, and falls back to broad
+// markers when it recognised no OS at all.
+func refineOS(os, ua string) string {
+	l := strings.ToLower(ua)
+	for _, o := range osOverrides {
+		if o.t.match(l) {
+			return o.os
+		}
+	}
+	if os != "" {
+		return os
+	}
+	for _, o := range osFallbacks {
+		if o.t.match(l) {
+			return o.os
+		}
+	}
+	return ""
+}
 
 // refineType corrects the device type with conventions the parser does not apply: Android
 // browsers omit "Mobile" on tablets, and TVs, consoles, feature phones, wearables and cars
 // announce themselves with markers of their own.
 func refineType(t, ua, os string, hints http.Header) string {
+	l := strings.ToLower(ua)
 	switch {
-	case tvMarkers.MatchString(ua):
+	case tvMarkers.match(l):
 		return "tv"
-	case consoleMarkers.MatchString(ua):
+	case consoleMarkers.match(l):
 		return "console"
-	case carMarkers.MatchString(ua):
+	case carMarkers.match(l):
 		return "car browser"
-	case featureMarkers.MatchString(ua):
+	case featureMarkers.match(l):
 		return "feature phone"
-	case wearMarkers.MatchString(ua):
+	case wearMarkers.match(l):
 		return "wearable"
 	}
 	android := os == "Android" || strings.Contains(ua, "Android")
 	if android {
+		model := hints.Get("Sec-Ch-Ua-Model")
+		if model == "" {
+			if m := androidModel.FindStringSubmatch(ua); m != nil {
+				model = m[1]
+			}
+		}
+		model = strings.Trim(model, `" `)
+		switch {
+		case tvModel.MatchString(model):
+			return "tv"
+		case tabletModel.MatchString(model):
+			return "tablet"
+		case phabletModel.MatchString(model):
+			return "phablet"
+		}
 		switch hints.Get("Sec-Ch-Ua-Mobile") {
 		case "?1":
 			return "smartphone"
@@ -130,9 +173,86 @@ func refineType(t, ua, os string, hints http.Header) string {
 	return t
 }
 
-func isBotByRule(ua string) bool {
+var (
+	// strongBot marks user agents that only automated clients send: exploit probes, a
+	// contact URL, monitoring and scanning tools, load generators, link expanders.
+	strongBot = tokens{"${jndi:", "<?", "+http://", "+https://", "health check", "healthcheck", "monitor", "exporter",
+		"collectd", "datadog", "munin", "nagios", "zabbix", "prometheus", "arachni", "nikto", "sqlmap", "nessus", "scanner",
+		"cloudflare", "link expander", "linkexpander", "image proxy", "imageproxy", "(via ", "feed parser", "feedparser",
+		"preview", "validator", "checker", "fetcher", "<k6/", "gatling", "jmeter", "locust", "wrk/", "httpie", "axios/",
+		"node-fetch", "undici", "request-promise", "aiohttp", "guzzle", "libcurl", "winhttp", "postman", "insomnia"}
+	// contactAddress is an e-mail address, and botURL a URL naming a bot: both only in bots.
+	contactAddress = regexp.MustCompile(`[a-z0-9._%-]+(@|\[at\])[a-z0-9.-]+\.[a-z]{2,}`)
+	botURL         = regexp.MustCompile(`https?://[^ ;)]*\b(bot|crawler|spider)`)
+	// botWord is the word bots name themselves with; device brands that end in "bot" are
+	// vetoed by humanClient first.
+	botWord = tokens{"bot>", "crawler>", "spider>"}
+	// weakBot words mark a bot only in user agents that name no platform.
+	weakBot = tokens{"search", "scan", "security", "audit", "recon", "hack", "owned", "research", "sitemap", "prefetch",
+		"lookup", "gitops", "copilot", "indexinfo", "discovery", "placeholder", "leadgen", "useragent", "user agent",
+		"dummy connection", "externalhit", "external hit", "externalagent", "external agent", "externalads", "-ai>",
+		"agent", "client", "http", "parser", "worker", "service", "node", "test"}
+
+	// humanClient marks people's software that crawler lists tend to catch: office suites
+	// fetching a link, old Internet Explorer builds, vintage browsers, readers and players.
+	humanClient = tokens{"microsoft office", "<word/", "<excel/", "<powerpoint/", "<outlook/", "<onenote/", "msoffice",
+		"mosaic", "amigavoyager", "reeder/", ".net clr", "trident/", "mojeek-app", "offbyone", "webster pro", "surfshark",
+		"bdos/", "nintendo ds", "cfnetwork", "ucweb", "ucbrowser", "midp", "bookshelf", "fban/", "fbav/", "reader", "podcast",
+		"podcatcher", "libvlc", "vlc/", "downloadmanager", "pinterest for", "tiktok", "cronet", "emacs",
+		"windows-media-player", "exoplayer", "boomplay", "liferea", "netnewswire", "feeddemon", "rssowl", "rssbandit",
+		"quiterss", "feedstation", "akregator", "dalvik", "mobile app", "cubot"}
+	// platformToken is present in the user agents of browsers and apps on real devices.
+	platformToken = tokens{"mozilla", "opera", "android", "iphone", "ipad", "ipod", "<ios>", "windows", "macintosh", "macos",
+		"mac os", "linux", "cfnetwork", "darwin", "dalvik", "blackberry", "symbian", "series40", "series 40", "series60",
+		"series 60", "midp", "up.browser", "nokia", "samsung", "sonyericsson", "<lg", "profile/", "kaios", "tizen",
+		"playstation", "nintendo", "xbox", "j2me", "brew", "webos", "roku", "smarttv", "hbbtv", "dart:io", "okhttp", "cronet",
+		"ucbrowser", "uc browser", "vlc", "kodi", "itunes", "winamp", "foobar", "rss", "feed", "podcast", "mail",
+		"thunderbird", "outlook", "lynx", "links", "w3m", "elinks", "dillo", "netsurf", "konqueror", "qt", "gtk", "electron",
+		"curl", "browser", "<wap", "mre/", "maui", "docomo", "<up/", "lcd/", "screen-", "<win7>", "<win8>", "<win10>",
+		"<win11>", "<win32>", "<win64>", "<winxp>", "osx", "amiga", "wtos", "player", "syndication", "pubsub", "podca",
+		"mpv", "audacious", "galaxy", "hmos", "harmony", "appletv", "watchos", "tvos"}
+	// botHint marks user agents with a platform that still describe a service rather than a
+	// person's browser: a compatible-mode token, a URL, feed and subscriber counts, named tools.
+	botHint = tokens{"compatible;", "http://", "https://", "(http", "<google-", "<google ", "feed", "rss", "subscriber",
+		"crawl", "slurp", "survey", "audit", "indexer", "proxy", "favicon", "statuscake", "optimizer", "resolver",
+		"siteimprove", "transcoder", "nutch", "datanyze", "gtmetrix", "jeeves", "mutant", "exchange check", "brandverity",
+		"project-", "whatcms", "dmbrowser", "outbrain", "adbeat", "patchwatch", "catchpoint", "<bw/"}
+	versionedProduct = regexp.MustCompile(`[A-Za-z][\w .+-]*/v?\d`)
+)
+
+// isBot combines Hearth's rules with the crawler list's and the parser's verdicts. The
+// crawler list is only believed for user agents without a platform, or with a hint of a
+// service, because it also matches people's apps (office suites, podcast players, in-app
+// browsers). User agents that name neither a platform nor a versioned product
+// ("NameOfAgent", "Hello World") are automated: browsers name a platform, apps and libraries
+// announce themselves as name/version.
+func isBot(ua string, crawler func(string) bool, parserBot bool) bool {
 	l := strings.ToLower(ua)
-	for _, s := range []string{"headlesschrome", "phantomjs", "python-requests", "curl/", "wget/", "go-http-client", "java/", "okhttp", "libwww-perl", "httpclient", "scrapy", "lighthouse", "pingdom", "uptimerobot", "facebookexternalhit", "whatsapp", "slackbot", "telegrambot", "bingpreview", "mediapartners"} {
+	if isBotByRule(l) || strongBot.match(l) ||
+		(strings.Contains(l, "http") && botURL.MatchString(l)) ||
+		((strings.Contains(l, "@") || strings.Contains(l, "[at]")) && contactAddress.MatchString(l)) {
+		return true
+	}
+	if humanClient.match(l) {
+		return false
+	}
+	if botWord.match(l) {
+		return true
+	}
+	platform := platformToken.match(l)
+	if !platform && (weakBot.match(l) || !versionedProduct.MatchString(ua)) {
+		return true
+	}
+	if platform && !botHint.match(l) {
+		return false
+	}
+	// The crawler list is the costliest check (a large regular expression): last.
+	return parserBot || crawler(ua)
+}
+
+// isBotByRule matches well-known bots by name; l is the lower-cased user agent.
+func isBotByRule(l string) bool {
+	for _, s := range []string{"headlesschrome", "phantomjs", "scrapy", "lighthouse", "pingdom", "uptimerobot", "facebookexternalhit", "slackbot", "telegrambot", "bingpreview", "mediapartners", "googlebot", "bingbot"} {
 		if strings.Contains(l, s) {
 			return true
 		}
@@ -217,6 +337,35 @@ func engine(browser, ua string) string {
 }
 
 var (
+	osOverrides = []struct {
+		t  tokens
+		os string
+	}{
+		{tokens{"windows phone", "iemobile", "windows mobile", "wpdesktop", "windows ce"}, "Windows Phone"},
+		{tokens{"web0s", "webos"}, "webOS"},
+		{tokens{"tizen"}, "Tizen"},
+		{tokens{"kaios"}, "KaiOS"},
+		{tokens{"oculusbrowser", "<quest>"}, "Android"},
+		{tokens{"chromebook", "<cros>"}, "Chrome OS"},
+		{tokens{"symbian", "symbos", "series60", "series 60", "<s60>"}, "Symbian OS"},
+		{tokens{"blackberry", "<bb10>", "rim tablet"}, "BlackBerry OS"},
+		{tokens{"nintendo", "playstation"}, "Gaming Console"},
+		{tokens{"<brew>"}, "Brew"},
+		{tokens{"openharmony", "harmonyos"}, "HarmonyOS"},
+	}
+	osFallbacks = []struct {
+		t  tokens
+		os string
+	}{
+		{tokens{"android", "dalvik"}, "Android"},
+		{tokens{"iphone", "ipad", "ipod", "<ios>"}, "iOS"},
+		{tokens{"macintosh", "mac os x", "macbook", "imac"}, "Mac"},
+		{tokens{"cfnetwork", "darwin/"}, "iOS"},
+		{tokens{"windows", "win95", "win98", "winnt", "win32", "win64"}, "Windows"},
+		{tokens{"linux", "x11", "ubuntu", "fedora", "debian"}, "GNU/Linux"},
+		{tokens{"freebsd", "openbsd", "netbsd", "sunos", "solaris"}, "FreeBSD"},
+		{tokens{"midp", "up.browser", "wap2.0", "wap.0", "cldc"}, "RTOS"},
+	}
 	windowsNT = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
 	androidV  = regexp.MustCompile(`Android (\d+(?:\.\d+)?)`)
 	iosV      = regexp.MustCompile(`OS (\d+)[_.](\d+)`)

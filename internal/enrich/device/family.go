@@ -33,15 +33,24 @@ func OSFamily(name string) string {
 	switch name {
 	case "":
 		return "Unknown"
-	case "Windows", "Windows Phone", "Windows Mobile":
-		if name == "Windows" {
-			return "Windows"
-		}
+	case "Windows Phone", "Windows Mobile":
 		return "Windows Mobile"
 	case "Mac", "iOS", "Android", "Chrome OS", "GNU/Linux":
 		return name
 	case "FreeBSD", "OpenBSD", "NetBSD":
 		return "Unix"
+	case "webOS", "Tizen":
+		return "Other Mobile"
+	case "KaiOS":
+		return "Firefox OS"
+	case "Symbian OS":
+		return "Symbian"
+	case "BlackBerry OS":
+		return "BlackBerry"
+	case "RTOS":
+		return "Real-time OS"
+	case "HarmonyOS":
+		return "Android"
 	}
 	return name
 }

@@ -1,11 +1,12 @@
 package device
 
-// Agreement floors measured on the reference fixtures (see the test's log for the current
-// figures); raise them as detection improves. The product targets are in docs/PERFORMANCE.md.
+// Agreement with Matomo's labels on its device-detector fixtures. Where Hearth meets the
+// product target the floor is the target; where it does not yet (device type, target 90%),
+// the floor is the current figure so that it can only go up.
 const (
-	floorOS              = 94.0
+	floorOS              = 97.0
 	floorBrowser         = 96.0
-	floorType            = 85.0
-	floorBot             = 79.5
-	ceilingHumansFlagged = 1.2
+	floorType            = 86.0
+	floorBot             = 90.0
+	ceilingHumansFlagged = 0.5
 )
