@@ -7,10 +7,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -102,6 +104,20 @@ func ClientIP(trusted []netip.Prefix) func(*http.Request) netip.Addr {
 	}
 }
 
+// addrPattern matches IPv4 and IPv6 addresses (with an optional port) in net/http's own
+// error messages, such as "http: TLS handshake error from 203.0.113.9:51234: EOF".
+var addrPattern = regexp.MustCompile(`\[?[0-9a-fA-F:]*:[0-9a-fA-F:.]+\]?(:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`)
+
+// redactingWriter turns net/http's error log lines into structured warnings without the
+// client addresses they contain: no raw IP reaches the log.
+type redactingWriter struct{ log *slog.Logger }
+
+func (w redactingWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(addrPattern.ReplaceAllString(string(p), "[address]"))
+	w.log.Warn("http server", "detail", msg)
+	return len(p), nil
+}
+
 // securityHeaders sets the headers every response carries.
 func securityHeaders(tlsOn bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +206,7 @@ func New(opts Options) (*Server, error) {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelWarn),
+		ErrorLog:          log.New(redactingWriter{opts.Logger}, "", 0),
 	}
 	if opts.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(opts.TLSCert, opts.TLSKey)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -91,5 +92,28 @@ func TestHandlerHeadersHealthAndPanics(t *testing.T) {
 	}
 	if rec := do("GET", "/nothing"); rec.Code != 404 {
 		t.Fatalf("unknown path %d", rec.Code)
+	}
+}
+
+func TestRedactingWriter(t *testing.T) {
+	var buf strings.Builder
+	w := redactingWriter{slog.New(slog.NewTextHandler(&buf, nil))}
+	for _, line := range []string{
+		"http: TLS handshake error from 203.0.113.9:51234: EOF",
+		"http: TLS handshake error from [2001:db8::7]:443: remote error",
+		"http2: server: error reading preface from client 198.51.100.1:80: timeout",
+	} {
+		if _, err := w.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := buf.String()
+	for _, ip := range []string{"203.0.113.9", "2001:db8::7", "198.51.100.1"} {
+		if strings.Contains(out, ip) {
+			t.Errorf("log contains %s: %s", ip, out)
+		}
+	}
+	if strings.Count(out, "[address]") != 3 || !strings.Contains(out, "TLS handshake error") {
+		t.Errorf("log lost its meaning: %s", out)
 	}
 }

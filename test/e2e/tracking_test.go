@@ -2,8 +2,16 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"hearth/test/testbin"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -425,4 +433,79 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// TestTLS serves HTTPS with a certificate the test makes, checks HSTS and the TLS floor, and
+// that a plain-HTTP request to the TLS port leaves no client address in the log.
+func TestTLS(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	certFile, keyFile, pool := selfSigned(t)
+	s := testbin.Start(t, dir, "--tls-cert", certFile, "--tls-key", keyFile)
+	base := strings.Replace(s.Base, "http://", "https://", 1)
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	resp, err := c.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatalf("https healthz: %d %v", resp.StatusCode, resp.Header)
+	}
+	old := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}}
+	if resp, err := old.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatal("TLS 1.1 accepted")
+	}
+	if resp, err := http.Get(s.Base + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Fatalf("plain HTTP to the TLS port: %d", resp.StatusCode)
+		}
+	}
+	s.Stop()
+	found := false
+	for _, line := range strings.Split(s.Log(), "\n") {
+		if strings.Contains(line, "handshake") {
+			found = true
+			if strings.Contains(line, "127.0.0.1") || !strings.Contains(line, "[address]") {
+				t.Fatalf("client address in the log: %s", line)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("expected a redacted handshake error in the log:\n%s", s.Log())
+	}
+}
+
+func selfSigned(t *testing.T) (string, string, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
