@@ -10,6 +10,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 	"hearth/test/testbin"
 	"math/big"
 	"net"
@@ -508,4 +510,65 @@ func selfSigned(t *testing.T) (string, string, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestGeolocation serves with a MaxMind-format database the test writes, and checks the
+// location stored per site precision and that an explicit location needs a token.
+func TestGeolocation(t *testing.T) {
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-City", RecordSize: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, network, _ := net.ParseCIDR("81.2.69.0/24")
+	if err := tree.Insert(network, mmdbtype.Map{
+		"country":      mmdbtype.Map{"iso_code": mmdbtype.String("GB")},
+		"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("ENG")}},
+		"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("London")}},
+		"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(51.5142), "longitude": mmdbtype.Float64(-0.0931)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(t.TempDir(), "city.mmdb")
+	f, err := os.Create(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir, "--geoip-db", dbPath, "--trusted-proxies", "127.0.0.1/32")
+	tok := s.Token(t)
+	city := s.AddSite(t, tok, nil)
+	country := s.AddSite(t, tok, url.Values{"geoPrecision": {"country"}})
+	for _, site := range []int{city, country} {
+		resp, _ := testbin.Get(t, fmt.Sprintf("%s/matomo.php?idsite=%d&rec=1&send_image=0&url=https%%3A%%2F%%2Fclinic.example%%2F", s.Base, site),
+			map[string]string{"User-Agent": firefoxUA, "X-Forwarded-For": "81.2.69.142"})
+		if resp.StatusCode != 204 {
+			t.Fatalf("site %d: %d", site, resp.StatusCode)
+		}
+	}
+	v := s.WaitActions(t, tok, city, 1)
+	if len(v) != 1 || v[0]["countryCode"] != "gb" || v[0]["regionCode"] != "ENG" || v[0]["city"] != "London" || v[0]["latitude"] != "51.5142" {
+		t.Fatalf("city precision: %v", v)
+	}
+	v = s.WaitActions(t, tok, country, 1)
+	if len(v) != 1 || v[0]["countryCode"] != "gb" || v[0]["regionCode"] != "" || v[0]["city"] != nil || v[0]["latitude"] != nil {
+		t.Fatalf("country precision: %v", v)
+	}
+	// An explicit location is a privileged parameter.
+	resp, _ := testbin.Get(t, fmt.Sprintf("%s/matomo.php?idsite=%d&rec=1&send_image=0&country=fr", s.Base, city), map[string]string{"User-Agent": firefoxUA})
+	if resp.StatusCode != 400 {
+		t.Fatalf("country without token: %d", resp.StatusCode)
+	}
+	resp, _ = testbin.Get(t, fmt.Sprintf("%s/matomo.php?idsite=%d&rec=1&send_image=0&new_visit=1&country=fr&city=Lyon&token_auth=%s&url=https%%3A%%2F%%2Fclinic.example%%2Ffr", s.Base, city, tok), map[string]string{"User-Agent": firefoxUA})
+	if resp.StatusCode != 204 {
+		t.Fatalf("country with token: %d", resp.StatusCode)
+	}
+	v = s.WaitActions(t, tok, city, 2)
+	if len(v) != 2 || v[0]["countryCode"] != "fr" || v[0]["city"] != "Lyon" {
+		t.Fatalf("override: %v", v)
+	}
 }
