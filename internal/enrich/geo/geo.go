@@ -51,22 +51,6 @@ func Open(path string) (*DB, error) {
 // Close releases the file.
 func (d *DB) Close() error { return d.r.Close() }
 
-type record struct {
-	Country struct {
-		ISOCode string `maxminddb:"iso_code"`
-	} `maxminddb:"country"`
-	Subdivisions []struct {
-		ISOCode string `maxminddb:"iso_code"`
-	} `maxminddb:"subdivisions"`
-	City struct {
-		Names map[string]string `maxminddb:"names"`
-	} `maxminddb:"city"`
-	Location struct {
-		Latitude  float64 `maxminddb:"latitude"`
-		Longitude float64 `maxminddb:"longitude"`
-	} `maxminddb:"location"`
-}
-
 // Lookup returns the location of ip at the given precision; unknown addresses give a zero
 // Location.
 func (d *DB) Lookup(ip netip.Addr, p Precision) event.Location {
@@ -74,21 +58,64 @@ func (d *DB) Lookup(ip netip.Addr, p Precision) event.Location {
 	if d == nil || p == PrecisionNone || !ip.IsValid() {
 		return loc
 	}
-	var rec record
-	if err := d.r.Lookup(ip.Unmap()).Decode(&rec); err != nil {
+	// Two layouts are common: MaxMind's (country.iso_code, subdivisions, city.names.en,
+	// location.latitude) and the flat one of DB-IP Lite as packaged by ip-location-db
+	// (country_code, state1, city, latitude).
+	var rec map[string]any
+	if err := d.r.Lookup(ip.Unmap()).Decode(&rec); err != nil || rec == nil {
 		return loc
 	}
-	loc.Country = strings.ToLower(rec.Country.ISOCode)
-	if p == PrecisionCountry {
+	country := str(path(rec, "country", "iso_code"))
+	if country == "" {
+		country = str(rec["country_code"])
+	}
+	loc.Country = strings.ToLower(country)
+	if p == PrecisionCountry || loc.Country == "" {
 		return loc
 	}
-	if len(rec.Subdivisions) > 0 {
-		loc.Region = rec.Subdivisions[0].ISOCode
+	if subs, ok := rec["subdivisions"].([]any); ok && len(subs) > 0 {
+		if m, ok := subs[0].(map[string]any); ok {
+			loc.Region = str(m["iso_code"])
+		}
 	}
 	if p == PrecisionRegion {
 		return loc
 	}
-	loc.City = rec.City.Names["en"]
-	loc.Lat, loc.Lon = rec.Location.Latitude, rec.Location.Longitude
+	if c, ok := rec["city"].(string); ok {
+		loc.City = c
+	} else {
+		loc.City = str(path(rec, "city", "names", "en"))
+	}
+	loc.Lat, loc.Lon = num(path(rec, "location", "latitude")), num(path(rec, "location", "longitude"))
+	if loc.Lat == 0 && loc.Lon == 0 {
+		loc.Lat, loc.Lon = num(rec["latitude"]), num(rec["longitude"])
+	}
 	return loc
+}
+
+func path(m map[string]any, keys ...string) any {
+	var v any = m
+	for _, k := range keys {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[k]
+	}
+	return v
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	}
+	return 0
 }

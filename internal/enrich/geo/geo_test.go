@@ -73,3 +73,37 @@ func TestLookup(t *testing.T) {
 		t.Fatal("bad precision accepted")
 	}
 }
+
+// TestFlatLayout reads the flat record layout of DB-IP Lite as ip-location-db packages it.
+func TestFlatLayout(t *testing.T) {
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "dbip-city", RecordSize: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, network, _ := net.ParseCIDR("2a00:1450::/32")
+	if err := tree.Insert(network, mmdbtype.Map{"country_code": mmdbtype.String("DE"), "city": mmdbtype.String("Berlin"),
+		"latitude": mmdbtype.Float32(52.52), "longitude": mmdbtype.Float32(13.40)}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "flat.mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	loc := db.Lookup(netip.MustParseAddr("2a00:1450::1"), PrecisionCity)
+	if loc.Country != "de" || loc.City != "Berlin" || loc.Lat < 52.5 || loc.Lat > 52.6 {
+		t.Fatalf("flat layout: %+v", loc)
+	}
+	if loc := db.Lookup(netip.MustParseAddr("2a00:1450::1"), PrecisionCountry); loc.City != "" || loc.Country != "de" {
+		t.Fatalf("country precision: %+v", loc)
+	}
+}
