@@ -96,9 +96,11 @@ var (
 	// androidModel is the device model in an Android user agent: "Android 14; Pixel 8 Build/…".
 	androidModel = regexp.MustCompile(`Android [\d.]+; (?:[a-z]{2}[-_][a-zA-Z]{2}; )?([^;)]+?)(?: Build|\)|;)`)
 	// Model naming conventions of common device lines.
-	tvModel      = regexp.MustCompile(`(?i)\btv\b|mitv|mibox|\bbox\b|bravia|aquos|shield|chromecast|\ba95x|\bx96|\bh96|\bm8s|\bhk1\b|\btx[36]|\b\d{2}(le|uk|u6|lf|lh|hr|fr|ur|gh|uhd|qled)|smart ?tv|\bstb\b|dtv|iptv|tvbox|android tv`)
-	tabletModel  = regexp.MustCompile(`(?i)^sm-[tpx]\d|^gt-p\d|\btab\b|tablet|\bpad\b|ipad|mediapad|matepad|^tb-|lenovo tb|^mid[- \d]|^pmt\d|^bq-[178]\d|kindle|^kf[a-z]{2,}|nexus (7|9|10)\b|readerpad|surftab|^mfc\d|^citi|^planet|^nomi|pocketbook|^ccit`)
-	phabletModel = regexp.MustCompile(`(?i)^sm-n\d|^gt-n\d|^sm-f\d|redmi note|\bmi note|galaxy note|^sc-0[12]|^sm-w\d|\bnote ?\d|infinix`)
+	tvModel     = regexp.MustCompile(`(?i)\btv|tv\b|mitv|mibox|\bbox\b|[_ -]box|tvbox|bravia|aquos|shield|chromecast|\ba95x|\bx96|\bh96|\bm8s|\bhk1\b|\btx[36]|^\d{2}[a-z]|\b\d{2}(le|uk|u6|lf|lh|hr|fr|ur|gh|uhd|qled)|smart ?tv|\bstb\b|dtv|iptv|led|shell|yndx-|player|mxq|tanix|vorke|gtking|ugoos|kiii|\brk3[0-9]{3}|beelink|orbsmart|selenga|nexon|vontar|x-media|h10 play|yundoo|digifors|pendoo|polarline|uhd|android tv|(?:^|[^0-9a-z])4k(?:$|[^0-9a-z])|stick|\batv|iconbit|mygica|polar_|mecool|neo[- ]?[xu]\d|\blcd|^le\d{2}|x88|t96|tx9|evpad|toucan|provision|perfeo`)
+	tabletModel = regexp.MustCompile(`(?i)^sm-[tpx]\d|^gt-p\d|tab|[a-z]pad|\bpad\b|tablet|\btb\d?-|-tb-|lenovo tb|^yt-|^mid[- \d]|^pmt\d|^bq-[178]\d|kindle|^kf[a-z]{2,}|nexus (7|9|10)\b|surftab|^mfc\d|^citi|^planet|pocketbook|^ccit|^bg2-|^kob2-|^ags\d?-|^agr-|^nabi`)
+	// notTabletModel are phone lines whose names contain "pad".
+	notTabletModel = regexp.MustCompile(`(?i)coolpad|padfone`)
+	phabletModel   = regexp.MustCompile(`(?i)^sm-n\d|^gt-n\d|^sm-f\d|redmi note|\bmi note|galaxy note|^sc-0[12]|^sm-w\d|\bnote ?\d`)
 )
 
 // refineOS applies platform markers the parser does not know, and falls back to broad
@@ -126,6 +128,24 @@ func refineOS(os, ua string) string {
 // announce themselves with markers of their own.
 func refineType(t, ua, os string, hints http.Header) string {
 	l := strings.ToLower(ua)
+	switch os {
+	case "Windows", "Mac", "GNU/Linux", "Chrome OS", "FreeBSD":
+		// Desktop systems: only an explicit TV or console marker changes the class.
+		switch {
+		case tvMarkers.match(l):
+			return "tv"
+		case consoleMarkers.match(l):
+			return "console"
+		case carMarkers.match(l):
+			return "car browser"
+		case t == "" || t == "tv":
+			if strings.Contains(l, "mobile") && os != "Windows" {
+				return "smartphone"
+			}
+			return "desktop"
+		}
+		return t
+	}
 	switch {
 	case tvMarkers.match(l):
 		return "tv"
@@ -133,12 +153,16 @@ func refineType(t, ua, os string, hints http.Header) string {
 		return "console"
 	case carMarkers.match(l):
 		return "car browser"
-	case featureMarkers.match(l):
+	case featureMarkers.match(l) && !strings.Contains(l, "android") && !strings.Contains(l, "adr "):
 		return "feature phone"
+	case strings.Contains(l, "android tablet"):
+		return "tablet"
+	case os == "Windows Phone" || os == "BlackBerry OS" || strings.Contains(l, " phone "):
+		return "smartphone"
 	case wearMarkers.match(l):
 		return "wearable"
 	}
-	android := os == "Android" || strings.Contains(ua, "Android")
+	android := os == "Android" || strings.Contains(l, "android") || strings.Contains(l, "adr ")
 	if android {
 		model := hints.Get("Sec-Ch-Ua-Model")
 		if model == "" {
@@ -147,10 +171,17 @@ func refineType(t, ua, os string, hints http.Header) string {
 			}
 		}
 		model = strings.Trim(model, `" `)
+		// Vendor prefixes ("SAMSUNG SM-N910A", "Lenovo TB-X606F") hide the model line.
+		for _, prefix := range []string{"samsung ", "samsung-", "lenovo ", "lenovo_", "huawei ", "huawei-", "xiaomi ", "zte ", "tecno ", "itel ", "alcatel ", "htc ", "htc_", "lg-", "sony "} {
+			if len(model) > len(prefix) && strings.EqualFold(model[:len(prefix)], prefix) {
+				model = model[len(prefix):]
+				break
+			}
+		}
 		switch {
 		case tvModel.MatchString(model):
 			return "tv"
-		case tabletModel.MatchString(model):
+		case tabletModel.MatchString(model) && !notTabletModel.MatchString(model):
 			return "tablet"
 		case phabletModel.MatchString(model):
 			return "phablet"
@@ -167,6 +198,17 @@ func refineType(t, ua, os string, hints http.Header) string {
 			return "tablet"
 		}
 		if t == "" {
+			return "smartphone"
+		}
+	}
+	if t == "" {
+		switch os {
+		case "Windows", "Mac", "GNU/Linux", "Chrome OS", "FreeBSD", "HarmonyOS":
+			if !strings.Contains(l, "mobile") {
+				return "desktop"
+			}
+		}
+		if strings.Contains(l, "mobile") || os == "iOS" {
 			return "smartphone"
 		}
 	}
