@@ -19,7 +19,9 @@ FUZZ_TARGETS := \
 	./internal/collect:FuzzDecodeBulk \
 	./internal/enrich/referrer:FuzzClassify \
 	./internal/enrich/device:FuzzDetect \
-	./internal/config:FuzzConfigFile
+	./internal/config:FuzzConfigFile \
+	./internal/ingest:FuzzReadSegment \
+	./internal/enrich/referrer:FuzzLoadLists
 
 .PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
 

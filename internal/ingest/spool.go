@@ -125,7 +125,7 @@ func readSegment(path string) ([]record, error) {
 		if _, err := io.ReadFull(r, body); err != nil {
 			return out, nil
 		}
-		if crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body) != sum {
+		if crcOf(hdr[8:16], body) != sum {
 			return out, nil
 		}
 		var rec record
@@ -199,7 +199,8 @@ func (s *spool) newSpare() (string, error) {
 	}
 	zeros := make([]byte, 1<<20)
 	for written := int64(0); written < s.segSize; written += int64(len(zeros)) {
-		if _, err := f.Write(zeros); err != nil {
+		chunk := zeros[:min(int64(len(zeros)), s.segSize-written)]
+		if _, err := f.Write(chunk); err != nil {
 			f.Close()
 			os.Remove(tmp)
 			return "", fmt.Errorf("fill spool spare: %w", err)
@@ -315,7 +316,7 @@ func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 		body := bodies[i]
 		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(body))) // #nosec G115 -- bounded by maxRecord in encode
 		binary.LittleEndian.PutUint64(hdr[8:16], rec.Seq)
-		binary.LittleEndian.PutUint32(hdr[4:8], crc32.Update(crc32.Checksum(hdr[8:16], crcTable), crcTable, body))
+		binary.LittleEndian.PutUint32(hdr[4:8], crcOf(hdr[8:16], body))
 		buf = append(buf, hdr[:]...)
 		buf = append(buf, body...)
 	}
@@ -376,4 +377,9 @@ func datasync(f *os.File) error {
 			return nil
 		}
 	}
+}
+
+// crcOf is the checksum a frame carries over its sequence number and body.
+func crcOf(seq, body []byte) uint32 {
+	return crc32.Update(crc32.Checksum(seq, crcTable), crcTable, body)
 }

@@ -171,3 +171,18 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLoadLists(f *testing.F) {
+	f.Add("Google:\n  -\n    urls:\n      - google.{}\n    params:\n      - q\n", "Facebook:\n  - facebook.com\n", "semalt.com\n")
+	f.Add("X:\n  - urls: ['/(/']\n    params: ['/(/']\n", "", "")
+	f.Fuzz(func(t *testing.T, engines, socials, spam string) {
+		l := Builtin()
+		_ = l.LoadSearchEngines([]byte(engines))
+		_ = l.LoadSocials([]byte(socials))
+		_ = l.LoadSpam([]byte(spam))
+		r, _ := l.Classify(Input{Referrer: "https://www.google.de/search?q=x"})
+		if r.Type != event.ReferrerSearch {
+			t.Fatalf("built-in engine lost after loading lists: %+v", r)
+		}
+	})
+}
