@@ -153,7 +153,7 @@ func openSpool(dir string, nextSeq uint64, segSize int64) (*spool, error) {
 		}
 		s.spares = append(s.spares, spare)
 	}
-	go s.prepare()
+	go s.prepare(s.need)
 	if err := s.rotateLocked(); err != nil {
 		s.stopPreparer()
 		return nil, err
@@ -161,10 +161,11 @@ func openSpool(dir string, nextSeq uint64, segSize int64) (*spool, error) {
 	return s, nil
 }
 
-// prepare keeps one zero-filled spare segment ready.
-func (s *spool) prepare() {
+// prepare keeps one zero-filled spare segment ready until need is closed. It takes the
+// channel as an argument: stopPreparer clears the field, possibly before this goroutine runs.
+func (s *spool) prepare(need <-chan struct{}) {
 	defer close(s.done)
-	for range s.need {
+	for range need {
 		s.spareMu.Lock()
 		have := len(s.spares)
 		s.spareMu.Unlock()
