@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"hearth/internal/audit"
 	"hearth/internal/config"
 	"hearth/internal/secret"
 	"hearth/internal/store/sqlite"
@@ -36,6 +37,9 @@ Usage:
   hearth serve    [flags]   run the server
   hearth init     --admin-login L --admin-email E [flags]
                             create the data dir and the first superuser
+  hearth audit verify       check the audit trail; non-zero exit naming the first bad entry
+  hearth audit export [--format ndjson|csv] [--since T] [--until T]
+                            write the audit trail to stdout
   hearth version            print the version
 
 Run "hearth <command> --help" for a command's flags. Every setting can also be given as an
@@ -54,6 +58,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = serve(ctx, args[1:], env)
 	case "init":
 		err = initCmd(ctx, args[1:], env)
+	case "audit":
+		err = auditCmd(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintf(env.Stdout, "hearth %s\n", Version)
 		return 0
@@ -128,6 +134,12 @@ func openMeta(ctx context.Context, cfg *config.Config) (*sqlite.Store, secret.Ke
 		return nil, key, err
 	}
 	return meta, key, nil
+}
+
+// newTrail opens the audit trail on the metadata store.
+func newTrail(cfg *config.Config, meta *sqlite.Store, key secret.Key) *audit.Trail {
+	return audit.New(meta, audit.Options{Key: key.Derive("audit-chain"), HeadPath: filepath.Join(cfg.DataDir, "audit.head"),
+		IPBytes: cfg.IPAnonymizeBytes})
 }
 
 // readSecret reads a secret from an environment variable or a file, never from a flag value.

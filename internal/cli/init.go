@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"hearth/internal/audit"
 	"hearth/internal/auth"
 	"hearth/internal/config"
 	"hearth/internal/store"
@@ -35,7 +36,7 @@ func initCmd(ctx context.Context, args []string, env Env) error {
 	if err := auth.CheckPasswordPolicy(pass); err != nil {
 		return usageError{err}
 	}
-	meta, _, err := openMeta(ctx, cfg)
+	meta, key, err := openMeta(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -53,6 +54,10 @@ func initCmd(ctx context.Context, args []string, env Env) error {
 	}
 	if err := meta.CreateUser(ctx, store.User{Login: login, Email: email, PasswordHash: hash, Superuser: true, Created: time.Now().UTC()}); err != nil {
 		return err
+	}
+	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserCreate, Target: "user:" + login,
+		Details: map[string]string{"superuser": "true", "via": "hearth init"}}); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "Initialised %s with superuser %q.\nKeep a copy of the instance secret %s somewhere safe: without it the metadata store cannot be read.\n", cfg.DataDir, login, cfg.SecretFile)
 	return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hearth/internal/api/matomo"
+	"hearth/internal/audit"
 	"hearth/internal/auth"
 	"hearth/internal/collect"
 	"hearth/internal/config"
@@ -75,12 +76,14 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	pages, err := web.New(meta, nil, log)
+	trail := newTrail(cfg, meta, key)
+	clientIP := server.ClientIP(cfg.TrustedProxies)
+	pages, err := web.New(meta, trail, clientIP, nil, log)
 	if err != nil {
 		return err
 	}
-	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, Logger: log})
-	clientIP := server.ClientIP(cfg.TrustedProxies)
+	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly,
+		Audit: trail, ClientIP: clientIP, Logger: log})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
@@ -108,6 +111,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stderr, "\nNo superuser exists yet. Create one within 24 hours at:\n\n    %s/setup?token=%s\n\nor run `hearth init`.\n\n", base, tok)
 	}
 	log.Info("serving", "addr", srv.Addr(), "version", Version)
+	if err := trail.Record(ctx, audit.Event{Actor: "system", Action: audit.ActionServerStart, Details: map[string]string{"version": Version}}); err != nil {
+		log.Error("audit: record server start", "err", err)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
@@ -134,6 +140,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	if err := pipe.Close(sctx); err != nil {
 		return fmt.Errorf("flush ingest: %w", err)
+	}
+	if err := trail.Record(sctx, audit.Event{Actor: "system", Action: audit.ActionServerStop}); err != nil {
+		log.Error("audit: record server stop", "err", err)
 	}
 	log.Info("stopped")
 	return serveErr

@@ -65,8 +65,28 @@ type Token struct {
 	PostOnly    bool
 }
 
+// AuditEntry is one entry of the audit trail as stored.
+type AuditEntry struct {
+	Seq      int64
+	Time     time.Time
+	Actor    string
+	ActorIP  string
+	Action   string
+	Target   string
+	Outcome  string
+	Details  string // JSON object
+	PrevHash []byte
+	Hash     []byte
+}
+
 // Meta is the metadata store.
 type Meta interface {
+	// AppendAudit adds an entry atomically after the current last one: build receives the last
+	// entry's sequence number and hash (0 and nil for the first) and returns the entry to store.
+	AppendAudit(ctx context.Context, build func(prevSeq int64, prevHash []byte) (AuditEntry, error)) (AuditEntry, error)
+	// AuditEntries calls fn for entries with time in [from, to) (zero means open), in sequence order.
+	AuditEntries(ctx context.Context, from, to time.Time, fn func(AuditEntry) error) error
+
 	CreateSite(ctx context.Context, s Site) (event.SiteID, error)
 	UpdateSite(ctx context.Context, s Site) error
 	Site(ctx context.Context, id event.SiteID) (Site, error)

@@ -15,11 +15,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"hearth/internal/audit"
 	"hearth/internal/auth"
 	"hearth/internal/store"
 )
@@ -36,17 +38,24 @@ const (
 	setupExpiresKey = "setup_token_expires"
 )
 
+// Recorder records audit events.
+type Recorder interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
 // Web holds the pages.
 type Web struct {
-	meta store.Meta
-	tmpl *template.Template
-	now  func() time.Time
-	log  *slog.Logger
-	mu   sync.Mutex // serialises superuser creation
+	meta     store.Meta
+	audit    Recorder
+	clientIP func(*http.Request) netip.Addr
+	tmpl     *template.Template
+	now      func() time.Time
+	log      *slog.Logger
+	mu       sync.Mutex // serialises superuser creation
 }
 
 // New parses the templates (failing fast on an error).
-func New(meta store.Meta, now func() time.Time, log *slog.Logger) (*Web, error) {
+func New(meta store.Meta, rec Recorder, clientIP func(*http.Request) netip.Addr, now func() time.Time, log *slog.Logger) (*Web, error) {
 	t, err := template.ParseFS(templates, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
@@ -54,7 +63,7 @@ func New(meta store.Meta, now func() time.Time, log *slog.Logger) (*Web, error) 
 	if now == nil {
 		now = time.Now
 	}
-	return &Web{meta: meta, tmpl: t, now: now, log: log}, nil
+	return &Web{meta: meta, audit: rec, clientIP: clientIP, tmpl: t, now: now, log: log}, nil
 }
 
 // Static serves the embedded assets.
@@ -168,6 +177,16 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 		_ = w.meta.DeleteSetting(ctx, setupHashKey)
 		_ = w.meta.DeleteSetting(ctx, setupExpiresKey)
 		w.log.Info("first superuser created through /setup")
+		if w.audit != nil {
+			var ip netip.Addr
+			if w.clientIP != nil {
+				ip = w.clientIP(r)
+			}
+			if err := w.audit.Record(ctx, audit.Event{Actor: page.Login, IP: ip, Action: audit.ActionUserCreate,
+				Target: "user:" + page.Login, Details: map[string]string{"superuser": "true", "via": "setup page"}}); err != nil {
+				w.log.Error("audit: record superuser creation", "err", err)
+			}
+		}
 		w.render(rw, http.StatusOK, setupPage{Done: true, Login: page.Login})
 	default:
 		rw.Header().Set("Allow", "GET, POST")

@@ -10,9 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"github.com/maxmind/mmdbwriter"
-	"github.com/maxmind/mmdbwriter/mmdbtype"
-	"hearth/test/testbin"
 	"math/big"
 	"net"
 	"net/http"
@@ -25,6 +22,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"hearth/test/testbin"
 )
 
 const firefoxUA = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
@@ -570,5 +572,57 @@ func TestGeolocation(t *testing.T) {
 	v = s.WaitActions(t, tok, city, 2)
 	if len(v) != 2 || v[0]["countryCode"] != "fr" || v[0]["city"] != "Lyon" {
 		t.Fatalf("override: %v", v)
+	}
+}
+
+// TestAuditTrail checks that authentication, token, site and raw-data events land in the
+// trail with a truncated IP and no secrets, and that `hearth audit verify` and `export` work
+// while the server runs and name the first bad entry when the trail was tampered with.
+func TestAuditTrail(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	code, _ := s.API(t, url.Values{"method": {"UsersManager.createAppSpecificTokenAuth"}, "userLogin": {"admin"},
+		"passwordConfirmation": {"not the password"}, "description": {"x"}})
+	if code != 401 {
+		t.Fatalf("wrong password: %d", code)
+	}
+	tok := s.Token(t)
+	site := s.AddSite(t, tok, nil)
+	s.Visits(t, tok, site)
+	if code, _ := s.API(t, url.Values{"method": {"API.getMatomoVersion"}, "token_auth": {"0123456789abcdef0123456789abcdef"}}); code != 401 {
+		t.Fatalf("bad token: %d", code)
+	}
+	// Both commands work against the running server's data dir.
+	out, code := testbin.Run(t, nil, "audit", "verify", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "audit trail intact") {
+		t.Fatalf("verify while running: %d %s", code, out)
+	}
+	out, code = testbin.Run(t, nil, "audit", "export", "--data-dir", dir, "--format", "ndjson")
+	if code != 0 {
+		t.Fatalf("export: %d %s", code, out)
+	}
+	for _, want := range []string{`"action":"user.create"`, `"action":"server.start"`, `"action":"auth.failure"`, `"action":"token.create"`,
+		`"action":"site.create"`, `"action":"rawdata.view"`, `"actor_ip":"127.0.0.0"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("export lacks %s:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{tok, testbin.AdminPassword, "not the password", "127.0.0.1"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("export contains %q", secret)
+		}
+	}
+	s.Stop()
+	out, code = testbin.Run(t, nil, "audit", "export", "--data-dir", dir, "--format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "seq,time,actor") || !strings.Contains(out, "server.stop") {
+		t.Fatalf("csv export: %d %s", code, out)
+	}
+	// Removing the head file is noticed, and verify names the entry.
+	if err := os.Remove(filepath.Join(dir, "audit.head")); err != nil {
+		t.Fatal(err)
+	}
+	out, code = testbin.Run(t, nil, "audit", "verify", "--data-dir", dir, "--json")
+	if code == 0 || !strings.Contains(out, `"intact":false`) || !strings.Contains(out, `"first_bad_seq"`) || !strings.Contains(out, "audit trail broken at entry") {
+		t.Fatalf("verify after tampering: %d %s", code, out)
 	}
 }

@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"hearth/internal/audit"
 	"hearth/internal/auth"
 	"hearth/internal/event"
 	"hearth/internal/privacy"
@@ -27,8 +29,15 @@ const Version = "5.2.0"
 // SiteObserver is told when a site's settings change (the ingest pipeline's cache).
 type SiteObserver interface{ InvalidateSite(event.SiteID) }
 
+// Recorder records audit events.
+type Recorder interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
 // Options configure the API.
 type Options struct {
+	Audit            Recorder
+	ClientIP         func(*http.Request) netip.Addr
 	Meta             store.Meta
 	Events           store.Events
 	Auth             *auth.Service
@@ -55,6 +64,25 @@ type call struct {
 	principal *auth.Principal
 	format    string
 	post      bool
+	ip        netip.Addr
+}
+
+// actor names the principal in the audit trail.
+func (c *call) actor() string {
+	if c.principal == nil {
+		return "anonymous"
+	}
+	return c.principal.User.Login
+}
+
+// record writes an audit event; a failure to audit is logged, never hidden.
+func (a *API) record(ctx context.Context, c *call, action, target, outcome string, details map[string]string) {
+	if a.opts.Audit == nil {
+		return
+	}
+	if err := a.opts.Audit.Record(ctx, audit.Event{Actor: c.actor(), IP: c.ip, Action: action, Target: target, Outcome: outcome, Details: details}); err != nil {
+		a.opts.Logger.Error("audit: record", "action", action, "err", err)
+	}
 }
 
 // New builds the API.
@@ -127,6 +155,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{params: params, format: format, post: r.Method == http.MethodPost}
+	if a.opts.ClientIP != nil {
+		c.ip = a.opts.ClientIP(r)
+	}
 	name := params.Get("method")
 	m, ok := a.methods[name]
 	if !ok {
@@ -148,6 +179,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !errors.Is(err, auth.ErrBadCredentials) {
 				a.opts.Logger.Error("token check failed", "err", err)
 			}
+			a.record(r.Context(), c, audit.ActionAuthFailure, "api", audit.Failure, map[string]string{"method": truncate(name, 100), "reason": "invalid token_auth"})
 			write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality: the token_auth is invalid or expired."))
 			return
 		}
@@ -411,6 +443,7 @@ func (a *API) addSite(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.record(ctx, c, audit.ActionSiteCreate, fmt.Sprintf("site:%d", id), audit.Success, map[string]string{"name": s.Name})
 	return value{int64(id)}, nil
 }
 
@@ -428,6 +461,15 @@ func (a *API) updateSite(ctx context.Context, c *call) (any, error) {
 	if err := a.opts.Meta.UpdateSite(ctx, s); err != nil {
 		return nil, err
 	}
+	changed := map[string]string{}
+	for k := range c.params {
+		switch k {
+		case "module", "method", "format", "idSite", "idsite":
+		default:
+			changed[k] = "changed"
+		}
+	}
+	a.record(ctx, c, audit.ActionSiteUpdate, fmt.Sprintf("site:%d", s.ID), audit.Success, changed)
 	if a.opts.Sites != nil {
 		a.opts.Sites.InvalidateSite(s.ID)
 	}
@@ -514,6 +556,7 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	p, err := a.opts.Auth.Password(ctx, login, pass)
 	if err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
+			a.record(ctx, c, audit.ActionAuthFailure, "user:"+truncate(login, 100), audit.Failure, map[string]string{"method": "UsersManager.createAppSpecificTokenAuth", "reason": "wrong login or password"})
 			return nil, errorf(401, "The login or password is not correct.")
 		}
 		return nil, err
@@ -538,9 +581,15 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	if !expires.IsZero() && !expires.After(a.opts.Now()) {
 		return nil, errorf(400, "The expiry date must be in the future.")
 	}
-	tok, _, err := a.opts.Auth.NewToken(ctx, p.User.Login, desc, expires)
+	tok, id, err := a.opts.Auth.NewToken(ctx, p.User.Login, desc, expires)
 	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
+	c.principal = p
+	details := map[string]string{"description": desc}
+	if !expires.IsZero() {
+		details["expires"] = expires.Format(time.RFC3339)
+	}
+	a.record(ctx, c, audit.ActionTokenCreate, fmt.Sprintf("token:%d", id), audit.Success, details)
 	return value{tok}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"hearth/internal/audit"
 	"hearth/internal/event"
 	"hearth/internal/store"
 )
@@ -100,6 +101,9 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, WithActions: withActions})
 	if err != nil {
 		return nil, err
+	}
+	for _, id := range ids {
+		a.record(ctx, c, audit.ActionRawDataView, fmt.Sprintf("site:%d", id), audit.Success, map[string]string{"method": "Live.getLastVisitsDetails", "visits": strconv.Itoa(len(visits))})
 	}
 	currency := map[event.SiteID]string{site.ID: site.Currency}
 	out := make([]*Row, 0, len(visits))

@@ -46,6 +46,26 @@ type Options struct {
 
 // Open opens (creating if needed) the metadata store and runs pending migrations.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	db, err := OpenRaw(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := os.Chmod(opts.Path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("restrict metadata file: %w", err)
+	}
+	return s, nil
+}
+
+// OpenRaw opens the database file without migrations or the product's methods: a direct
+// SQL connection with the instance key, for maintenance and for tests that must bypass the
+// product (tampering with the audit trail to prove it is detected).
+func OpenRaw(opts Options) (*sql.DB, error) {
 	q := url.Values{}
 	if opts.Key != nil {
 		if len(opts.Key) != 64 {
@@ -60,28 +80,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	q.Add("_pragma", "synchronous(full)")
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + (&url.URL{Path: opts.Path}).EscapedPath() + "?" + q.Encode()
-	var init func(*sqlite3.Conn) error
 	if opts.Key != nil {
-		// The key is handed over through the VFS's own parameter so that it never appears
-		// in the DSN or in an error message.
-		key := hex.EncodeToString(opts.Key)
-		dsn = strings.Replace(dsn, "vfs=xts", "vfs=xts&hexkey="+key, 1)
+		// The key goes in the VFS's own parameter and never into an error message.
+		dsn = strings.Replace(dsn, "vfs=xts", "vfs=xts&hexkey="+hex.EncodeToString(opts.Key), 1)
 	}
-	db, err := driver.Open(dsn, init)
+	db, err := driver.Open(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store: %w", scrub(err))
 	}
 	db.SetMaxOpenConns(4)
-	s := &Store{db: db}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := os.Chmod(opts.Path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("restrict metadata file: %w", err)
-	}
-	return s, nil
+	return db, nil
 }
 
 // scrub removes anything that looks like key material from driver errors.
@@ -380,4 +388,64 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 func (s *Store) DeleteSetting(ctx context.Context, key string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key)
 	return err
+}
+
+// AppendAudit inserts the next audit entry inside one write transaction, so CLI commands and
+// a running server never fork the chain.
+func (s *Store) AppendAudit(ctx context.Context, build func(prevSeq int64, prevHash []byte) (store.AuditEntry, error)) (store.AuditEntry, error) {
+	tx, err := s.db.BeginTx(ctx, nil) // _txlock=immediate: the write lock is taken here
+	if err != nil {
+		return store.AuditEntry{}, fmt.Errorf("begin audit append: %w", err)
+	}
+	defer tx.Rollback()
+	var prevSeq int64
+	var prevHash []byte
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&prevSeq, &prevHash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return store.AuditEntry{}, fmt.Errorf("read audit head: %w", err)
+	}
+	e, err := build(prevSeq, prevHash)
+	if err != nil {
+		return store.AuditEntry{}, err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, actor_ip, action, target, outcome, details, prev_hash, hash)
+		VALUES (?,?,?,?,?,?,?,?,?,?)`, e.Seq, e.Time.UnixMicro(), e.Actor, e.ActorIP, e.Action, e.Target, e.Outcome, e.Details, e.PrevHash, e.Hash)
+	if err != nil {
+		return store.AuditEntry{}, fmt.Errorf("append audit entry: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return store.AuditEntry{}, fmt.Errorf("commit audit entry: %w", err)
+	}
+	return e, nil
+}
+
+// AuditEntries streams audit entries in sequence order.
+func (s *Store) AuditEntries(ctx context.Context, from, to time.Time, fn func(store.AuditEntry) error) error {
+	q := `SELECT seq, time, actor, actor_ip, action, target, outcome, details, prev_hash, hash FROM audit_log WHERE 1=1`
+	var args []any
+	if !from.IsZero() {
+		q += ` AND time >= ?`
+		args = append(args, from.UnixMicro())
+	}
+	if !to.IsZero() {
+		q += ` AND time < ?`
+		args = append(args, to.UnixMicro())
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq`, args...)
+	if err != nil {
+		return fmt.Errorf("read audit trail: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e store.AuditEntry
+		var t int64
+		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.ActorIP, &e.Action, &e.Target, &e.Outcome, &e.Details, &e.PrevHash, &e.Hash); err != nil {
+			return fmt.Errorf("scan audit entry: %w", err)
+		}
+		e.Time = time.UnixMicro(t).UTC()
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -1,0 +1,147 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"hearth/internal/store/sqlite"
+)
+
+var metaKey = bytes.Repeat([]byte{3}, 64)
+
+func newTrail(t *testing.T) (*Trail, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "meta.db")
+	meta, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, Key: metaKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	clock := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	tr := New(meta, Options{Key: []byte("audit-key"), HeadPath: filepath.Join(dir, "audit.head"), Now: func() time.Time {
+		clock = clock.Add(time.Second)
+		return clock
+	}})
+	for i, action := range []string{ActionServerStart, ActionUserCreate, ActionTokenCreate, ActionSiteCreate, ActionRawDataView} {
+		err := tr.Record(context.Background(), Event{Actor: "alice", IP: netip.MustParseAddr("203.0.113.77"), Action: action,
+			Target: "site:1", Details: map[string]string{"n": string(rune('a' + i))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tr, path, filepath.Join(dir, "audit.head")
+}
+
+// tamper runs SQL on the metadata file through a direct connection with the key, bypassing
+// the product, as an attacker with access to the instance secret could.
+func tamper(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sqlite.OpenRaw(sqlite.Options{Path: path, Key: metaKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestIntactTrail(t *testing.T) {
+	tr, _, _ := newTrail(t)
+	r, err := tr.Verify(context.Background())
+	if err != nil || r.Entries != 5 || r.LastSeq != 5 {
+		t.Fatalf("verify: %+v %v", r, err)
+	}
+	var buf bytes.Buffer
+	if err := tr.Export(context.Background(), &buf, NDJSON, time.Time{}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], `"action":"server.start"`) || !strings.Contains(lines[0], `"actor_ip":"203.0.0.0"`) {
+		t.Fatalf("ndjson: %s", buf.String())
+	}
+	if strings.Contains(buf.String(), "203.0.113.77") {
+		t.Fatal("full IP recorded")
+	}
+	buf.Reset()
+	from := time.Date(2026, 11, 23, 10, 0, 3, 0, time.UTC)
+	if err := tr.Export(context.Background(), &buf, CSV, from, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[0], "seq,time,actor") {
+		t.Fatalf("csv since: %s", buf.String())
+	}
+}
+
+func TestTamperDetected(t *testing.T) {
+	cases := []struct {
+		name     string
+		stmts    []string
+		editHead func(t *testing.T, path string)
+		wantSeq  int64
+		wantText string
+	}{
+		{"changed", []string{`UPDATE audit_log SET action = 'auth.login' WHERE seq = 3`}, nil, 3, "changed"},
+		{"changed details", []string{`UPDATE audit_log SET details = '{"n":"z"}' WHERE seq = 2`}, nil, 2, "changed"},
+		{"deleted", []string{`DELETE FROM audit_log WHERE seq = 3`}, nil, 3, "missing"},
+		{"inserted", []string{
+			`UPDATE audit_log SET seq = seq + 10 WHERE seq >= 3`,
+			`UPDATE audit_log SET seq = seq - 9 WHERE seq >= 13`,
+			`INSERT INTO audit_log SELECT 3, time, 'mallory', actor_ip, 'user.create', 'user:mallory', outcome, details, prev_hash, hash FROM audit_log WHERE seq = 2`,
+		}, nil, 3, "changed"},
+		{"reordered", []string{
+			`UPDATE audit_log SET seq = 100 WHERE seq = 2`,
+			`UPDATE audit_log SET seq = 2 WHERE seq = 3`,
+			`UPDATE audit_log SET seq = 3 WHERE seq = 100`,
+		}, nil, 2, "does not follow"},
+		{"truncated", []string{`DELETE FROM audit_log WHERE seq >= 4`}, nil, 4, "entries deleted"},
+		{"head altered", nil, func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("9 00 00\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, 6, "altered"},
+		{"head removed", nil, func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}, 5, "head file is missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, path, headPath := newTrail(t)
+			if len(tc.stmts) > 0 {
+				tamper(t, path, tc.stmts...)
+			}
+			if tc.editHead != nil {
+				tc.editHead(t, headPath)
+			}
+			_, err := tr.Verify(context.Background())
+			var p *Problem
+			if !errors.As(err, &p) || p.Seq != tc.wantSeq || !strings.Contains(p.Reason, tc.wantText) {
+				t.Fatalf("verify = %v, want entry %d (%s)", err, tc.wantSeq, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestHeadNeverMovesBack(t *testing.T) {
+	tr, _, headPath := newTrail(t)
+	before, _ := os.ReadFile(headPath)
+	if err := tr.advanceHead(2, []byte{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(headPath)
+	if !bytes.Equal(before, after) {
+		t.Fatal("head moved back")
+	}
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"hearth/internal/audit"
+	"hearth/internal/config"
+)
+
+func auditCmd(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{errors.New("audit needs a subcommand: verify or export")}
+	}
+	switch args[0] {
+	case "verify":
+		return auditVerify(ctx, args[1:], env)
+	case "export":
+		return auditExport(ctx, args[1:], env)
+	}
+	return usageError{fmt.Errorf("unknown audit subcommand %q (use verify or export)", args[0])}
+}
+
+func auditVerify(ctx context.Context, args []string, env Env) error {
+	var asJSON bool
+	cfg, err := parse("audit verify", args, env, config.Common, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	report, verr := newTrail(cfg, meta, key).Verify(ctx)
+	var problem *audit.Problem
+	if verr != nil && !errors.As(verr, &problem) {
+		return verr
+	}
+	if asJSON {
+		out := map[string]any{"intact": problem == nil, "entries": report.Entries, "last_seq": report.LastSeq}
+		if problem != nil {
+			out["first_bad_seq"] = problem.Seq
+			out["reason"] = problem.Reason
+		}
+		if err := json.NewEncoder(env.Stdout).Encode(out); err != nil {
+			return err
+		}
+	} else if problem == nil {
+		fmt.Fprintf(env.Stdout, "audit trail intact: %d entries, last %d\n", report.Entries, report.LastSeq)
+	}
+	if problem != nil {
+		return fmt.Errorf("audit trail broken at entry %d: %s", problem.Seq, problem.Reason)
+	}
+	return nil
+}
+
+func auditExport(ctx context.Context, args []string, env Env) error {
+	var format, since, until string
+	cfg, err := parse("audit export", args, env, config.Common, func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", "ndjson", "ndjson or csv")
+		fs.StringVar(&since, "since", "", "only entries at or after this time (RFC 3339 or YYYY-MM-DD)")
+		fs.StringVar(&until, "until", "", "only entries before this time (RFC 3339 or YYYY-MM-DD)")
+	})
+	if err != nil {
+		return err
+	}
+	from, err := parseTime(since)
+	if err != nil {
+		return usageError{fmt.Errorf("--since: %w", err)}
+	}
+	to, err := parseTime(until)
+	if err != nil {
+		return usageError{fmt.Errorf("--until: %w", err)}
+	}
+	if format != string(audit.NDJSON) && format != string(audit.CSV) {
+		return usageError{fmt.Errorf("--format must be ndjson or csv, got %q", format)}
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	return newTrail(cfg, meta, key).Export(ctx, env.Stdout, audit.Format(format), from, to)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or YYYY-MM-DD)", s)
+}
