@@ -23,9 +23,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
+	"hearth/internal/enrich/geo/geotest"
 	"hearth/test/testbin"
 )
 
@@ -517,28 +517,7 @@ func selfSigned(t *testing.T) (string, string, *x509.CertPool) {
 // TestGeolocation serves with a MaxMind-format database the test writes, and checks the
 // location stored per site precision and that an explicit location needs a token.
 func TestGeolocation(t *testing.T) {
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-City", RecordSize: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, network, _ := net.ParseCIDR("81.2.69.0/24")
-	if err := tree.Insert(network, mmdbtype.Map{
-		"country":      mmdbtype.Map{"iso_code": mmdbtype.String("GB")},
-		"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("ENG")}},
-		"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("London")}},
-		"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(51.5142), "longitude": mmdbtype.Float64(-0.0931)},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	dbPath := filepath.Join(t.TempDir(), "city.mmdb")
-	f, err := os.Create(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	dbPath := geotest.Write(t, "GeoLite2-City", map[string]mmdbtype.Map{"81.2.69.0/24": geotest.London})
 
 	dir := testbin.InitDataDir(t)
 	s := testbin.Start(t, dir, "--geoip-db", dbPath, "--trusted-proxies", "127.0.0.1/32")

@@ -123,22 +123,31 @@ func refineOS(os, ua string) string {
 	return ""
 }
 
+// markedType is the device class a TV, console or car announces in its user agent.
+func markedType(l string) string {
+	switch {
+	case tvMarkers.match(l):
+		return "tv"
+	case consoleMarkers.match(l):
+		return "console"
+	case carMarkers.match(l):
+		return "car browser"
+	}
+	return ""
+}
+
 // refineType corrects the device type with conventions the parser does not apply: Android
 // browsers omit "Mobile" on tablets, and TVs, consoles, feature phones, wearables and cars
 // announce themselves with markers of their own.
 func refineType(t, ua, os string, hints http.Header) string {
 	l := strings.ToLower(ua)
+	if m := markedType(l); m != "" {
+		return m
+	}
 	switch os {
 	case "Windows", "Mac", "GNU/Linux", "Chrome OS", "FreeBSD":
-		// Desktop systems: only an explicit TV or console marker changes the class.
-		switch {
-		case tvMarkers.match(l):
-			return "tv"
-		case consoleMarkers.match(l):
-			return "console"
-		case carMarkers.match(l):
-			return "car browser"
-		case t == "" || t == "tv":
+		// Desktop systems: only an explicit marker (above) changes the class.
+		if t == "" || t == "tv" {
 			if strings.Contains(l, "mobile") && os != "Windows" {
 				return "smartphone"
 			}
@@ -147,12 +156,6 @@ func refineType(t, ua, os string, hints http.Header) string {
 		return t
 	}
 	switch {
-	case tvMarkers.match(l):
-		return "tv"
-	case consoleMarkers.match(l):
-		return "console"
-	case carMarkers.match(l):
-		return "car browser"
 	case featureMarkers.match(l) && !strings.Contains(l, "android") && !strings.Contains(l, "adr "):
 		return "feature phone"
 	case strings.Contains(l, "android tablet"):

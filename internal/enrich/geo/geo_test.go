@@ -1,47 +1,17 @@
 package geo
 
 import (
-	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"hearth/internal/enrich/geo/geotest"
 )
 
-// writeTestDB builds a small City-format database with one network.
-func writeTestDB(t *testing.T) string {
-	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-City", RecordSize: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, network, _ := net.ParseCIDR("81.2.69.0/24")
-	rec := mmdbtype.Map{
-		"country":      mmdbtype.Map{"iso_code": mmdbtype.String("GB")},
-		"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("ENG")}},
-		"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("London")}},
-		"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(51.5142), "longitude": mmdbtype.Float64(-0.0931)},
-	}
-	if err := tree.Insert(network, rec); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "test.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	return path
-}
-
 func TestLookup(t *testing.T) {
-	db, err := Open(writeTestDB(t))
+	db, err := Open(geotest.Write(t, "GeoLite2-City", map[string]mmdbtype.Map{"81.2.69.0/24": geotest.London}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,24 +46,8 @@ func TestLookup(t *testing.T) {
 
 // TestFlatLayout reads the flat record layout of DB-IP Lite as ip-location-db packages it.
 func TestFlatLayout(t *testing.T) {
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "dbip-city", RecordSize: 24})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, network, _ := net.ParseCIDR("2a00:1450::/32")
-	if err := tree.Insert(network, mmdbtype.Map{"country_code": mmdbtype.String("DE"), "city": mmdbtype.String("Berlin"),
-		"latitude": mmdbtype.Float32(52.52), "longitude": mmdbtype.Float32(13.40)}); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "flat.mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path := geotest.Write(t, "dbip-city", map[string]mmdbtype.Map{"2a00:1450::/32": {"country_code": mmdbtype.String("DE"),
+		"city": mmdbtype.String("Berlin"), "latitude": mmdbtype.Float32(52.52), "longitude": mmdbtype.Float32(13.40)}})
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
