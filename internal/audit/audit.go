@@ -322,20 +322,25 @@ func exported(e store.AuditEntry) exportedEntry {
 
 // Actions lists the action names Hearth records, for documentation and tests.
 func Actions() []string {
-	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionTokenCreate, ActionAuthFailure,
-		ActionSiteCreate, ActionSiteUpdate, ActionRawDataView}
+	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
+		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionSiteCreate, ActionSiteUpdate,
+		ActionRawDataView}
 	sort.Strings(a)
 	return a
 }
 
 // Action names.
 const (
-	ActionServerStart = "server.start"
-	ActionServerStop  = "server.stop"
-	ActionUserCreate  = "user.create"
-	ActionTokenCreate = "token.create"
-	ActionAuthFailure = "auth.failure"
-	ActionSiteCreate  = "site.create"
-	ActionSiteUpdate  = "site.update"
-	ActionRawDataView = "rawdata.view"
+	ActionServerStart  = "server.start"
+	ActionServerStop   = "server.stop"
+	ActionUserCreate   = "user.create"
+	ActionUserPassword = "user.password"
+	ActionUserDisable  = "user.disable"
+	ActionUserEnable   = "user.enable"
+	ActionTokenCreate  = "token.create"
+	ActionTokenRevoke  = "token.revoke"
+	ActionAuthFailure  = "auth.failure"
+	ActionSiteCreate   = "site.create"
+	ActionSiteUpdate   = "site.update"
+	ActionRawDataView  = "rawdata.view"
 )

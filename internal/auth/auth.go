@@ -71,14 +71,6 @@ func VerifyPassword(encoded, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// CheckPasswordPolicy enforces the minimum policy.
-func CheckPasswordPolicy(password string) error {
-	if len([]rune(password)) < 12 {
-		return ErrWeakPassword
-	}
-	return nil
-}
-
 // Service authenticates tokens and passwords against the metadata store.
 type Service struct {
 	meta     store.Meta

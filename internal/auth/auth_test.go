@@ -86,3 +86,26 @@ func TestTokens(t *testing.T) {
 		t.Fatal("privileged tracking check wrong")
 	}
 }
+
+func TestPasswordPolicyCases(t *testing.T) {
+	cases := []struct {
+		pw      string
+		ctx     []string
+		wantErr error
+	}{
+		{"short", nil, ErrWeakPassword},
+		{"Password1234", nil, ErrCommonPassword},
+		{"correct horse battery staple", nil, ErrCommonPassword},
+		{"aaaaaaaaaaaaaa", nil, ErrPasswordPattern},
+		{"123456789012345", nil, ErrPasswordPattern},
+		{"qwertyuiopqwer", nil, ErrPasswordPattern},
+		{"alice-rocks-2026!", []string{"alice", "alice@example.org"}, ErrPasswordLogin},
+		{"my clinic analytics passphrase", []string{"admin", "admin@example.org"}, nil},
+		{"tR4!vel-north-77", nil, nil},
+	}
+	for _, tc := range cases {
+		if err := CheckPasswordPolicy(tc.pw, tc.ctx...); !errors.Is(err, tc.wantErr) && !(err == nil && tc.wantErr == nil) {
+			t.Errorf("%q: %v, want %v", tc.pw, err, tc.wantErr)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func initCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := auth.CheckPasswordPolicy(pass); err != nil {
+	if err := auth.CheckPasswordPolicy(pass, login, email); err != nil {
 		return usageError{err}
 	}
 	meta, key, err := openMeta(ctx, cfg)

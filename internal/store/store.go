@@ -15,6 +15,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrLastSuperuser refuses to disable or demote the last enabled superuser.
+	ErrLastSuperuser = errors.New("the last enabled superuser cannot be disabled, demoted or deleted")
 )
 
 // Site is a tracked website or app with its settings.
@@ -94,11 +96,18 @@ type Meta interface {
 
 	CreateUser(ctx context.Context, u User) error
 	User(ctx context.Context, login string) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser replaces a user's e-mail, password hash, superuser and disabled flags. It
+	// refuses (ErrLastSuperuser) a change that would leave no enabled superuser.
+	UpdateUser(ctx context.Context, u User) error
 	CountSuperusers(ctx context.Context) (int, error)
 
 	CreateToken(ctx context.Context, t Token) (int64, error)
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	TouchToken(ctx context.Context, id int64, at time.Time) error
+	// Tokens lists tokens, of one user or (login "") of all.
+	Tokens(ctx context.Context, login string) ([]Token, error)
+	DeleteToken(ctx context.Context, id int64) error
 
 	// Salt returns the random salt of a site's local day (YYYY-MM-DD), creating it on first
 	// use; every node gets the same salt for the same day.

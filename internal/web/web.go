@@ -157,8 +157,8 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 			page.Error = sentence(err.Error())
 		} else if pass != r.PostForm.Get("password2") {
 			page.Error = "The passwords do not match."
-		} else if err := auth.CheckPasswordPolicy(pass); err != nil {
-			page.Error = "The password must be at least 12 characters."
+		} else if err := auth.CheckPasswordPolicy(pass, page.Login, page.Email); err != nil {
+			page.Error = sentence(err.Error())
 		}
 		if page.Error != "" {
 			w.render(rw, http.StatusBadRequest, page)

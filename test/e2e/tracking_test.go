@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -603,5 +604,81 @@ func TestAuditTrail(t *testing.T) {
 	out, code = testbin.Run(t, nil, "audit", "verify", "--data-dir", dir, "--json")
 	if code == 0 || !strings.Contains(out, `"intact":false`) || !strings.Contains(out, `"first_bad_seq"`) || !strings.Contains(out, "audit trail broken at entry") {
 		t.Fatalf("verify after tampering: %d %s", code, out)
+	}
+}
+
+// TestUserAndTokenCommands runs `hearth user` and `hearth token` against a running server's
+// data dir and checks the effects through the API and the audit trail.
+func TestUserAndTokenCommands(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	good := []string{"HEARTH_USER_PASSWORD=ward round kettle 42"}
+	out, code := testbin.Run(t, []string{"HEARTH_USER_PASSWORD=short"}, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir)
+	if code != 2 || !strings.Contains(out, "at least 12 characters") {
+		t.Fatalf("weak password: %d %s", code, out)
+	}
+	out, code = testbin.Run(t, []string{"HEARTH_USER_PASSWORD=password1234"}, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir)
+	if code != 2 || !strings.Contains(out, "too common") {
+		t.Fatalf("common password: %d %s", code, out)
+	}
+	out, code = testbin.Run(t, nil, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir)
+	if code != 2 || !strings.Contains(out, "HEARTH_USER_PASSWORD") {
+		t.Fatalf("no password and no terminal: %d %s", code, out)
+	}
+	if out, code = testbin.Run(t, good, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir); code != 0 {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	if out, code = testbin.Run(t, good, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir); code != 1 || !strings.Contains(out, "already exists") {
+		t.Fatalf("duplicate: %d %s", code, out)
+	}
+	out, code = testbin.Run(t, nil, "user", "disable", "admin", "--data-dir", dir)
+	if code != 1 || !strings.Contains(out, "last enabled superuser") {
+		t.Fatalf("disabling the last superuser: %d %s", code, out)
+	}
+	if out, code = testbin.Run(t, good, "user", "add", "breakglass", "--email", "bg@example.org", "--superuser", "--data-dir", dir); code != 0 {
+		t.Fatalf("add superuser: %d %s", code, out)
+	}
+	if out, code = testbin.Run(t, nil, "user", "disable", "admin", "--data-dir", dir); code != 0 {
+		t.Fatalf("disable: %d %s", code, out)
+	}
+	// A disabled user's tokens stop working at once, on the running server.
+	if code, _ := s.API(t, url.Values{"method": {"API.getMatomoVersion"}, "token_auth": {tok}}); code != 401 {
+		t.Fatalf("disabled user's token: %d", code)
+	}
+	if out, code = testbin.Run(t, nil, "user", "enable", "admin", "--data-dir", dir); code != 0 {
+		t.Fatalf("enable: %d %s", code, out)
+	}
+	if code, _ := s.API(t, url.Values{"method": {"API.getMatomoVersion"}, "token_auth": {tok}}); code != 200 {
+		t.Fatalf("re-enabled user's token: %d", code)
+	}
+	out, code = testbin.Run(t, nil, "user", "list", "--json", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, `"login":"ann"`) || !strings.Contains(out, `"login":"breakglass","email":"bg@example.org","superuser":true`) {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	out, code = testbin.Run(t, nil, "token", "list", "--user", "admin", "--json", "--data-dir", dir)
+	var tokens []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &tokens) != nil || len(tokens) != 1 || tokens[0]["last_used"] == nil {
+		t.Fatalf("token list: %d %s", code, out)
+	}
+	if strings.Contains(out, tok) {
+		t.Fatal("token list shows the token")
+	}
+	id := fmt.Sprint(tokens[0]["id"])
+	if out, code = testbin.Run(t, nil, "token", "revoke", id, "--data-dir", dir); code != 0 {
+		t.Fatalf("revoke: %d %s", code, out)
+	}
+	if code, _ := s.API(t, url.Values{"method": {"API.getMatomoVersion"}, "token_auth": {tok}}); code != 401 {
+		t.Fatalf("revoked token: %d", code)
+	}
+	out, _ = testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	for _, want := range []string{`"action":"user.disable","target":"user:admin","outcome":"failure"`, `"action":"user.disable","target":"user:admin","outcome":"success"`,
+		`"action":"user.enable"`, `"action":"token.revoke","target":"token:` + id + `"`, `"target":"user:breakglass"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+	if out, code := testbin.Run(t, nil, "audit", "verify", "--data-dir", dir); code != 0 {
+		t.Fatalf("verify: %d %s", code, out)
 	}
 }

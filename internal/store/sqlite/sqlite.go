@@ -304,6 +304,53 @@ func (s *Store) User(ctx context.Context, login string) (store.User, error) {
 	return u, err
 }
 
+// Users lists every user by login.
+func (s *Store) Users(ctx context.Context) ([]store.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT login, email, password_hash, superuser, disabled, created FROM users ORDER BY login`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []store.User
+	for rows.Next() {
+		var u store.User
+		var su, dis int
+		var created int64
+		if err := rows.Scan(&u.Login, &u.Email, &u.PasswordHash, &su, &dis, &created); err != nil {
+			return nil, err
+		}
+		u.Superuser, u.Disabled, u.Created = su == 1, dis == 1, fromUnix(created)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser replaces a user's mutable fields in one transaction that also checks at least
+// one enabled superuser remains.
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, password_hash = ?, superuser = ?, disabled = ? WHERE login = ?`,
+		u.Email, u.PasswordHash, b2i(u.Superuser), b2i(u.Disabled), u.Login)
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("user: %w", store.ErrNotFound)
+	}
+	var supers int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE superuser = 1 AND disabled = 0`).Scan(&supers); err != nil {
+		return err
+	}
+	if supers == 0 {
+		return store.ErrLastSuperuser
+	}
+	return tx.Commit()
+}
+
 // CountSuperusers counts enabled superusers.
 func (s *Store) CountSuperusers(ctx context.Context) (int, error) {
 	var n int
@@ -340,6 +387,46 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ? AND last_used < ?`, at.Unix(), id, at.Unix())
 	return err
+}
+
+// Tokens lists tokens of one user, or of all users when login is empty.
+func (s *Store) Tokens(ctx context.Context, login string) ([]store.Token, error) {
+	q := `SELECT id, login, hash, description, created, last_used, expires, read_only, post_only FROM tokens`
+	var args []any
+	if login != "" {
+		q += ` WHERE login = ?`
+		args = append(args, login)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		var t store.Token
+		var created, used, expires int64
+		var ro, po int
+		if err := rows.Scan(&t.ID, &t.Login, &t.Hash, &t.Description, &created, &used, &expires, &ro, &po); err != nil {
+			return nil, err
+		}
+		t.Created, t.LastUsed, t.Expires = fromUnix(created), fromUnix(used), fromUnix(expires)
+		t.ReadOnly, t.PostOnly = ro == 1, po == 1
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteToken revokes a token.
+func (s *Store) DeleteToken(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("token %d: %w", id, store.ErrNotFound)
+	}
+	return nil
 }
 
 // Salt returns the salt of a site's day, creating a random one on first use.

@@ -143,3 +143,62 @@ func TestSitesUsersTokensSalts(t *testing.T) {
 		t.Fatalf("purged %d, %v; want the first day's salt only", n, err)
 	}
 }
+
+func TestUsersAndTokensLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "meta.db"), Key: testKey(5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, u := range []store.User{{Login: "root", Email: "r@x", PasswordHash: "h", Superuser: true}, {Login: "ann", Email: "a@x", PasswordHash: "h"}} {
+		if err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, err := s.Users(ctx)
+	if err != nil || len(users) != 2 || users[0].Login != "ann" || !users[1].Superuser {
+		t.Fatalf("users: %+v %v", users, err)
+	}
+	root := users[1]
+	root.Disabled = true
+	if err := s.UpdateUser(ctx, root); !errors.Is(err, store.ErrLastSuperuser) {
+		t.Fatalf("disabling the last superuser: %v", err)
+	}
+	root.Disabled, root.Superuser = false, false
+	if err := s.UpdateUser(ctx, root); !errors.Is(err, store.ErrLastSuperuser) {
+		t.Fatalf("demoting the last superuser: %v", err)
+	}
+	if u, _ := s.User(ctx, "root"); !u.Superuser || u.Disabled {
+		t.Fatalf("refused change applied: %+v", u)
+	}
+	ann := users[0]
+	ann.Superuser = true
+	if err := s.UpdateUser(ctx, ann); err != nil {
+		t.Fatal(err)
+	}
+	root.Superuser, root.Disabled = true, true
+	if err := s.UpdateUser(ctx, root); err != nil {
+		t.Fatalf("with a second superuser, disabling is allowed: %v", err)
+	}
+	if err := s.UpdateUser(ctx, store.User{Login: "ghost"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	id1, _ := s.CreateToken(ctx, store.Token{Login: "root", Hash: []byte{1}, Description: "a"})
+	id2, _ := s.CreateToken(ctx, store.Token{Login: "ann", Hash: []byte{2}, Description: "b"})
+	if all, _ := s.Tokens(ctx, ""); len(all) != 2 {
+		t.Fatalf("all tokens: %+v", all)
+	}
+	if mine, _ := s.Tokens(ctx, "ann"); len(mine) != 1 || mine[0].ID != id2 {
+		t.Fatalf("ann's tokens: %+v", mine)
+	}
+	if err := s.DeleteToken(ctx, id1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteToken(ctx, id1); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second revoke: %v", err)
+	}
+	if _, err := s.TokenByHash(ctx, []byte{1}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("revoked token still found")
+	}
+}

@@ -1,0 +1,348 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"hearth/internal/audit"
+	"hearth/internal/auth"
+	"hearth/internal/config"
+	"hearth/internal/store"
+	"hearth/internal/web"
+)
+
+// positional splits "LOGIN --flags..." into the leading argument and the rest.
+func positional(args []string, what string) (string, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", nil, usageError{fmt.Errorf("missing %s", what)}
+	}
+	return args[0], args[1:], nil
+}
+
+func userCmd(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable or list")}
+	}
+	switch args[0] {
+	case "add":
+		return userAdd(ctx, args[1:], env)
+	case "passwd":
+		return userPasswd(ctx, args[1:], env)
+	case "disable", "enable":
+		return userSetDisabled(ctx, args[1:], env, args[0] == "disable")
+	case "list":
+		return userList(ctx, args[1:], env)
+	}
+	return usageError{fmt.Errorf("unknown user subcommand %q", args[0])}
+}
+
+// newPassword reads a new password from HEARTH_USER_PASSWORD, --password-file, or a prompt
+// on the terminal, and checks the policy.
+func newPassword(env Env, file, login, email string) (string, error) {
+	pass := ""
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("read password file: %w", err)
+		}
+		pass = strings.TrimRight(string(b), "\r\n")
+	default:
+		if v, ok := env.LookupEnv("HEARTH_USER_PASSWORD"); ok && v != "" {
+			pass = v
+			break
+		}
+		f, ok := env.Stdin.(*os.File)
+		if !ok || !term.IsTerminal(int(f.Fd())) { // #nosec G115 -- a file descriptor
+			return "", usageError{errors.New("no password given: set HEARTH_USER_PASSWORD, use --password-file, or run on a terminal")}
+		}
+		fmt.Fprint(env.Stderr, "New password: ")
+		a, err := term.ReadPassword(int(f.Fd())) // #nosec G115 -- a file descriptor
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(env.Stderr, "Repeat it: ")
+		b, err := term.ReadPassword(int(f.Fd())) // #nosec G115 -- a file descriptor
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(a) != string(b) {
+			return "", usageError{errors.New("the passwords do not match")}
+		}
+		pass = string(a)
+	}
+	if err := auth.CheckPasswordPolicy(pass, login, email); err != nil {
+		return "", usageError{err}
+	}
+	return pass, nil
+}
+
+func userAdd(ctx context.Context, args []string, env Env) error {
+	login, rest, err := positional(args, "LOGIN")
+	if err != nil {
+		return err
+	}
+	var email, passFile string
+	var superuser bool
+	cfg, err := parse("user add", rest, env, config.Common, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "e-mail address")
+		fs.BoolVar(&superuser, "superuser", false, "make the user a superuser (break-glass access)")
+		fs.StringVar(&passFile, "password-file", "", "file holding the password (else HEARTH_USER_PASSWORD or a prompt)")
+	})
+	if err != nil {
+		return err
+	}
+	if err := web.ValidateNewUser(login, email); err != nil {
+		return usageError{err}
+	}
+	pass, err := newPassword(env, passFile, login, email)
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	if err := meta.CreateUser(ctx, store.User{Login: login, Email: email, PasswordHash: hash, Superuser: superuser, Created: time.Now().UTC()}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("user %q already exists", login)
+		}
+		return err
+	}
+	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserCreate, Target: "user:" + login,
+		Details: map[string]string{"superuser": strconv.FormatBool(superuser), "via": "hearth user add"}}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "Created user %q%s.\n", login, map[bool]string{true: " (superuser)", false: ""}[superuser])
+	return nil
+}
+
+func userPasswd(ctx context.Context, args []string, env Env) error {
+	login, rest, err := positional(args, "LOGIN")
+	if err != nil {
+		return err
+	}
+	var passFile string
+	cfg, err := parse("user passwd", rest, env, config.Common, func(fs *flag.FlagSet) {
+		fs.StringVar(&passFile, "password-file", "", "file holding the new password (else HEARTH_USER_PASSWORD or a prompt)")
+	})
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	u, err := meta.User(ctx, login)
+	if err != nil {
+		return fmt.Errorf("user %q does not exist", login)
+	}
+	pass, err := newPassword(env, passFile, u.Login, u.Email)
+	if err != nil {
+		return err
+	}
+	if u.PasswordHash, err = auth.HashPassword(pass); err != nil {
+		return err
+	}
+	if err := meta.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserPassword, Target: "user:" + login}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "Password of %q changed.\n", login)
+	return nil
+}
+
+func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool) error {
+	login, rest, err := positional(args, "LOGIN")
+	if err != nil {
+		return err
+	}
+	cfg, err := parse("user", rest, env, config.Common, nil)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	u, err := meta.User(ctx, login)
+	if err != nil {
+		return fmt.Errorf("user %q does not exist", login)
+	}
+	u.Disabled = disabled
+	action := audit.ActionUserEnable
+	if disabled {
+		action = audit.ActionUserDisable
+	}
+	trail := newTrail(cfg, meta, key)
+	if err := meta.UpdateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrLastSuperuser) {
+			_ = trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + login, Outcome: audit.Failure,
+				Details: map[string]string{"reason": "last enabled superuser"}})
+		}
+		return err
+	}
+	if err := trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + login}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "User %q %sd.\n", login, map[bool]string{true: "disable", false: "enable"}[disabled])
+	return nil
+}
+
+func userList(ctx context.Context, args []string, env Env) error {
+	var asJSON bool
+	cfg, err := parse("user list", args, env, config.Common, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	meta, _, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	users, err := meta.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		type row struct {
+			Login     string    `json:"login"`
+			Email     string    `json:"email"`
+			Superuser bool      `json:"superuser"`
+			Disabled  bool      `json:"disabled"`
+			Created   time.Time `json:"created"`
+		}
+		out := make([]row, 0, len(users))
+		for _, u := range users {
+			out = append(out, row{u.Login, u.Email, u.Superuser, u.Disabled, u.Created})
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "LOGIN\tE-MAIL\tSUPERUSER\tDISABLED\tCREATED")
+	for _, u := range users {
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\n", u.Login, u.Email, u.Superuser, u.Disabled, u.Created.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func tokenCmd(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 {
+		return usageError{errors.New("token needs a subcommand: list or revoke")}
+	}
+	switch args[0] {
+	case "list":
+		return tokenList(ctx, args[1:], env)
+	case "revoke":
+		return tokenRevoke(ctx, args[1:], env)
+	}
+	return usageError{fmt.Errorf("unknown token subcommand %q", args[0])}
+}
+
+func tokenList(ctx context.Context, args []string, env Env) error {
+	var login string
+	var asJSON bool
+	cfg, err := parse("token list", args, env, config.Common, func(fs *flag.FlagSet) {
+		fs.StringVar(&login, "user", "", "only this user's tokens")
+		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	})
+	if err != nil {
+		return err
+	}
+	meta, _, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	tokens, err := meta.Tokens(ctx, login)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		type row struct {
+			ID          int64      `json:"id"`
+			Login       string     `json:"login"`
+			Description string     `json:"description"`
+			Created     time.Time  `json:"created"`
+			LastUsed    *time.Time `json:"last_used,omitempty"`
+			Expires     *time.Time `json:"expires,omitempty"`
+		}
+		opt := func(t time.Time) *time.Time {
+			if t.IsZero() {
+				return nil
+			}
+			return &t
+		}
+		out := make([]row, 0, len(tokens))
+		for _, t := range tokens {
+			out = append(out, row{t.ID, t.Login, t.Description, t.Created, opt(t.LastUsed), opt(t.Expires)})
+		}
+		return json.NewEncoder(env.Stdout).Encode(out)
+	}
+	show := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.Format(time.RFC3339)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSER\tDESCRIPTION\tCREATED\tLAST USED\tEXPIRES")
+	for _, t := range tokens {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Login, t.Description, show(t.Created), show(t.LastUsed), show(t.Expires))
+	}
+	return tw.Flush()
+}
+
+func tokenRevoke(ctx context.Context, args []string, env Env) error {
+	idText, rest, err := positional(args, "ID")
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return usageError{fmt.Errorf("token ID must be a positive number, got %q", idText)}
+	}
+	cfg, err := parse("token revoke", rest, env, config.Common, nil)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	if err := meta.DeleteToken(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("token %d does not exist", id)
+		}
+		return err
+	}
+	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionTokenRevoke, Target: fmt.Sprintf("token:%d", id)}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "Token %d revoked.\n", id)
+	return nil
+}
