@@ -323,7 +323,7 @@ func exported(e store.AuditEntry) exportedEntry {
 // Actions lists the action names Hearth records, for documentation and tests.
 func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
-		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionSiteCreate, ActionSiteUpdate,
+		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView}
 	sort.Strings(a)
 	return a
@@ -340,6 +340,10 @@ const (
 	ActionTokenCreate  = "token.create"
 	ActionTokenRevoke  = "token.revoke"
 	ActionAuthFailure  = "auth.failure"
+	ActionAuthBlock    = "auth.block"
+	ActionAuthLockout  = "auth.lockout"
+	ActionAuthUnlock   = "auth.unlock"
+	ActionAuthUnblock  = "auth.unblock"
 	ActionSiteCreate   = "site.create"
 	ActionSiteUpdate   = "site.update"
 	ActionRawDataView  = "rawdata.view"

@@ -12,11 +12,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/argon2"
 
+	"hearth/internal/audit"
 	"hearth/internal/event"
 	"hearth/internal/store"
 )
@@ -71,11 +74,28 @@ func VerifyPassword(encoded, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
+// Brute-force protection, with Matomo's defaults: a client with more than MaxIPFailures
+// failed attempts within FailureWindow is blocked, and a login with more than
+// MaxLoginFailures failures from all clients within the window is locked. Blocked and locked
+// attempts are answered exactly like a wrong password.
+const (
+	FailureWindow    = time.Hour
+	MaxIPFailures    = 20
+	MaxLoginFailures = 60
+)
+
+// Recorder records audit events.
+type Recorder interface {
+	Record(ctx context.Context, ev audit.Event) error
+}
+
 // Service authenticates tokens and passwords against the metadata store.
 type Service struct {
 	meta     store.Meta
 	tokenKey []byte
+	ipKey    []byte
 	now      func() time.Time
+	audit    Recorder
 }
 
 // New builds the service; tokenKey keys the stored token hashes.
@@ -83,7 +103,83 @@ func New(meta store.Meta, tokenKey []byte, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{meta: meta, tokenKey: tokenKey, now: now}
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte("client-address"))
+	return &Service{meta: meta, tokenKey: tokenKey, ipKey: m.Sum(nil), now: now}
+}
+
+// WithAudit makes the service record lockouts, unlocks and unblocks.
+func (s *Service) WithAudit(r Recorder) *Service {
+	s.audit = r
+	return s
+}
+
+func (s *Service) record(ctx context.Context, ev audit.Event) {
+	if s.audit != nil {
+		_ = s.audit.Record(ctx, ev)
+	}
+}
+
+// ipHash is the keyed hash under which a client's failures are counted.
+func (s *Service) ipHash(ip netip.Addr) []byte {
+	m := hmac.New(sha256.New, s.ipKey)
+	m.Write(ip.Unmap().AsSlice())
+	return m.Sum(nil)
+}
+
+// blocked reports whether a client or a login is over its failure limit.
+func (s *Service) blocked(ctx context.Context, ip netip.Addr, login string) (bool, error) {
+	byIP, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), s.ipHash(ip), login)
+	if err != nil {
+		return false, err
+	}
+	return byIP > MaxIPFailures || byLogin > MaxLoginFailures, nil
+}
+
+// fail records a failed attempt and audits the moment a client or login crosses its limit.
+func (s *Service) fail(ctx context.Context, ip netip.Addr, login, what string) error {
+	if err := s.meta.RecordAuthFailure(ctx, s.now(), s.ipHash(ip), login); err != nil {
+		return err
+	}
+	s.record(ctx, audit.Event{Actor: orAnonymous(login), IP: ip, Action: audit.ActionAuthFailure, Target: what, Outcome: audit.Failure})
+	byIP, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), s.ipHash(ip), login)
+	if err != nil {
+		return err
+	}
+	if byIP == MaxIPFailures+1 {
+		s.record(ctx, audit.Event{Actor: "system", IP: ip, Action: audit.ActionAuthBlock, Target: "client", Outcome: audit.Success,
+			Details: map[string]string{"failures": strconv.Itoa(byIP)}})
+	}
+	if login != "" && byLogin == MaxLoginFailures+1 {
+		s.record(ctx, audit.Event{Actor: "system", Action: audit.ActionAuthLockout, Target: "user:" + login, Outcome: audit.Success,
+			Details: map[string]string{"failures": strconv.Itoa(byLogin)}})
+	}
+	return nil
+}
+
+func orAnonymous(login string) string {
+	if login == "" {
+		return "anonymous"
+	}
+	return login
+}
+
+// Unlock clears a login's failures, and with them the client blocks those failures caused.
+func (s *Service) Unlock(ctx context.Context, login, actor string) (int, error) {
+	n, err := s.meta.ClearAuthFailures(ctx, login, nil)
+	if err == nil {
+		s.record(ctx, audit.Event{Actor: actor, Action: audit.ActionAuthUnlock, Target: "user:" + login, Details: map[string]string{"cleared": strconv.Itoa(n)}})
+	}
+	return n, err
+}
+
+// UnblockIP clears a client's failures.
+func (s *Service) UnblockIP(ctx context.Context, ip netip.Addr, actor string) (int, error) {
+	n, err := s.meta.ClearAuthFailures(ctx, "", s.ipHash(ip))
+	if err == nil {
+		s.record(ctx, audit.Event{Actor: actor, IP: ip, Action: audit.ActionAuthUnblock, Target: "client", Details: map[string]string{"cleared": strconv.Itoa(n)}})
+	}
+	return n, err
 }
 
 // HashToken is the keyed hash stored for a token.
@@ -132,13 +228,18 @@ func (p *Principal) CanViewRaw(site event.SiteID) bool { return p.IsSuperuser() 
 
 // Token resolves a token_auth value to its principal. postOnlyOK says whether the token came
 // in a POST body (POST-only tokens are refused elsewhere).
-func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool) (*Principal, error) {
+func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool, ip netip.Addr) (*Principal, error) {
+	if blocked, err := s.blocked(ctx, ip, ""); err != nil {
+		return nil, err
+	} else if blocked {
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "token"))
+	}
 	if len(token) != 32 || !isHex(token) {
-		return nil, ErrBadCredentials
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "token"))
 	}
 	t, err := s.meta.TokenByHash(ctx, s.HashToken(strings.ToLower(token)))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrBadCredentials
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "token"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
@@ -161,22 +262,26 @@ func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool) (*Pr
 }
 
 // Password checks a login and password.
-func (s *Service) Password(ctx context.Context, login, password string) (*Principal, error) {
-	u, err := s.meta.User(ctx, login)
+func (s *Service) Password(ctx context.Context, login, password string, ip netip.Addr) (*Principal, error) {
+	blocked, err := s.blocked(ctx, ip, login)
 	if err != nil {
+		return nil, err
+	}
+	u, err := s.meta.User(ctx, login)
+	if err != nil || blocked {
 		// Spend the same time as a real check so logins cannot be enumerated by timing.
 		VerifyPassword("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
-		return nil, ErrBadCredentials
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
 	}
 	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {
-		return nil, ErrBadCredentials
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
 	}
 	return &Principal{User: u}, nil
 }
 
 // CanTrackPrivileged implements ingest.Authorizer.
-func (s *Service) CanTrackPrivileged(ctx context.Context, token string, site event.SiteID) bool {
-	p, err := s.Token(ctx, token, true)
+func (s *Service) CanTrackPrivileged(ctx context.Context, token string, site event.SiteID, ip netip.Addr) bool {
+	p, err := s.Token(ctx, token, true, ip)
 	return err == nil && p.CanWrite(site)
 }
 

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"hearth/internal/audit"
 	"hearth/internal/store"
 	"hearth/internal/store/sqlite"
 )
+
+var testIP = netip.MustParseAddr("198.51.100.4")
 
 func TestPasswordHash(t *testing.T) {
 	h, err := HashPassword("correct horse battery")
@@ -57,7 +61,7 @@ func TestTokens(t *testing.T) {
 	if len(tok) != 32 {
 		t.Fatalf("token %q", tok)
 	}
-	p, err := s.Token(ctx, tok, false)
+	p, err := s.Token(ctx, tok, false, testIP)
 	if err != nil || !p.IsSuperuser() {
 		t.Fatalf("token auth: %v", err)
 	}
@@ -66,23 +70,23 @@ func TestTokens(t *testing.T) {
 		t.Fatal("plaintext token stored")
 	}
 	other := New(meta, []byte("other-key"), nil)
-	if _, err := other.Token(ctx, tok, false); !errors.Is(err, ErrBadCredentials) {
+	if _, err := other.Token(ctx, tok, false, testIP); !errors.Is(err, ErrBadCredentials) {
 		t.Fatal("hash must be keyed")
 	}
 	for _, bad := range []string{"", "anonymous", strings.Repeat("z", 32), tok[:31]} {
-		if _, err := s.Token(ctx, bad, false); !errors.Is(err, ErrBadCredentials) {
+		if _, err := s.Token(ctx, bad, false, testIP); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("accepted %q", bad)
 		}
 	}
 	exp, _, _ := s.NewToken(ctx, "root", "short", now.Add(time.Hour))
-	if _, err := s.Token(ctx, exp, false); err != nil {
+	if _, err := s.Token(ctx, exp, false, testIP); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Hour)
-	if _, err := s.Token(ctx, exp, false); !errors.Is(err, ErrBadCredentials) {
+	if _, err := s.Token(ctx, exp, false, testIP); !errors.Is(err, ErrBadCredentials) {
 		t.Fatal("expired token accepted")
 	}
-	if !s.CanTrackPrivileged(ctx, tok, 1) || s.CanTrackPrivileged(ctx, "0123456789abcdef0123456789abcdef", 1) {
+	if !s.CanTrackPrivileged(ctx, tok, 1, testIP) || s.CanTrackPrivileged(ctx, "0123456789abcdef0123456789abcdef", 1, testIP) {
 		t.Fatal("privileged tracking check wrong")
 	}
 }
@@ -107,5 +111,86 @@ func TestPasswordPolicyCases(t *testing.T) {
 		if err := CheckPasswordPolicy(tc.pw, tc.ctx...); !errors.Is(err, tc.wantErr) && !(err == nil && tc.wantErr == nil) {
 			t.Errorf("%q: %v, want %v", tc.pw, err, tc.wantErr)
 		}
+	}
+}
+
+type recorded struct{ actions []string }
+
+func (r *recorded) Record(_ context.Context, ev audit.Event) error {
+	r.actions = append(r.actions, ev.Action)
+	return nil
+}
+
+func TestBruteForceProtection(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{8}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	rec := &recorded{}
+	s := New(meta, []byte("token-key"), func() time.Time { return now }).WithAudit(rec)
+	hash, _ := HashPassword("the right passphrase")
+	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: hash, Superuser: true}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, _ := s.NewToken(ctx, "ann", "t", time.Time{})
+	attacker := netip.MustParseAddr("203.0.113.66")
+	for i := 0; i < MaxIPFailures+1; i++ {
+		if _, err := s.Password(ctx, "ann", "guess", attacker); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	// Blocked: even the right password and a valid token fail, exactly like a wrong password.
+	if _, err := s.Password(ctx, "ann", "the right passphrase", attacker); !errors.Is(err, ErrBadCredentials) || err.Error() != ErrBadCredentials.Error() {
+		t.Fatalf("blocked client with the right password: %v", err)
+	}
+	if _, err := s.Token(ctx, tok, true, attacker); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("blocked client with a valid token: %v", err)
+	}
+	// Another client is not affected.
+	if _, err := s.Password(ctx, "ann", "the right passphrase", testIP); err != nil {
+		t.Fatalf("other client: %v", err)
+	}
+	// The block lapses after the window.
+	now = now.Add(FailureWindow + time.Minute)
+	if _, err := s.Password(ctx, "ann", "the right passphrase", attacker); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	// A distributed attack locks the login.
+	for i := 0; i < MaxLoginFailures+1; i++ {
+		ip := netip.AddrFrom4([4]byte{10, 0, byte(i / 250), byte(i % 250)})
+		_, _ = s.Password(ctx, "ann", "guess", ip)
+	}
+	if _, err := s.Password(ctx, "ann", "the right passphrase", testIP); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("locked login accepted: %v", err)
+	}
+	if n, err := s.Unlock(ctx, "ann", "cli"); err != nil || n < MaxLoginFailures {
+		t.Fatalf("unlock cleared %d, %v", n, err)
+	}
+	if _, err := s.Password(ctx, "ann", "the right passphrase", testIP); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	for i := 0; i < MaxIPFailures+1; i++ {
+		_, _ = s.Token(ctx, "0123456789abcdef0123456789abcdef", true, attacker)
+	}
+	if _, err := s.Token(ctx, tok, true, attacker); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal("bad tokens must block the client too")
+	}
+	if n, err := s.UnblockIP(ctx, attacker, "cli"); err != nil || n == 0 {
+		t.Fatalf("unblock: %d %v", n, err)
+	}
+	if _, err := s.Token(ctx, tok, true, attacker); err != nil {
+		t.Fatalf("after unblock: %v", err)
+	}
+	got := strings.Join(rec.actions, ",")
+	for _, want := range []string{audit.ActionAuthFailure, audit.ActionAuthBlock, audit.ActionAuthLockout, audit.ActionAuthUnlock, audit.ActionAuthUnblock} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+	if c := strings.Count(got, audit.ActionAuthLockout); c != 1 {
+		t.Errorf("lockout recorded %d times", c)
 	}
 }

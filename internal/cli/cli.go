@@ -38,12 +38,13 @@ Usage:
   hearth init     --admin-login L --admin-email E [flags]
                             create the data dir and the first superuser
   hearth user add LOGIN --email E [--superuser]
-  hearth user passwd|disable|enable LOGIN
+  hearth user passwd|disable|enable|unlock LOGIN
   hearth user list [--json]
                             manage accounts (passwords from HEARTH_USER_PASSWORD,
                             --password-file or a prompt on a terminal)
   hearth token list [--user LOGIN] [--json]
   hearth token revoke ID    list and revoke API tokens
+  hearth unblock-ip IP      lift the block on a client address after failed logins
   hearth audit verify       check the audit trail; non-zero exit naming the first bad entry
   hearth audit export [--format ndjson|csv] [--since T] [--until T]
                             write the audit trail to stdout
@@ -71,6 +72,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = userCmd(ctx, args[1:], env)
 	case "token":
 		err = tokenCmd(ctx, args[1:], env)
+	case "unblock-ip":
+		err = unblockIPCmd(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintf(env.Stdout, "hearth %s\n", Version)
 		return 0

@@ -16,7 +16,6 @@ import (
 
 	"hearth/internal/api/matomo"
 	"hearth/internal/audit"
-	"hearth/internal/auth"
 	"hearth/internal/collect"
 	"hearth/internal/config"
 	"hearth/internal/enrich/device"
@@ -26,6 +25,7 @@ import (
 	"hearth/internal/privacy"
 	"hearth/internal/server"
 	"hearth/internal/store/duckdb"
+	"hearth/internal/store/sqlite"
 	"hearth/internal/web"
 )
 
@@ -65,7 +65,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		}
 		defer geoDB.Close()
 	}
-	authSvc := auth.New(meta, key.Derive("token-hash"), nil)
+	trail := newTrail(cfg, meta, key)
+	authSvc := authService(meta, key, trail)
 	pipe, err := ingest.Open(ctx, ingest.Options{
 		Events: events, Meta: meta, Devices: device.New(100_000), Referrers: refs, Geo: geoDB,
 		Hasher: privacy.NewHasher(key.Derive("visitor-hash"), key.Derive("user-id-hash")), Auth: authSvc,
@@ -76,7 +77,6 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	trail := newTrail(cfg, meta, key)
 	clientIP := server.ClientIP(cfg.TrustedProxies)
 	pages, err := web.New(meta, trail, clientIP, nil, log)
 	if err != nil {
@@ -126,7 +126,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		go func() { <-sig; close(ch) }()
 		stop = ch
 	}
-	go purgeSalts(ctx, pipe, log, stop)
+	go housekeeping(ctx, pipe, meta, log, stop)
 	var serveErr error
 	select {
 	case <-stop:
@@ -148,10 +148,14 @@ func serve(ctx context.Context, args []string, env Env) error {
 	return serveErr
 }
 
-func purgeSalts(ctx context.Context, pipe *ingest.Pipeline, log *slog.Logger, stop <-chan struct{}) {
+func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, log *slog.Logger, stop <-chan struct{}) {
 	t := time.NewTicker(15 * time.Minute)
 	defer t.Stop()
 	for {
+		// Failed logins are kept a week, as Matomo does, then forgotten.
+		if err := meta.PurgeAuthFailures(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
+			log.Warn("purge failed-login records", "err", err)
+		}
 		if n, err := pipe.PurgeSalts(ctx); err != nil {
 			log.Warn("purge visitor salts", "err", err)
 		} else if n > 0 {

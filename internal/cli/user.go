@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +18,9 @@ import (
 	"hearth/internal/audit"
 	"hearth/internal/auth"
 	"hearth/internal/config"
+	"hearth/internal/secret"
 	"hearth/internal/store"
+	"hearth/internal/store/sqlite"
 	"hearth/internal/web"
 )
 
@@ -31,7 +34,7 @@ func positional(args []string, what string) (string, []string, error) {
 
 func userCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable or list")}
+		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable, unlock or list")}
 	}
 	switch args[0] {
 	case "add":
@@ -42,6 +45,8 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 		return userSetDisabled(ctx, args[1:], env, args[0] == "disable")
 	case "list":
 		return userList(ctx, args[1:], env)
+	case "unlock":
+		return userUnlock(ctx, args[1:], env)
 	}
 	return usageError{fmt.Errorf("unknown user subcommand %q", args[0])}
 }
@@ -344,5 +349,61 @@ func tokenRevoke(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "Token %d revoked.\n", id)
+	return nil
+}
+
+// authService builds the authentication service on an open metadata store, auditing to trail.
+func authService(meta *sqlite.Store, key secret.Key, trail *audit.Trail) *auth.Service {
+	return auth.New(meta, key.Derive("token-hash"), nil).WithAudit(trail)
+}
+
+func userUnlock(ctx context.Context, args []string, env Env) error {
+	login, rest, err := positional(args, "LOGIN")
+	if err != nil {
+		return err
+	}
+	cfg, err := parse("user unlock", rest, env, config.Common, nil)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	if _, err := meta.User(ctx, login); err != nil {
+		return fmt.Errorf("user %q does not exist", login)
+	}
+	n, err := authService(meta, key, newTrail(cfg, meta, key)).Unlock(ctx, login, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Unlocked %q (%d failed attempts cleared, with the client blocks they caused).\n", login, n)
+	return nil
+}
+
+func unblockIPCmd(ctx context.Context, args []string, env Env) error {
+	ipText, rest, err := positional(args, "IP")
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(ipText)
+	if err != nil {
+		return usageError{fmt.Errorf("%q is not an IP address", ipText)}
+	}
+	cfg, err := parse("unblock-ip", rest, env, config.Common, nil)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	n, err := authService(meta, key, newTrail(cfg, meta, key)).UnblockIP(ctx, ip, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Unblocked the address (%d failed attempts cleared).\n", n)
 	return nil
 }

@@ -28,7 +28,7 @@ const chromeUA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (
 
 type fixedAuth struct{ token string }
 
-func (a fixedAuth) CanTrackPrivileged(_ context.Context, tok string, _ event.SiteID) bool {
+func (a fixedAuth) CanTrackPrivileged(_ context.Context, tok string, _ event.SiteID, _ netip.Addr) bool {
 	return tok == a.token
 }
 

@@ -30,7 +30,7 @@ import (
 // Authorizer answers whether a token may send privileged tracking parameters for a site
 // (superuser, or write/admin on the site).
 type Authorizer interface {
-	CanTrackPrivileged(ctx context.Context, tokenAuth string, site event.SiteID) bool
+	CanTrackPrivileged(ctx context.Context, tokenAuth string, site event.SiteID, ip netip.Addr) bool
 }
 
 // Options configure the pipeline.
@@ -581,7 +581,7 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 		}
 	}
 	if len(privileged) > 0 {
-		if h.TokenAuth == "" || p.opts.Auth == nil || !p.opts.Auth.CanTrackPrivileged(ctx, h.TokenAuth, h.SiteID) {
+		if h.TokenAuth == "" || p.opts.Auth == nil || !p.opts.Auth.CanTrackPrivileged(ctx, h.TokenAuth, h.SiteID, req.IP) {
 			return nil, &collect.Error{Reason: "parameters " + strings.Join(privileged, ", ") + " need the token_auth of a user with write access to the site"}
 		}
 	}

@@ -115,6 +115,17 @@ type Meta interface {
 	// PurgeSalts deletes salts created before cutoff and returns how many went.
 	PurgeSalts(ctx context.Context, cutoff time.Time) (int, error)
 
+	// RecordAuthFailure stores a failed attempt from a client (keyed hash of its IP) for a
+	// login (empty when unknown, as with a bad API token).
+	RecordAuthFailure(ctx context.Context, at time.Time, ipHash []byte, login string) error
+	// AuthFailures counts failures since a time from one client and for one login.
+	AuthFailures(ctx context.Context, since time.Time, ipHash []byte, login string) (byIP, byLogin int, err error)
+	// ClearAuthFailures deletes the failures of a login (unlock) or of a client (unblock);
+	// either may be empty. It returns how many went.
+	ClearAuthFailures(ctx context.Context, login string, ipHash []byte) (int, error)
+	// PurgeAuthFailures deletes failures older than cutoff.
+	PurgeAuthFailures(ctx context.Context, cutoff time.Time) error
+
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
 	DeleteSetting(ctx context.Context, key string) error

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -680,5 +681,68 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 	if out, code := testbin.Run(t, nil, "audit", "verify", "--data-dir", dir); code != 0 {
 		t.Fatalf("verify: %d %s", code, out)
+	}
+}
+
+// TestBruteForceAndUnlock drives failed logins (token creation with wrong passwords) from
+// forwarded client addresses until the client is blocked and the login locked, and lifts both
+// with `hearth unblock-ip` and `hearth user unlock` while the server runs.
+func TestBruteForceAndUnlock(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir, "--trusted-proxies", "127.0.0.1/32")
+	attempt := func(from, password string) (int, string) {
+		form := url.Values{"module": {"API"}, "method": {"UsersManager.createAppSpecificTokenAuth"}, "format": {"json"},
+			"userLogin": {"admin"}, "passwordConfirmation": {password}, "description": {"bf"}}
+		req, _ := http.NewRequest("POST", s.Base+"/index.php", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := testbin.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for i := 0; i < 21; i++ {
+		if code, _ := attempt("198.51.100.9", "wrong guess"); code != 401 {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	code, blockedBody := attempt("198.51.100.9", testbin.AdminPassword)
+	_, wrongBody := attempt("198.51.100.10", "wrong guess")
+	if code != 401 || blockedBody != wrongBody {
+		t.Fatalf("a blocked client must get the wrong-password answer: %d %q vs %q", code, blockedBody, wrongBody)
+	}
+	if code, _ := attempt("198.51.100.11", testbin.AdminPassword); code != 200 {
+		t.Fatalf("another client: %d", code)
+	}
+	if out, code := testbin.Run(t, nil, "unblock-ip", "198.51.100.9", "--data-dir", dir); code != 0 {
+		t.Fatalf("unblock-ip: %d %s", code, out)
+	}
+	if code, _ := attempt("198.51.100.9", testbin.AdminPassword); code != 200 {
+		t.Fatalf("after unblock: %d", code)
+	}
+	// More than 60 failures from many clients lock the login itself.
+	for i := 0; i < 61; i++ {
+		attempt(fmt.Sprintf("203.0.113.%d", i+1), "wrong guess")
+	}
+	if code, _ := attempt("198.51.100.12", testbin.AdminPassword); code != 401 {
+		t.Fatalf("locked login accepted: %d", code)
+	}
+	if out, code := testbin.Run(t, nil, "user", "unlock", "admin", "--data-dir", dir); code != 0 {
+		t.Fatalf("unlock: %d %s", code, out)
+	}
+	if code, _ := attempt("198.51.100.12", testbin.AdminPassword); code != 200 {
+		t.Fatalf("after unlock: %d", code)
+	}
+	out, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	for _, want := range []string{`"action":"auth.block"`, `"action":"auth.lockout","target":"user:admin"`, `"action":"auth.unblock"`, `"action":"auth.unlock"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+	if strings.Contains(out, "198.51.100.9") || strings.Contains(out, "wrong guess") {
+		t.Error("audit holds a full address or a password")
 	}
 }

@@ -174,12 +174,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		token = query.Get("token_auth")
 	}
 	if token != "" && token != "anonymous" {
-		p, err := a.opts.Auth.Token(r.Context(), token, fromBody)
+		p, err := a.opts.Auth.Token(r.Context(), token, fromBody, c.ip)
 		if err != nil {
 			if !errors.Is(err, auth.ErrBadCredentials) {
 				a.opts.Logger.Error("token check failed", "err", err)
 			}
-			a.record(r.Context(), c, audit.ActionAuthFailure, "api", audit.Failure, map[string]string{"method": truncate(name, 100), "reason": "invalid token_auth"})
 			write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality: the token_auth is invalid or expired."))
 			return
 		}
@@ -553,10 +552,9 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	if len(desc) > 100 {
 		return nil, errorf(400, "The description must be at most 100 characters.")
 	}
-	p, err := a.opts.Auth.Password(ctx, login, pass)
+	p, err := a.opts.Auth.Password(ctx, login, pass, c.ip)
 	if err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
-			a.record(ctx, c, audit.ActionAuthFailure, "user:"+truncate(login, 100), audit.Failure, map[string]string{"method": "UsersManager.createAppSpecificTokenAuth", "reason": "wrong login or password"})
 			return nil, errorf(401, "The login or password is not correct.")
 		}
 		return nil, err
