@@ -324,7 +324,8 @@ func exported(e store.AuditEntry) exportedEntry {
 func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
-		ActionRawDataView}
+		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate}
 	sort.Strings(a)
 	return a
 }
@@ -347,4 +348,12 @@ const (
 	ActionSiteCreate   = "site.create"
 	ActionSiteUpdate   = "site.update"
 	ActionRawDataView  = "rawdata.view"
+
+	ActionAccessGrant      = "access.grant"
+	ActionAccessRevoke     = "access.revoke"
+	ActionCapabilityAdd    = "capability.add"
+	ActionCapabilityRemove = "capability.remove"
+	ActionSuperuserChange  = "superuser.change"
+	ActionUserDelete       = "user.delete"
+	ActionUserUpdate       = "user.update"
 )

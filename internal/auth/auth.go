@@ -204,27 +204,81 @@ func (s *Service) NewToken(ctx context.Context, login, description string, expir
 	return tok, id, nil
 }
 
-// Principal is who a request acts as.
+// Roles and capabilities, with Matomo's names.
+const (
+	RoleView   = "view"
+	RoleWrite  = "write"
+	RoleAdmin  = "admin"
+	CapViewRaw = "view_raw"
+	RoleNone   = "noaccess"
+)
+
+// Principal is who a request acts as, with the grants in force when it was resolved.
 type Principal struct {
 	User    store.User
 	TokenID int64
+	roles   map[event.SiteID]string
+	caps    map[event.SiteID]map[string]bool
 }
 
 // IsSuperuser reports whether the principal has every right.
 func (p *Principal) IsSuperuser() bool { return p != nil && p.User.Superuser && !p.User.Disabled }
 
+// Role is the principal's role on a site ("" for none; superusers have none of their own).
+func (p *Principal) Role(site event.SiteID) string {
+	if p == nil {
+		return ""
+	}
+	return p.roles[site]
+}
+
 // CanView reports whether the principal may read a site's reports.
-func (p *Principal) CanView(site event.SiteID) bool { return p.IsSuperuser() }
+func (p *Principal) CanView(site event.SiteID) bool { return p.IsSuperuser() || p.Role(site) != "" }
 
 // CanWrite reports whether the principal may change a site's goals, dimensions and the like,
 // and send privileged tracking parameters for it.
-func (p *Principal) CanWrite(site event.SiteID) bool { return p.IsSuperuser() }
+func (p *Principal) CanWrite(site event.SiteID) bool {
+	r := p.Role(site)
+	return p.IsSuperuser() || r == RoleWrite || r == RoleAdmin
+}
 
-// CanAdmin reports whether the principal may change a site's settings.
-func (p *Principal) CanAdmin(site event.SiteID) bool { return p.IsSuperuser() }
+// CanAdmin reports whether the principal may change a site's settings and grant access to it.
+func (p *Principal) CanAdmin(site event.SiteID) bool {
+	return p.IsSuperuser() || p.Role(site) == RoleAdmin
+}
 
-// CanViewRaw reports whether the principal may see raw visitor data (visitor log, profiles).
-func (p *Principal) CanViewRaw(site event.SiteID) bool { return p.IsSuperuser() }
+// CanViewRaw reports whether the principal may see raw visitor data (visitor log, profiles):
+// superusers and admins always, view and write users only with the view_raw capability.
+func (p *Principal) CanViewRaw(site event.SiteID) bool {
+	if p.CanAdmin(site) {
+		return true
+	}
+	return p.Role(site) != "" && p.caps[site][CapViewRaw]
+}
+
+// principal loads a user's grants in force now.
+func (s *Service) principal(ctx context.Context, u store.User, tokenID int64) (*Principal, error) {
+	p := &Principal{User: u, TokenID: tokenID, roles: map[event.SiteID]string{}, caps: map[event.SiteID]map[string]bool{}}
+	roles, caps, err := s.meta.Grants(ctx, u.Login)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, g := range roles {
+		if g.Expires.IsZero() || now.Before(g.Expires) {
+			p.roles[g.SiteID] = g.Name
+		}
+	}
+	for _, g := range caps {
+		if g.Expires.IsZero() || now.Before(g.Expires) {
+			if p.caps[g.SiteID] == nil {
+				p.caps[g.SiteID] = map[string]bool{}
+			}
+			p.caps[g.SiteID][g.Name] = true
+		}
+	}
+	return p, nil
+}
 
 // Token resolves a token_auth value to its principal. postOnlyOK says whether the token came
 // in a POST body (POST-only tokens are refused elsewhere).
@@ -258,7 +312,7 @@ func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool, ip n
 	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
 		_ = s.meta.TouchToken(ctx, t.ID, now)
 	}
-	return &Principal{User: u, TokenID: t.ID}, nil
+	return s.principal(ctx, u, t.ID)
 }
 
 // Password checks a login and password.
@@ -276,7 +330,7 @@ func (s *Service) Password(ctx context.Context, login, password string, ip netip
 	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {
 		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
 	}
-	return &Principal{User: u}, nil
+	return s.principal(ctx, u, 0)
 }
 
 // CanTrackPrivileged implements ingest.Authorizer.

@@ -54,6 +54,16 @@ type User struct {
 	Created      time.Time
 }
 
+// Grant is a role or capability a user holds on a site.
+type Grant struct {
+	Login     string
+	SiteID    event.SiteID
+	Name      string    // role (view, write, admin) or capability (view_raw)
+	Expires   time.Time // zero when it does not expire
+	GrantedBy string
+	Created   time.Time
+}
+
 // Token is an API token; only the keyed hash of its secret is stored.
 type Token struct {
 	ID          int64
@@ -101,6 +111,16 @@ type Meta interface {
 	// refuses (ErrLastSuperuser) a change that would leave no enabled superuser.
 	UpdateUser(ctx context.Context, u User) error
 	CountSuperusers(ctx context.Context) (int, error)
+	// DeleteUser removes a user with their grants and tokens; ErrLastSuperuser for the last one.
+	DeleteUser(ctx context.Context, login string) error
+
+	// SetRole gives a user a role on a site, replacing any other; an empty role removes it.
+	SetRole(ctx context.Context, g Grant) error
+	// AddCapability and RemoveCapability manage capabilities such as view_raw.
+	AddCapability(ctx context.Context, g Grant) error
+	RemoveCapability(ctx context.Context, login string, site event.SiteID, capability string) error
+	// Grants lists a user's roles and capabilities (login "" for everyone's), expired ones included.
+	Grants(ctx context.Context, login string) (roles, capabilities []Grant, err error)
 
 	CreateToken(ctx context.Context, t Token) (int64, error)
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)

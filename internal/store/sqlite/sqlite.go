@@ -587,3 +587,97 @@ func (s *Store) PurgeAuthFailures(ctx context.Context, cutoff time.Time) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM auth_failures WHERE at < ?`, cutoff.Unix())
 	return err
 }
+
+// DeleteUser removes a user, their grants and tokens, keeping one enabled superuser.
+func (s *Store) DeleteUser(ctx context.Context, login string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM access WHERE login = ?`, `DELETE FROM capabilities WHERE login = ?`, `DELETE FROM tokens WHERE login = ?`} {
+		if _, err := tx.ExecContext(ctx, q, login); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE login = ?`, login)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("user: %w", store.ErrNotFound)
+	}
+	var supers int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE superuser = 1 AND disabled = 0`).Scan(&supers); err != nil {
+		return err
+	}
+	if supers == 0 {
+		return store.ErrLastSuperuser
+	}
+	return tx.Commit()
+}
+
+// SetRole replaces a user's role on a site (an empty role removes it).
+func (s *Store) SetRole(ctx context.Context, g store.Grant) error {
+	if g.Name == "" {
+		_, err := s.db.ExecContext(ctx, `DELETE FROM access WHERE login = ? AND site_id = ?`, g.Login, g.SiteID)
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO access (login, site_id, role, expires, granted_by, created) VALUES (?,?,?,?,?,?)
+		ON CONFLICT(login, site_id) DO UPDATE SET role = excluded.role, expires = excluded.expires, granted_by = excluded.granted_by, created = excluded.created`,
+		g.Login, g.SiteID, g.Name, unix(g.Expires), g.GrantedBy, unix(g.Created))
+	if isConstraint(err) {
+		return fmt.Errorf("user %q: %w", g.Login, store.ErrNotFound)
+	}
+	return err
+}
+
+// AddCapability grants a capability on a site.
+func (s *Store) AddCapability(ctx context.Context, g store.Grant) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO capabilities (login, site_id, capability, expires, granted_by, created) VALUES (?,?,?,?,?,?)
+		ON CONFLICT(login, site_id, capability) DO UPDATE SET expires = excluded.expires, granted_by = excluded.granted_by, created = excluded.created`,
+		g.Login, g.SiteID, g.Name, unix(g.Expires), g.GrantedBy, unix(g.Created))
+	if isConstraint(err) {
+		return fmt.Errorf("user %q: %w", g.Login, store.ErrNotFound)
+	}
+	return err
+}
+
+// RemoveCapability withdraws a capability.
+func (s *Store) RemoveCapability(ctx context.Context, login string, site event.SiteID, capability string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM capabilities WHERE login = ? AND site_id = ? AND capability = ?`, login, site, capability)
+	return err
+}
+
+// Grants lists roles and capabilities.
+func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []store.Grant, error) {
+	read := func(q string) ([]store.Grant, error) {
+		var args []any
+		if login != "" {
+			q += ` WHERE login = ?`
+			args = append(args, login)
+		}
+		rows, err := s.db.QueryContext(ctx, q+` ORDER BY login, site_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("list grants: %w", err)
+		}
+		defer rows.Close()
+		var out []store.Grant
+		for rows.Next() {
+			var g store.Grant
+			var expires, created int64
+			if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
+				return nil, err
+			}
+			g.Expires, g.Created = fromUnix(expires), fromUnix(created)
+			out = append(out, g)
+		}
+		return out, rows.Err()
+	}
+	roles, err := read(`SELECT login, site_id, role, expires, granted_by, created FROM access`)
+	if err != nil {
+		return nil, nil, err
+	}
+	caps, err := read(`SELECT login, site_id, capability, expires, granted_by, created FROM capabilities`)
+	return roles, caps, err
+}

@@ -1,0 +1,270 @@
+package matomo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"hearth/internal/auth"
+	"hearth/internal/event"
+	"hearth/internal/store"
+	"hearth/internal/store/duckdb"
+	"hearth/internal/store/sqlite"
+)
+
+// principal names of the matrix: anonymous, a user with no access, view, view+view_raw, write
+// and admin on site 1 only, and a superuser.
+var principals = []string{"anonymous", "nobody", "viewer", "rawviewer", "writer", "admin1", "root"}
+
+func password(login string) string { return "pw for " + login + " 2026 long" }
+
+type matrixRig struct {
+	api    *API
+	meta   *sqlite.Store
+	tokens map[string]string
+	seq    int
+}
+
+func newMatrixRig(t *testing.T) *matrixRig {
+	ctx := context.Background()
+	dir := t.TempDir()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{6}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	events, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(dir, "e.duckdb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { events.Close() })
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	svc := auth.New(meta, []byte("tk"), func() time.Time { return now })
+	r := &matrixRig{meta: meta, tokens: map[string]string{}}
+	for _, login := range append(principals[1:], "target") {
+		hash, _ := auth.HashPassword(password(login))
+		if err := meta.CreateUser(ctx, store.User{Login: login, Email: login + "@example.org", PasswordHash: hash, Superuser: login == "root", Created: now}); err != nil {
+			t.Fatal(err)
+		}
+		if login != "target" {
+			r.tokens[login], _, _ = svc.NewToken(ctx, login, "matrix", time.Time{})
+		}
+	}
+	for i := 1; i <= 2; i++ {
+		if _, err := meta.CreateSite(ctx, store.Site{Name: fmt.Sprintf("Site %d", i), URLs: []string{fmt.Sprintf("https://site%d.example", i)}, Timezone: "UTC", Currency: "EUR", Created: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant := func(login string, site event.SiteID, role string) {
+		if err := meta.SetRole(ctx, store.Grant{Login: login, SiteID: site, Name: role, Created: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant("viewer", 1, auth.RoleView)
+	grant("rawviewer", 1, auth.RoleView)
+	grant("writer", 1, auth.RoleWrite)
+	grant("admin1", 1, auth.RoleAdmin)
+	grant("target", 1, auth.RoleView)
+	grant("target", 2, auth.RoleView)
+	if err := meta.AddCapability(ctx, store.Grant{Login: "rawviewer", SiteID: 1, Name: auth.CapViewRaw, Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	r.api = New(Options{Meta: meta, Events: events, Auth: svc, Now: func() time.Time { return now }})
+	return r
+}
+
+func (r *matrixRig) call(t *testing.T, who string, params url.Values) (int, string) {
+	t.Helper()
+	params.Set("module", "API")
+	params.Set("format", "json")
+	if tok, ok := r.tokens[who]; ok {
+		params.Set("token_auth", tok)
+	}
+	if params.Get("passwordConfirmation") == "$own" {
+		params.Set("passwordConfirmation", password(who))
+	}
+	req := httptest.NewRequest("POST", "/index.php", strings.NewReader(params.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	r.api.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+type rule func(who string, site int) bool
+
+var (
+	anyUser   rule = func(who string, _ int) bool { return who != "anonymous" }
+	superOnly rule = func(who string, _ int) bool { return who == "root" }
+	viewOn    rule = func(who string, site int) bool {
+		return who == "root" || site == 1 && (who == "viewer" || who == "rawviewer" || who == "writer" || who == "admin1")
+	}
+	rawOn rule = func(who string, site int) bool {
+		return who == "root" || site == 1 && (who == "rawviewer" || who == "admin1")
+	}
+	adminOn rule = func(who string, site int) bool { return who == "root" || site == 1 && who == "admin1" }
+)
+
+// TestAuthorizationMatrix calls every API method as every principal against both sites and
+// asserts exactly who is allowed; denied calls must answer 401 and leak nothing.
+func TestAuthorizationMatrix(t *testing.T) {
+	r := newMatrixRig(t)
+	ctx := context.Background()
+	type entry struct {
+		allowed rule
+		params  func(site int) url.Values
+	}
+	matrix := map[string]entry{
+		"API.getMatomoVersion": {anyUser, func(int) url.Values { return url.Values{} }},
+		"API.getPiwikVersion":  {anyUser, func(int) url.Values { return url.Values{} }},
+		"SitesManager.addSite": {superOnly, func(int) url.Values { return url.Values{"siteName": {"New"}} }},
+		"SitesManager.updateSite": {adminOn, func(s int) url.Values {
+			return url.Values{"idSite": {fmt.Sprint(s)}, "siteName": {fmt.Sprintf("Site %d", s)}}
+		}},
+		"SitesManager.getSiteFromId":                 {viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
+		"SitesManager.getSitesWithAtLeastViewAccess": {anyUser, func(int) url.Values { return url.Values{} }},
+		"SitesManager.getAllSites":                   {superOnly, func(int) url.Values { return url.Values{} }},
+		"SitesManager.getSitesIdFromSiteUrl":         {anyUser, func(s int) url.Values { return url.Values{"url": {fmt.Sprintf("https://site%d.example", s)}} }},
+		"Live.getLastVisitsDetails":                  {rawOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
+		"Live.getCounters":                           {viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}, "lastMinutes": {"30"}} }},
+		"UsersManager.getUser":                       {superOnly, func(int) url.Values { return url.Values{"userLogin": {"target"}} }},
+		"UsersManager.getUsers":                      {anyUser, func(int) url.Values { return url.Values{} }},
+		"UsersManager.getUsersPlusRole":              {adminOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
+		"UsersManager.setUserAccess": {adminOn, func(s int) url.Values {
+			return url.Values{"userLogin": {"target"}, "access": {"view"}, "idSites": {fmt.Sprint(s)}, "passwordConfirmation": {"$own"}}
+		}},
+		"UsersManager.addCapabilities": {adminOn, func(s int) url.Values {
+			return url.Values{"userLogin": {"target"}, "capabilities": {"view_raw"}, "idSites": {fmt.Sprint(s)}}
+		}},
+		"UsersManager.removeCapabilities": {adminOn, func(s int) url.Values {
+			return url.Values{"userLogin": {"target"}, "capabilities": {"view_raw"}, "idSites": {fmt.Sprint(s)}}
+		}},
+		"UsersManager.setSuperUserAccess": {superOnly, func(int) url.Values {
+			return url.Values{"userLogin": {"target"}, "hasSuperUserAccess": {"0"}, "passwordConfirmation": {"$own"}}
+		}},
+		"UsersManager.updateUser": {superOnly, func(int) url.Values {
+			return url.Values{"userLogin": {"target"}, "email": {"target@example.org"}, "passwordConfirmation": {"$own"}}
+		}},
+		"UsersManager.deleteUser": {superOnly, func(int) url.Values {
+			r.seq++
+			login := fmt.Sprintf("throwaway%d", r.seq)
+			if err := r.meta.CreateUser(ctx, store.User{Login: login, Email: "t@example.org", PasswordHash: "x"}); err != nil {
+				t.Fatal(err)
+			}
+			return url.Values{"userLogin": {login}, "passwordConfirmation": {"$own"}}
+		}},
+		"UsersManager.addUser": {superOnly, func(int) url.Values {
+			r.seq++
+			return url.Values{"userLogin": {fmt.Sprintf("newuser%d", r.seq)}, "email": {"n@example.org"}, "password": {"a fine long passphrase"}, "passwordConfirmation": {"$own"}}
+		}},
+	}
+	// Every method is in the matrix, except token creation, which authenticates by password.
+	var missing []string
+	for _, m := range r.api.Methods() {
+		if _, ok := matrix[m]; !ok && m != "UsersManager.createAppSpecificTokenAuth" {
+			missing = append(missing, m)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("methods missing from the authorization matrix: %v", missing)
+	}
+	names := make([]string, 0, len(matrix))
+	for m := range matrix {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, m := range names {
+		e := matrix[m]
+		for _, site := range []int{1, 2} {
+			for _, who := range principals {
+				params := e.params(site)
+				params.Set("method", m)
+				code, body := r.call(t, who, params)
+				want := e.allowed(who, site)
+				if want && code != 200 {
+					t.Errorf("%s as %s on site %d: %d %s, want allowed", m, who, site, code, body)
+				}
+				if !want && code != 401 {
+					t.Errorf("%s as %s on site %d: %d %s, want 401", m, who, site, code, body)
+				}
+				if !want && strings.Contains(body, "Site 2") {
+					t.Errorf("%s as %s leaks site 2's name: %s", m, who, body)
+				}
+			}
+		}
+	}
+
+	// Listing methods answer everyone but show only what each may see.
+	sitesOf := func(who string) []string {
+		_, body := r.call(t, who, url.Values{"method": {"SitesManager.getSitesWithAtLeastViewAccess"}})
+		var rows []map[string]any
+		_ = json.Unmarshal([]byte(body), &rows)
+		var out []string
+		for _, row := range rows {
+			out = append(out, fmt.Sprint(row["idsite"]))
+		}
+		return out
+	}
+	// The superuser also sees the two sites the matrix's addSite calls created.
+	for who, want := range map[string]string{"nobody": "", "viewer": "1", "admin1": "1", "root": "1,2,3,4"} {
+		if got := strings.Join(sitesOf(who), ","); got != want {
+			t.Errorf("sites visible to %s: %q, want %q", who, got, want)
+		}
+	}
+	_, body := r.call(t, "viewer", url.Values{"method": {"SitesManager.getSitesIdFromSiteUrl"}, "url": {"https://site2.example"}})
+	if body != "[]\n" {
+		t.Errorf("site 2 found by URL for viewer: %s", body)
+	}
+	_, body = r.call(t, "viewer", url.Values{"method": {"UsersManager.getUsers"}})
+	if strings.Contains(body, "target") || !strings.Contains(body, `"login":"viewer"`) {
+		t.Errorf("users visible to viewer: %s", body)
+	}
+	_, body = r.call(t, "admin1", url.Values{"method": {"UsersManager.getUsers"}})
+	if !strings.Contains(body, `"login":"target"`) || strings.Contains(body, `"login":"root"`) {
+		t.Errorf("users visible to admin1: %s", body)
+	}
+	// idSite=all never reaches a site without the right.
+	_, body = r.call(t, "viewer", url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"all"}})
+	if body != "[]\n" {
+		t.Errorf("raw data through idSite=all for viewer: %s", body)
+	}
+}
+
+// TestGrantsExpire shows a time-bound grant lapsing by itself.
+func TestGrantsExpire(t *testing.T) {
+	r := newMatrixRig(t)
+	code, body := r.call(t, "admin1", url.Values{"method": {"UsersManager.setUserAccess"}, "userLogin": {"nobody"}, "access": {"view"},
+		"idSites": {"1"}, "expiresAt": {"2026-11-23 13:00:00"}, "passwordConfirmation": {"$own"}})
+	if code != 200 {
+		t.Fatalf("grant: %d %s", code, body)
+	}
+	if code, _ := r.call(t, "nobody", url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {"1"}}); code != 200 {
+		t.Fatalf("before expiry: %d", code)
+	}
+	later := time.Date(2026, 11, 23, 13, 0, 1, 0, time.UTC)
+	r.api.opts.Now = func() time.Time { return later }
+	r.api.opts.Auth = auth.New(r.meta, []byte("tk"), func() time.Time { return later })
+	if code, _ := r.call(t, "nobody", url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {"1"}}); code != 401 {
+		t.Fatalf("after expiry: %d", code)
+	}
+	// Sensitive changes need the caller's password.
+	code, body = r.call(t, "admin1", url.Values{"method": {"UsersManager.setUserAccess"}, "userLogin": {"nobody"}, "access": {"view"}, "idSites": {"1"}})
+	if code != 400 || !strings.Contains(body, "passwordConfirmation") {
+		t.Fatalf("no confirmation: %d %s", code, body)
+	}
+	code, body = r.call(t, "admin1", url.Values{"method": {"UsersManager.setUserAccess"}, "userLogin": {"nobody"}, "access": {"view"}, "idSites": {"1"}, "passwordConfirmation": {"wrong"}})
+	if code != 401 {
+		t.Fatalf("wrong confirmation: %d %s", code, body)
+	}
+	code, body = r.call(t, "root", url.Values{"method": {"UsersManager.setSuperUserAccess"}, "userLogin": {"root"}, "hasSuperUserAccess": {"0"}, "passwordConfirmation": {"$own"}})
+	if code != 400 || !strings.Contains(body, "last superuser") {
+		t.Fatalf("demoting the last superuser: %d %s", code, body)
+	}
+}
