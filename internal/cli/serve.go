@@ -90,6 +90,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		API:      api, Setup: pages.Setup, Static: web.Static(),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
+		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		pipe.Close(ctx)
@@ -110,7 +111,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 		// On the terminal only, never in the structured log.
 		fmt.Fprintf(env.Stderr, "\nNo superuser exists yet. Create one within 24 hours at:\n\n    %s/setup?token=%s\n\nor run `hearth init`.\n\n", base, tok)
 	}
-	log.Info("serving", "addr", srv.Addr(), "version", Version)
+	log.Info("serving", "addr", srv.Addr(), "version", Version, "tls", cfg.TLSCert != "")
+	if a := srv.RedirectAddr(); a != "" {
+		log.Info("redirecting HTTP to HTTPS", "addr", a)
+	}
 	if err := trail.Record(ctx, audit.Event{Actor: "system", Action: audit.ActionServerStart, Details: map[string]string{"version": Version}}); err != nil {
 		log.Error("audit: record server start", "err", err)
 	}

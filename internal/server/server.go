@@ -33,16 +33,44 @@ type Options struct {
 	Ready          []Readiness
 	Metrics        http.Handler
 	MetricsListen  string
-	Logger         *slog.Logger
+	// RedirectListen, with TLS on, serves plain HTTP that redirects every request to HTTPS.
+	RedirectListen string
+	// PublicURL, when set, is where redirects point (its scheme and host).
+	PublicURL string
+	Logger    *slog.Logger
 }
 
 // Server is the running HTTP server.
 type Server struct {
-	opts    Options
-	http    *http.Server
-	metrics *http.Server
-	ln      net.Listener
-	mln     net.Listener
+	opts     Options
+	http     *http.Server
+	metrics  *http.Server
+	redirect *http.Server
+	ln       net.Listener
+	mln      net.Listener
+	rln      net.Listener
+}
+
+// redirectHandler sends every plain-HTTP request to the same path over HTTPS.
+func redirectHandler(publicURL, tlsAddr string) http.Handler {
+	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
+	return securityHeaders(false, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := publicURL
+		if target == "" || !strings.HasPrefix(target, "https://") {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if strings.Contains(host, ":") {
+				host = "[" + host + "]"
+			}
+			if tlsPort != "" && tlsPort != "443" {
+				host += ":" + tlsPort
+			}
+			target = "https://" + host
+		}
+		http.Redirect(w, r, strings.TrimRight(target, "/")+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
 }
 
 // ClientIP returns the request's real client address: the connection's peer, or, when the
@@ -220,6 +248,20 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
 	}
 	s.ln = ln
+	if opts.RedirectListen != "" {
+		if opts.TLSCert == "" {
+			ln.Close()
+			return nil, errors.New("http-redirect-listen needs tls-cert and tls-key")
+		}
+		rln, err := net.Listen("tcp", opts.RedirectListen)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w", opts.RedirectListen, err)
+		}
+		s.rln = rln
+		s.redirect = &http.Server{Handler: redirectHandler(opts.PublicURL, ln.Addr().String()), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ErrorLog: log.New(redactingWriter{opts.Logger}, "", 0)}
+	}
 	if opts.MetricsListen != "" && opts.Metrics != nil {
 		mln, err := net.Listen("tcp", opts.MetricsListen)
 		if err != nil {
@@ -234,11 +276,26 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// RedirectAddr is the bound address of the HTTP redirect listener, or "".
+func (s *Server) RedirectAddr() string {
+	if s.rln == nil {
+		return ""
+	}
+	return s.rln.Addr().String()
+}
+
 // Addr is the bound address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // Serve serves until Shutdown.
 func (s *Server) Serve() error {
+	if s.redirect != nil {
+		go func() {
+			if err := s.redirect.Serve(s.rln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.opts.Logger.Error("redirect listener failed", "err", err)
+			}
+		}()
+	}
 	if s.metrics != nil {
 		go func() {
 			if err := s.metrics.Serve(s.mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -263,6 +320,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var errs []error
 	if s.metrics != nil {
 		errs = append(errs, s.metrics.Shutdown(ctx))
+	}
+	if s.redirect != nil {
+		errs = append(errs, s.redirect.Shutdown(ctx))
 	}
 	errs = append(errs, s.http.Shutdown(ctx))
 	return errors.Join(errs...)

@@ -117,3 +117,22 @@ func TestRedactingWriter(t *testing.T) {
 		t.Errorf("log lost its meaning: %s", out)
 	}
 }
+
+func TestRedirectHandler(t *testing.T) {
+	cases := []struct {
+		public, tlsAddr, host, path, want string
+	}{
+		{"", "0.0.0.0:8443", "stats.example.org", "/login?x=1", "https://stats.example.org:8443/login?x=1"},
+		{"", "[::]:443", "stats.example.org:80", "/", "https://stats.example.org/"},
+		{"https://analytics.example.org/", "0.0.0.0:8443", "10.0.0.1", "/a", "https://analytics.example.org/a"},
+	}
+	for _, tc := range cases {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req.Host = tc.host
+		redirectHandler(tc.public, tc.tlsAddr).ServeHTTP(rec, req)
+		if rec.Code != http.StatusMovedPermanently || rec.Header().Get("Location") != tc.want {
+			t.Errorf("%+v: %d %q", tc, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+}

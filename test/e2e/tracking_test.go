@@ -446,10 +446,20 @@ func freeAddr(t *testing.T) string {
 func TestTLS(t *testing.T) {
 	dir := testbin.InitDataDir(t)
 	certFile, keyFile, pool := selfSigned(t)
-	s := testbin.Start(t, dir, "--tls-cert", certFile, "--tls-key", keyFile)
+	redirectAddr := freeAddr(t)
+	s := testbin.Start(t, dir, "--tls-cert", certFile, "--tls-key", keyFile, "--http-redirect-listen", redirectAddr)
 	base := strings.Replace(s.Base, "http://", "https://", 1)
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + redirectAddr + "/healthz?x=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != base+"/healthz?x=1" {
+		t.Fatalf("redirect: %d %q, want %s", resp.StatusCode, resp.Header.Get("Location"), base+"/healthz?x=1")
+	}
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	resp, err := c.Get(base + "/healthz")
+	resp, err = c.Get(base + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
