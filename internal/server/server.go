@@ -51,6 +51,10 @@ type Server struct {
 	rln      net.Listener
 }
 
+// validHost is a host name or address with an optional port, nothing that could name another
+// location (no slash, at sign or backslash).
+var validHost = regexp.MustCompile(`^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$`)
+
 // redirectHandler sends every plain-HTTP request to the same path over HTTPS.
 func redirectHandler(publicURL, tlsAddr string) http.Handler {
 	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
@@ -58,6 +62,10 @@ func redirectHandler(publicURL, tlsAddr string) http.Handler {
 		target := publicURL
 		if target == "" || !strings.HasPrefix(target, "https://") {
 			host := r.Host
+			if !validHost.MatchString(host) {
+				http.Error(w, "bad host", http.StatusBadRequest)
+				return
+			}
 			if h, _, err := net.SplitHostPort(host); err == nil {
 				host = h
 			}
@@ -69,6 +77,7 @@ func redirectHandler(publicURL, tlsAddr string) http.Handler {
 			}
 			target = "https://" + host
 		}
+		// #nosec G710 -- the target is the public URL or the requested host (validated above) on HTTPS.
 		http.Redirect(w, r, strings.TrimRight(target, "/")+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
 }

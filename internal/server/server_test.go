@@ -136,3 +136,15 @@ func TestRedirectHandler(t *testing.T) {
 		}
 	}
 }
+
+func TestRedirectRefusesOddHosts(t *testing.T) {
+	for _, host := range []string{"evil.example/path", "a@evil.example", `x\evil`, ""} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Host = host
+		redirectHandler("", "0.0.0.0:443").ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("host %q: %d %q", host, rec.Code, rec.Header().Get("Location"))
+		}
+	}
+}
