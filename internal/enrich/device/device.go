@@ -85,7 +85,9 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 var (
 	tvMarkers = tokens{"smarttv", "smart-tv", "hbbtv", "netcast", "web0s", "webos.tv", "bravia", "<aft*", "crkey", "googletv",
 		"androidtv", "android tv", "wv-atv", "<tv safari", "opera tv", "vidaa", "philipstv", "<vestel", "sraf/", "ce-html",
-		"<dtv>", "roku", "appletv", "tvos", "_box>", " box>", "<tv box", "<omi/", "<tv>"}
+		"<dtv>", "roku", "appletv", "tvos", "_box>", " box>", "<tv box", "<omi/", "<tv>", ", wireless)", ", wired)",
+		"(linux mips", "brightsign", "inettvbrowser", "dtv1", "firetvstick", "nfandroid", "tivo", "vizio", "co-star",
+		"google fiber", "gftv"}
 	consoleMarkers = tokens{"playstation", "xbox", "nintendo switch", "nintendo wii", "nintendo 3ds"}
 	featureMarkers = tokens{"kaios", "series40", "series 40", "s40ovibrowser", "j2me", "midp-"}
 	wearMarkers    = tokens{"<watch>", "wearos", "wear os"}
@@ -96,7 +98,7 @@ var (
 	// androidModel is the device model in an Android user agent: "Android 14; Pixel 8 Build/…".
 	androidModel = regexp.MustCompile(`Android [\d.]+; (?:[a-z]{2}[-_][a-zA-Z]{2}; )?([^;)]+?)(?: Build|\)|;)`)
 	// Model naming conventions of common device lines.
-	tvModel     = regexp.MustCompile(`(?i)\btv|tv\b|mitv|mibox|\bbox\b|[_ -]box|tvbox|bravia|aquos|shield|chromecast|\ba95x|\bx96|\bh96|\bm8s|\bhk1\b|\btx[36]|^\d{2}[a-z]|\b\d{2}(le|uk|u6|lf|lh|hr|fr|ur|gh|uhd|qled)|smart ?tv|\bstb\b|dtv|iptv|led|shell|yndx-|player|mxq|tanix|vorke|gtking|ugoos|kiii|\brk3[0-9]{3}|beelink|orbsmart|selenga|nexon|vontar|x-media|h10 play|yundoo|digifors|pendoo|polarline|uhd|android tv|(?:^|[^0-9a-z])4k(?:$|[^0-9a-z])|stick|\batv|iconbit|mygica|polar_|mecool|neo[- ]?[xu]\d|\blcd|^le\d{2}|x88|t96|tx9|evpad|toucan|provision|perfeo`)
+	tvModel     = regexp.MustCompile(`(?i)\btv|tv\b|mitv|mibox|\bbox\b|[_ -]box|box$|tvbox|atv|dvb|bravia|aquos|shield|chromecast|\ba95x|\bx96|\bh96|\bm8s|\bhk1\b|\btx[36]|^\d{2}[a-z]|\b\d{2}(le|uk|u6|lf|lh|hr|fr|ur|gh|uhd|qled)|smart ?tv|\bstb\b|dtv|iptv|led|shell|yndx-|player|mxq|tanix|vorke|gtking|ugoos|kiii|\brk3[0-9]{3}|beelink|orbsmart|selenga|nexon|vontar|x-media|h10 play|yundoo|digifors|pendoo|polarline|uhd|android tv|(?:^|[^0-9a-z])4k(?:$|[^0-9a-z])|stick|\batv|iconbit|mygica|polar_|mecool|neo[- ]?[xu]\d|\blcd|^le\d{2}|x88|t96|tx9|evpad|toucan|provision|perfeo`)
 	tabletModel = regexp.MustCompile(`(?i)^sm-[tpx]\d|^gt-p\d|tab|[a-z]pad|\bpad\b|tablet|\btb\d?-|-tb-|lenovo tb|^yt-|^mid[- \d]|^pmt\d|^bq-[178]\d|kindle|^kf[a-z]{2,}|nexus (7|9|10)\b|surftab|^mfc\d|^citi|^planet|pocketbook|^ccit|^bg2-|^kob2-|^ags\d?-|^agr-|^nabi`)
 	// notTabletModel are phone lines whose names contain "pad".
 	notTabletModel = regexp.MustCompile(`(?i)coolpad|padfone`)
@@ -258,7 +260,7 @@ var (
 		"mpv", "audacious", "galaxy", "hmos", "harmony", "appletv", "watchos", "tvos"}
 	// botHint marks user agents with a platform that still describe a service rather than a
 	// person's browser: a compatible-mode token, a URL, feed and subscriber counts, named tools.
-	botHint = tokens{"compatible;", "http://", "https://", "(http", "<google-", "<google ", "feed", "rss", "subscriber",
+	botHint = tokens{"compatible;", "http://", "https://", "(http:", "(https:", "<google-", "<google ", "feed", "rss", "subscriber",
 		"crawl", "slurp", "survey", "audit", "indexer", "proxy", "favicon", "statuscake", "optimizer", "resolver",
 		"siteimprove", "transcoder", "nutch", "datanyze", "gtmetrix", "jeeves", "mutant", "exchange check", "brandverity",
 		"project-", "whatcms", "dmbrowser", "outbrain", "adbeat", "patchwatch", "catchpoint", "<bw/"}
@@ -291,7 +293,11 @@ func isBot(ua string, crawler func(string) bool, parserBot bool) bool {
 	if platform && !botHint.match(l) {
 		return false
 	}
-	// The crawler list is the costliest check (a large regular expression): last.
+	// The crawler list is the costliest check (a large regular expression): last, and on at
+	// most the first 256 bytes, where bots name themselves.
+	if len(ua) > 256 {
+		ua = ua[:256]
+	}
 	return parserBot || crawler(ua)
 }
 

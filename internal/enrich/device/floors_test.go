@@ -6,7 +6,7 @@ package device
 const (
 	floorOS              = 97.0
 	floorBrowser         = 96.0
-	floorType            = 89.5
+	floorType            = 89.7
 	floorBot             = 90.0
 	ceilingHumansFlagged = 0.5
 )
