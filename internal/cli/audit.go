@@ -10,6 +10,8 @@ import (
 
 	"hearth/internal/audit"
 	"hearth/internal/config"
+	"hearth/internal/secret"
+	"hearth/internal/store/sqlite"
 )
 
 func auditCmd(ctx context.Context, args []string, env Env) error {
@@ -27,18 +29,17 @@ func auditCmd(ctx context.Context, args []string, env Env) error {
 
 func auditVerify(ctx context.Context, args []string, env Env) error {
 	var asJSON bool
-	cfg, err := parse("audit verify", args, env, config.Common, func(fs *flag.FlagSet) {
+	var report audit.Report
+	var verr error
+	err := metaCommand(ctx, "audit verify", args, env, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	}, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		report, verr = newTrail(cfg, meta, key).Verify(ctx)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	report, verr := newTrail(cfg, meta, key).Verify(ctx)
 	var problem *audit.Problem
 	if verr != nil && !errors.As(verr, &problem) {
 		return verr
@@ -63,31 +64,24 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 
 func auditExport(ctx context.Context, args []string, env Env) error {
 	var format, since, until string
-	cfg, err := parse("audit export", args, env, config.Common, func(fs *flag.FlagSet) {
+	return metaCommand(ctx, "audit export", args, env, func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "ndjson", "ndjson or csv")
 		fs.StringVar(&since, "since", "", "only entries at or after this time (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&until, "until", "", "only entries before this time (RFC 3339 or YYYY-MM-DD)")
+	}, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		from, err := parseTime(since)
+		if err != nil {
+			return usageError{fmt.Errorf("--since: %w", err)}
+		}
+		to, err := parseTime(until)
+		if err != nil {
+			return usageError{fmt.Errorf("--until: %w", err)}
+		}
+		if format != string(audit.NDJSON) && format != string(audit.CSV) {
+			return usageError{fmt.Errorf("--format must be ndjson or csv, got %q", format)}
+		}
+		return newTrail(cfg, meta, key).Export(ctx, env.Stdout, audit.Format(format), from, to)
 	})
-	if err != nil {
-		return err
-	}
-	from, err := parseTime(since)
-	if err != nil {
-		return usageError{fmt.Errorf("--since: %w", err)}
-	}
-	to, err := parseTime(until)
-	if err != nil {
-		return usageError{fmt.Errorf("--until: %w", err)}
-	}
-	if format != string(audit.NDJSON) && format != string(audit.CSV) {
-		return usageError{fmt.Errorf("--format must be ndjson or csv, got %q", format)}
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	return newTrail(cfg, meta, key).Export(ctx, env.Stdout, audit.Format(format), from, to)
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -24,6 +24,37 @@ import (
 	"hearth/internal/web"
 )
 
+// metaCommand parses a subcommand's flags, opens the metadata store and runs fn with it.
+func metaCommand(ctx context.Context, name string, args []string, env Env, flags func(*flag.FlagSet),
+	fn func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error) error {
+	cfg, err := parse(name, args, env, config.Common, flags)
+	if err != nil {
+		return err
+	}
+	meta, key, err := openMeta(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	return fn(cfg, meta, key)
+}
+
+// userCommand is metaCommand for "… LOGIN" commands: it resolves the user first.
+func userCommand(ctx context.Context, name string, args []string, env Env, flags func(*flag.FlagSet),
+	fn func(cfg *config.Config, meta *sqlite.Store, key secret.Key, u store.User) error) error {
+	login, rest, err := positional(args, "LOGIN")
+	if err != nil {
+		return err
+	}
+	return metaCommand(ctx, name, rest, env, flags, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		u, err := meta.User(ctx, login)
+		if err != nil {
+			return fmt.Errorf("user %q does not exist", login)
+		}
+		return fn(cfg, meta, key, u)
+	})
+}
+
 // positional splits "LOGIN --flags..." into the leading argument and the rest.
 func positional(args []string, what string) (string, []string, error) {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -140,95 +171,61 @@ func userAdd(ctx context.Context, args []string, env Env) error {
 }
 
 func userPasswd(ctx context.Context, args []string, env Env) error {
-	login, rest, err := positional(args, "LOGIN")
-	if err != nil {
-		return err
-	}
 	var passFile string
-	cfg, err := parse("user passwd", rest, env, config.Common, func(fs *flag.FlagSet) {
+	flags := func(fs *flag.FlagSet) {
 		fs.StringVar(&passFile, "password-file", "", "file holding the new password (else HEARTH_USER_PASSWORD or a prompt)")
+	}
+	return userCommand(ctx, "user passwd", args, env, flags, func(cfg *config.Config, meta *sqlite.Store, key secret.Key, u store.User) error {
+		pass, err := newPassword(env, passFile, u.Login, u.Email)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash, err = auth.HashPassword(pass); err != nil {
+			return err
+		}
+		if err := meta.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserPassword, Target: "user:" + u.Login}); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "Password of %q changed.\n", u.Login)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	u, err := meta.User(ctx, login)
-	if err != nil {
-		return fmt.Errorf("user %q does not exist", login)
-	}
-	pass, err := newPassword(env, passFile, u.Login, u.Email)
-	if err != nil {
-		return err
-	}
-	if u.PasswordHash, err = auth.HashPassword(pass); err != nil {
-		return err
-	}
-	if err := meta.UpdateUser(ctx, u); err != nil {
-		return err
-	}
-	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserPassword, Target: "user:" + login}); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	fmt.Fprintf(env.Stdout, "Password of %q changed.\n", login)
-	return nil
 }
 
 func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool) error {
-	login, rest, err := positional(args, "LOGIN")
-	if err != nil {
-		return err
-	}
-	cfg, err := parse("user", rest, env, config.Common, nil)
-	if err != nil {
-		return err
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	u, err := meta.User(ctx, login)
-	if err != nil {
-		return fmt.Errorf("user %q does not exist", login)
-	}
-	u.Disabled = disabled
-	action := audit.ActionUserEnable
-	if disabled {
-		action = audit.ActionUserDisable
-	}
-	trail := newTrail(cfg, meta, key)
-	if err := meta.UpdateUser(ctx, u); err != nil {
-		if errors.Is(err, store.ErrLastSuperuser) {
-			_ = trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + login, Outcome: audit.Failure,
-				Details: map[string]string{"reason": "last enabled superuser"}})
+	return userCommand(ctx, "user", args, env, nil, func(cfg *config.Config, meta *sqlite.Store, key secret.Key, u store.User) error {
+		u.Disabled = disabled
+		action := audit.ActionUserEnable
+		if disabled {
+			action = audit.ActionUserDisable
 		}
-		return err
-	}
-	if err := trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + login}); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	fmt.Fprintf(env.Stdout, "User %q %sd.\n", login, map[bool]string{true: "disable", false: "enable"}[disabled])
-	return nil
+		trail := newTrail(cfg, meta, key)
+		if err := meta.UpdateUser(ctx, u); err != nil {
+			if errors.Is(err, store.ErrLastSuperuser) {
+				_ = trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + u.Login, Outcome: audit.Failure,
+					Details: map[string]string{"reason": "last enabled superuser"}})
+			}
+			return err
+		}
+		if err := trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + u.Login}); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "User %q %sd.\n", u.Login, map[bool]string{true: "disable", false: "enable"}[disabled])
+		return nil
+	})
 }
 
 func userList(ctx context.Context, args []string, env Env) error {
 	var asJSON bool
-	cfg, err := parse("user list", args, env, config.Common, func(fs *flag.FlagSet) {
+	var users []store.User
+	err := metaCommand(ctx, "user list", args, env, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}, func(_ *config.Config, meta *sqlite.Store, _ secret.Key) (err error) {
+		users, err = meta.Users(ctx)
+		return err
 	})
-	if err != nil {
-		return err
-	}
-	meta, _, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	users, err := meta.Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -270,19 +267,14 @@ func tokenCmd(ctx context.Context, args []string, env Env) error {
 func tokenList(ctx context.Context, args []string, env Env) error {
 	var login string
 	var asJSON bool
-	cfg, err := parse("token list", args, env, config.Common, func(fs *flag.FlagSet) {
+	var tokens []store.Token
+	err := metaCommand(ctx, "token list", args, env, func(fs *flag.FlagSet) {
 		fs.StringVar(&login, "user", "", "only this user's tokens")
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
+	}, func(_ *config.Config, meta *sqlite.Store, _ secret.Key) (err error) {
+		tokens, err = meta.Tokens(ctx, login)
+		return err
 	})
-	if err != nil {
-		return err
-	}
-	meta, _, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	tokens, err := meta.Tokens(ctx, login)
 	if err != nil {
 		return err
 	}
@@ -330,26 +322,19 @@ func tokenRevoke(ctx context.Context, args []string, env Env) error {
 	if err != nil || id <= 0 {
 		return usageError{fmt.Errorf("token ID must be a positive number, got %q", idText)}
 	}
-	cfg, err := parse("token revoke", rest, env, config.Common, nil)
-	if err != nil {
-		return err
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	if err := meta.DeleteToken(ctx, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("token %d does not exist", id)
+	return metaCommand(ctx, "token revoke", rest, env, nil, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		if err := meta.DeleteToken(ctx, id); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("token %d does not exist", id)
+			}
+			return err
 		}
-		return err
-	}
-	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionTokenRevoke, Target: fmt.Sprintf("token:%d", id)}); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	fmt.Fprintf(env.Stdout, "Token %d revoked.\n", id)
-	return nil
+		if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionTokenRevoke, Target: fmt.Sprintf("token:%d", id)}); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "Token %d revoked.\n", id)
+		return nil
+	})
 }
 
 // authService builds the authentication service on an open metadata store, auditing to trail.
@@ -358,28 +343,14 @@ func authService(meta *sqlite.Store, key secret.Key, trail *audit.Trail) *auth.S
 }
 
 func userUnlock(ctx context.Context, args []string, env Env) error {
-	login, rest, err := positional(args, "LOGIN")
-	if err != nil {
-		return err
-	}
-	cfg, err := parse("user unlock", rest, env, config.Common, nil)
-	if err != nil {
-		return err
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	if _, err := meta.User(ctx, login); err != nil {
-		return fmt.Errorf("user %q does not exist", login)
-	}
-	n, err := authService(meta, key, newTrail(cfg, meta, key)).Unlock(ctx, login, "cli")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "Unlocked %q (%d failed attempts cleared, with the client blocks they caused).\n", login, n)
-	return nil
+	return userCommand(ctx, "user unlock", args, env, nil, func(cfg *config.Config, meta *sqlite.Store, key secret.Key, u store.User) error {
+		n, err := authService(meta, key, newTrail(cfg, meta, key)).Unlock(ctx, u.Login, "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Unlocked %q (%d failed attempts cleared, with the client blocks they caused).\n", u.Login, n)
+		return nil
+	})
 }
 
 func unblockIPCmd(ctx context.Context, args []string, env Env) error {
@@ -391,19 +362,12 @@ func unblockIPCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return usageError{fmt.Errorf("%q is not an IP address", ipText)}
 	}
-	cfg, err := parse("unblock-ip", rest, env, config.Common, nil)
-	if err != nil {
-		return err
-	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	n, err := authService(meta, key, newTrail(cfg, meta, key)).UnblockIP(ctx, ip, "cli")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "Unblocked the address (%d failed attempts cleared).\n", n)
-	return nil
+	return metaCommand(ctx, "unblock-ip", rest, env, nil, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		n, err := authService(meta, key, newTrail(cfg, meta, key)).UnblockIP(ctx, ip, "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Unblocked the address (%d failed attempts cleared).\n", n)
+		return nil
+	})
 }

@@ -271,15 +271,22 @@ func (a *API) removeCapabilities(ctx context.Context, c *call) (any, error) {
 	return success{}, nil
 }
 
-func (a *API) setSuperUserAccess(ctx context.Context, c *call) (any, error) {
+// superuserChange checks a superuser-only change of another account: the caller's rights,
+// the target user and the caller's password confirmation.
+func (a *API) superuserChange(ctx context.Context, c *call) (store.User, error) {
 	if !c.principal.IsSuperuser() {
-		return nil, errSuperuserOnly()
+		return store.User{}, errSuperuserOnly()
 	}
 	u, err := a.targetUser(ctx, c)
 	if err != nil {
-		return nil, err
+		return u, err
 	}
-	if err := a.confirmPassword(ctx, c); err != nil {
+	return u, a.confirmPassword(ctx, c)
+}
+
+func (a *API) setSuperUserAccess(ctx context.Context, c *call) (any, error) {
+	u, err := a.superuserChange(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	v := strings.ToLower(c.params.Get("hasSuperUserAccess"))
@@ -295,14 +302,8 @@ func (a *API) setSuperUserAccess(ctx context.Context, c *call) (any, error) {
 }
 
 func (a *API) deleteUser(ctx context.Context, c *call) (any, error) {
-	if !c.principal.IsSuperuser() {
-		return nil, errSuperuserOnly()
-	}
-	u, err := a.targetUser(ctx, c)
+	u, err := a.superuserChange(ctx, c)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.confirmPassword(ctx, c); err != nil {
 		return nil, err
 	}
 	if err := a.opts.Meta.DeleteUser(ctx, u.Login); err != nil {

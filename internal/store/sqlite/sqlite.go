@@ -341,6 +341,14 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("user: %w", store.ErrNotFound)
 	}
+	if err := keepsSuperuser(ctx, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// keepsSuperuser refuses, inside a transaction, a change that left no enabled superuser.
+func keepsSuperuser(ctx context.Context, tx *sql.Tx) error {
 	var supers int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE superuser = 1 AND disabled = 0`).Scan(&supers); err != nil {
 		return err
@@ -348,7 +356,7 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	if supers == 0 {
 		return store.ErrLastSuperuser
 	}
-	return tx.Commit()
+	return nil
 }
 
 // CountSuperusers counts enabled superusers.
@@ -607,12 +615,8 @@ func (s *Store) DeleteUser(ctx context.Context, login string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("user: %w", store.ErrNotFound)
 	}
-	var supers int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE superuser = 1 AND disabled = 0`).Scan(&supers); err != nil {
+	if err := keepsSuperuser(ctx, tx); err != nil {
 		return err
-	}
-	if supers == 0 {
-		return store.ErrLastSuperuser
 	}
 	return tx.Commit()
 }
