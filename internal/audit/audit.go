@@ -276,29 +276,93 @@ type Format string
 const (
 	NDJSON Format = "ndjson"
 	CSV    Format = "csv"
+	JSON   Format = "json"
 )
+
+// Filter selects entries for an export.
+type Filter struct {
+	From, To time.Time // time range [From, To); zero means open
+	Action   string    // exact action, or a prefix ending in "." (e.g. "auth.")
+	Actor    string
+	// Sites, when not nil, keeps only entries about these sites (targets naming "site:N"):
+	// what a site admin may read.
+	Sites map[int64]bool
+}
+
+func (f Filter) keep(e store.AuditEntry) bool {
+	if f.Action != "" && e.Action != f.Action && !(strings.HasSuffix(f.Action, ".") && strings.HasPrefix(e.Action, f.Action)) {
+		return false
+	}
+	if f.Actor != "" && e.Actor != f.Actor {
+		return false
+	}
+	if f.Sites != nil {
+		for _, word := range strings.Fields(e.Target) {
+			if n, err := strconv.ParseInt(strings.TrimPrefix(word, "site:"), 10, 64); err == nil && strings.HasPrefix(word, "site:") && f.Sites[n] {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
 
 // Export writes the entries with time in [from, to) to w.
 func (t *Trail) Export(ctx context.Context, w io.Writer, format Format, from, to time.Time) error {
+	return t.ExportFiltered(ctx, w, format, Filter{From: from, To: to})
+}
+
+// ExportFiltered writes the entries the filter keeps, as NDJSON, CSV or a JSON array.
+func (t *Trail) ExportFiltered(ctx context.Context, w io.Writer, format Format, f Filter) error {
+	each := func(fn func(store.AuditEntry) error) error {
+		return t.store.AuditEntries(ctx, f.From, f.To, func(e store.AuditEntry) error {
+			if !f.keep(e) {
+				return nil
+			}
+			return fn(e)
+		})
+	}
 	switch format {
 	case NDJSON:
 		enc := json.NewEncoder(w)
-		return t.store.AuditEntries(ctx, from, to, func(e store.AuditEntry) error {
-			return enc.Encode(exported(e))
+		return each(func(e store.AuditEntry) error { return enc.Encode(exported(e)) })
+	case JSON:
+		if _, err := io.WriteString(w, "["); err != nil {
+			return err
+		}
+		first := true
+		err := each(func(e store.AuditEntry) error {
+			b, err := json.Marshal(exported(e))
+			if err != nil {
+				return err
+			}
+			if !first {
+				if _, err := io.WriteString(w, ","); err != nil {
+					return err
+				}
+			}
+			first = false
+			_, err = w.Write(b)
+			return err
 		})
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, "]\n")
+		return err
 	case CSV:
 		cw := csv.NewWriter(w)
 		if err := cw.Write([]string{"seq", "time", "actor", "actor_ip", "action", "target", "outcome", "details", "hash"}); err != nil {
 			return err
 		}
-		err := t.store.AuditEntries(ctx, from, to, func(e store.AuditEntry) error {
+		err := each(func(e store.AuditEntry) error {
 			return cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Time.Format(time.RFC3339Nano), e.Actor, e.ActorIP, e.Action,
 				e.Target, e.Outcome, e.Details, hex.EncodeToString(e.Hash)})
 		})
 		cw.Flush()
 		return errors.Join(err, cw.Error())
 	}
-	return fmt.Errorf("unknown export format %q (use ndjson or csv)", format)
+	return fmt.Errorf("unknown export format %q (use ndjson, csv or json)", format)
 }
 
 type exportedEntry struct {
@@ -325,7 +389,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport}
 	sort.Strings(a)
 	return a
 }
@@ -356,4 +420,5 @@ const (
 	ActionSuperuserChange  = "superuser.change"
 	ActionUserDelete       = "user.delete"
 	ActionUserUpdate       = "user.update"
+	ActionAuditExport      = "audit.export"
 )

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"hearth/internal/api/matomo"
+	"hearth/internal/api/native"
 	"hearth/internal/audit"
 	"hearth/internal/collect"
 	"hearth/internal/config"
@@ -88,6 +89,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
 		API:      api, Setup: pages.Setup, Static: web.Static(),
+		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Logger: log}),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
 		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,

@@ -28,6 +28,7 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	Tracking       http.Handler
 	API            http.Handler
+	Native         http.Handler // /api/v1/
 	Setup          http.HandlerFunc
 	Static         http.Handler
 	Ready          []Readiness
@@ -198,6 +199,9 @@ func Handler(opts Options) http.Handler {
 		mux.Handle(p, opts.Tracking)
 	}
 	mux.Handle("/index.php", opts.API)
+	if opts.Native != nil {
+		mux.Handle("/api/v1/", opts.Native)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

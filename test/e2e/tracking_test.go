@@ -756,3 +756,25 @@ func TestBruteForceAndUnlock(t *testing.T) {
 		t.Error("audit holds a full address or a password")
 	}
 }
+
+// TestAuditAPI reads the trail over /api/v1/audit with a bearer token on the real server.
+func TestAuditAPI(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	req, _ := http.NewRequest("GET", s.Base+"/api/v1/audit?format=ndjson&action=token.", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := testbin.Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" || !strings.Contains(string(body), `"action":"token.create"`) ||
+		resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("audit api: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if resp, _ := testbin.Get(t, s.Base+"/api/v1/audit", nil); resp.StatusCode != 401 {
+		t.Fatalf("without a token: %d", resp.StatusCode)
+	}
+}
