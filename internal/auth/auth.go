@@ -191,18 +191,39 @@ func (s *Service) HashToken(token string) []byte {
 
 // NewToken creates a 128-bit random token for a user, stores its keyed hash and returns the
 // token as 32 hex characters; it is never shown again.
-func (s *Service) NewToken(ctx context.Context, login, description string, expires time.Time) (string, int64, error) {
+func (s *Service) NewToken(ctx context.Context, login, description string, expires time.Time, flags ...TokenFlag) (string, int64, error) {
 	b := make([]byte, 16)
 	if _, err := rand.Read(b); err != nil {
 		return "", 0, err
 	}
 	tok := hex.EncodeToString(b)
-	id, err := s.meta.CreateToken(ctx, store.Token{Login: login, Hash: s.HashToken(tok), Description: description, Created: s.now(), Expires: expires})
+	t := store.Token{Login: login, Hash: s.HashToken(tok), Description: description, Created: s.now(), Expires: expires}
+	for _, f := range flags {
+		switch f {
+		case ReadOnly:
+			t.ReadOnly = true
+		case PostOnly:
+			t.PostOnly = true
+		}
+	}
+	id, err := s.meta.CreateToken(ctx, t)
 	if err != nil {
 		return "", 0, err
 	}
 	return tok, id, nil
 }
+
+// TokenFlag restricts a token.
+type TokenFlag int
+
+// Token restrictions.
+const (
+	// ReadOnly tokens can read what their user may read and change nothing.
+	ReadOnly TokenFlag = iota + 1
+	// PostOnly tokens are accepted only in a POST body or an Authorization header, never in
+	// a URL (Matomo's "secure only").
+	PostOnly
+)
 
 // Roles and capabilities, with Matomo's names.
 const (
@@ -217,8 +238,10 @@ const (
 type Principal struct {
 	User    store.User
 	TokenID int64
-	roles   map[event.SiteID]string
-	caps    map[event.SiteID]map[string]bool
+	// ReadOnly is set for read-only tokens: every change is refused.
+	ReadOnly bool
+	roles    map[event.SiteID]string
+	caps     map[event.SiteID]map[string]bool
 }
 
 // IsSuperuser reports whether the principal has every right.
@@ -238,6 +261,9 @@ func (p *Principal) CanView(site event.SiteID) bool { return p.IsSuperuser() || 
 // CanWrite reports whether the principal may change a site's goals, dimensions and the like,
 // and send privileged tracking parameters for it.
 func (p *Principal) CanWrite(site event.SiteID) bool {
+	if p != nil && p.ReadOnly {
+		return false
+	}
 	r := p.Role(site)
 	return p.IsSuperuser() || r == RoleWrite || r == RoleAdmin
 }
@@ -312,7 +338,11 @@ func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool, ip n
 	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
 		_ = s.meta.TouchToken(ctx, t.ID, now)
 	}
-	return s.principal(ctx, u, t.ID)
+	p, err := s.principal(ctx, u, t.ID)
+	if p != nil {
+		p.ReadOnly = t.ReadOnly
+	}
+	return p, err
 }
 
 // Password checks a login and password.

@@ -86,6 +86,10 @@ func TestTokens(t *testing.T) {
 	if _, err := s.Token(ctx, exp, false, testIP); !errors.Is(err, ErrBadCredentials) {
 		t.Fatal("expired token accepted")
 	}
+	ro, _, _ := s.NewToken(ctx, "root", "read only", time.Time{}, ReadOnly)
+	if p, err := s.Token(ctx, ro, false, testIP); err != nil || !p.CanView(1) || p.CanWrite(1) || s.CanTrackPrivileged(ctx, ro, 1, testIP) {
+		t.Fatal("a read-only token must read but never write or send privileged tracking parameters")
+	}
 	if !s.CanTrackPrivileged(ctx, tok, 1, testIP) || s.CanTrackPrivileged(ctx, "0123456789abcdef0123456789abcdef", 1, testIP) {
 		t.Fatal("privileged tracking check wrong")
 	}

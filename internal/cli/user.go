@@ -286,6 +286,8 @@ func tokenList(ctx context.Context, args []string, env Env) error {
 			Created     time.Time  `json:"created"`
 			LastUsed    *time.Time `json:"last_used,omitempty"`
 			Expires     *time.Time `json:"expires,omitempty"`
+			ReadOnly    bool       `json:"read_only"`
+			PostOnly    bool       `json:"post_only"`
 		}
 		opt := func(t time.Time) *time.Time {
 			if t.IsZero() {
@@ -295,7 +297,7 @@ func tokenList(ctx context.Context, args []string, env Env) error {
 		}
 		out := make([]row, 0, len(tokens))
 		for _, t := range tokens {
-			out = append(out, row{t.ID, t.Login, t.Description, t.Created, opt(t.LastUsed), opt(t.Expires)})
+			out = append(out, row{t.ID, t.Login, t.Description, t.Created, opt(t.LastUsed), opt(t.Expires), t.ReadOnly, t.PostOnly})
 		}
 		return json.NewEncoder(env.Stdout).Encode(out)
 	}
@@ -306,9 +308,9 @@ func tokenList(ctx context.Context, args []string, env Env) error {
 		return t.Format(time.RFC3339)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tDESCRIPTION\tCREATED\tLAST USED\tEXPIRES")
+	fmt.Fprintln(tw, "ID\tUSER\tDESCRIPTION\tCREATED\tLAST USED\tEXPIRES\tREAD-ONLY\tPOST-ONLY")
 	for _, t := range tokens {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Login, t.Description, show(t.Created), show(t.LastUsed), show(t.Expires))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%v\t%v\n", t.ID, t.Login, t.Description, show(t.Created), show(t.LastUsed), show(t.Expires), t.ReadOnly, t.PostOnly)
 	}
 	return tw.Flush()
 }

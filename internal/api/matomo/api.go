@@ -57,6 +57,7 @@ type method struct {
 	fn       func(ctx context.Context, c *call) (any, error)
 	postOnly bool
 	anon     bool // callable without a token
+	write    bool // changes something: refused to read-only tokens
 }
 
 type call struct {
@@ -97,23 +98,23 @@ func New(opts Options) *API {
 	a.methods = map[string]method{
 		"API.getMatomoVersion":                       {fn: a.version},
 		"API.getPiwikVersion":                        {fn: a.version},
-		"SitesManager.addSite":                       {fn: a.addSite},
-		"SitesManager.updateSite":                    {fn: a.updateSite},
+		"SitesManager.addSite":                       {fn: a.addSite, write: true},
+		"SitesManager.updateSite":                    {fn: a.updateSite, write: true},
 		"SitesManager.getSiteFromId":                 {fn: a.getSiteFromID},
 		"SitesManager.getSitesWithAtLeastViewAccess": {fn: a.sitesWithView},
 		"SitesManager.getAllSites":                   {fn: a.allSites},
 		"SitesManager.getSitesIdFromSiteUrl":         {fn: a.sitesFromURL},
 		"UsersManager.createAppSpecificTokenAuth":    {fn: a.createToken, postOnly: true, anon: true},
-		"UsersManager.addUser":                       {fn: a.addUser},
+		"UsersManager.addUser":                       {fn: a.addUser, write: true},
 		"UsersManager.getUser":                       {fn: a.getUser},
 		"UsersManager.getUsers":                      {fn: a.getUsers},
 		"UsersManager.getUsersPlusRole":              {fn: a.getUsersPlusRole},
-		"UsersManager.setUserAccess":                 {fn: a.setUserAccess},
-		"UsersManager.addCapabilities":               {fn: a.addCapabilities},
-		"UsersManager.removeCapabilities":            {fn: a.removeCapabilities},
-		"UsersManager.setSuperUserAccess":            {fn: a.setSuperUserAccess},
-		"UsersManager.deleteUser":                    {fn: a.deleteUser},
-		"UsersManager.updateUser":                    {fn: a.updateUser},
+		"UsersManager.setUserAccess":                 {fn: a.setUserAccess, write: true},
+		"UsersManager.addCapabilities":               {fn: a.addCapabilities, write: true},
+		"UsersManager.removeCapabilities":            {fn: a.removeCapabilities, write: true},
+		"UsersManager.setSuperUserAccess":            {fn: a.setSuperUserAccess, write: true},
+		"UsersManager.deleteUser":                    {fn: a.deleteUser, write: true},
+		"UsersManager.updateUser":                    {fn: a.updateUser, write: true},
 		"Live.getLastVisitsDetails":                  {fn: a.lastVisits},
 		"Live.getCounters":                           {fn: a.counters},
 	}
@@ -194,6 +195,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.principal = p
 	}
+	if m.write && c.principal != nil && c.principal.ReadOnly {
+		write(w, format, http.StatusUnauthorized, errorf(401, "This token is read-only: %s changes data.", name))
+		return
+	}
 	if c.principal == nil && !m.anon {
 		write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality."))
 		return
@@ -211,6 +216,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	write(w, format, http.StatusOK, result)
 }
+
+func isTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
 
 func truncate(s string, n int) string {
 	if len(s) > n {
@@ -589,7 +596,14 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	if !expires.IsZero() && !expires.After(a.opts.Now()) {
 		return nil, errorf(400, "The expiry date must be in the future.")
 	}
-	tok, id, err := a.opts.Auth.NewToken(ctx, p.User.Login, desc, expires)
+	var flags []auth.TokenFlag
+	if isTrue(c.params.Get("readOnly")) {
+		flags = append(flags, auth.ReadOnly)
+	}
+	if isTrue(c.params.Get("postOnly")) || isTrue(c.params.Get("secureOnly")) {
+		flags = append(flags, auth.PostOnly)
+	}
+	tok, id, err := a.opts.Auth.NewToken(ctx, p.User.Login, desc, expires, flags...)
 	if err != nil {
 		return nil, fmt.Errorf("create token: %w", err)
 	}
@@ -597,6 +611,9 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	details := map[string]string{"description": desc}
 	if !expires.IsZero() {
 		details["expires"] = expires.Format(time.RFC3339)
+	}
+	for _, f := range flags {
+		details[map[auth.TokenFlag]string{auth.ReadOnly: "read_only", auth.PostOnly: "post_only"}[f]] = "true"
 	}
 	a.record(ctx, c, audit.ActionTokenCreate, fmt.Sprintf("token:%d", id), audit.Success, details)
 	return value{tok}, nil

@@ -223,3 +223,36 @@ func TestLiveParameters(t *testing.T) {
 		t.Fatalf("lastMinutes bound: %d %v", code, v)
 	}
 }
+
+func TestTokenFlags(t *testing.T) {
+	r := newAPIRig(t, false)
+	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}})
+	create := func(extra url.Values) string {
+		p := url.Values{"method": {"UsersManager.createAppSpecificTokenAuth"}, "userLogin": {"root"},
+			"passwordConfirmation": {"correct horse battery"}, "description": {"flags"}, "token_auth": {"anonymous"}}
+		for k, v := range extra {
+			p[k] = v
+		}
+		code, v := r.json(t, p)
+		tok, _ := v.(map[string]any)["value"].(string)
+		if code != 200 || len(tok) != 32 {
+			t.Fatalf("create: %d %v", code, v)
+		}
+		return tok
+	}
+	ro := create(url.Values{"readOnly": {"1"}})
+	if code, _ := r.json(t, url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {"1"}, "token_auth": {ro}}); code != 200 {
+		t.Fatalf("read-only token reading: %d", code)
+	}
+	code, v := r.json(t, url.Values{"method": {"SitesManager.updateSite"}, "idSite": {"1"}, "siteName": {"X"}, "token_auth": {ro}})
+	if code != 401 || !strings.Contains(v.(map[string]any)["message"].(string), "read-only") {
+		t.Fatalf("read-only token writing: %d %v", code, v)
+	}
+	po := create(url.Values{"postOnly": {"1"}})
+	if code, _ := r.call(t, true, url.Values{"method": {"API.getMatomoVersion"}, "format": {"json"}, "token_auth": {po}}); code != 401 {
+		t.Fatalf("post-only token in the URL: %d", code)
+	}
+	if code, _ := r.call(t, false, url.Values{"method": {"API.getMatomoVersion"}, "format": {"json"}, "token_auth": {po}}); code != 200 {
+		t.Fatalf("post-only token in the body: %d", code)
+	}
+}
