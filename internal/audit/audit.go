@@ -389,7 +389,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire}
 	sort.Strings(a)
 	return a
 }
@@ -421,4 +421,7 @@ const (
 	ActionUserDelete       = "user.delete"
 	ActionUserUpdate       = "user.update"
 	ActionAuditExport      = "audit.export"
+	ActionLogin            = "auth.login"
+	ActionLogout           = "auth.logout"
+	ActionSessionExpire    = "auth.session_expire"
 )

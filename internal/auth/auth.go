@@ -96,6 +96,7 @@ type Service struct {
 	ipKey    []byte
 	now      func() time.Time
 	audit    Recorder
+	sessions SessionOptions
 }
 
 // New builds the service; tokenKey keys the stored token hashes.

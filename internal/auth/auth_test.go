@@ -198,3 +198,64 @@ func TestBruteForceProtection(t *testing.T) {
 		t.Errorf("lockout recorded %d times", c)
 	}
 }
+
+func TestSessions(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{4}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	rec := &recorded{}
+	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x", Superuser: true}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.StartSession(ctx, "ann", "", testIP)
+	if err != nil || len(first) < 40 {
+		t.Fatalf("start: %q %v", first, err)
+	}
+	if p, err := s.SessionPrincipal(ctx, first, testIP); err != nil || p.User.Login != "ann" {
+		t.Fatalf("resolve: %v", err)
+	}
+	// Signing in again rotates: the old cookie stops working.
+	second, _ := s.StartSession(ctx, "ann", first, testIP)
+	if _, err := s.SessionPrincipal(ctx, first, testIP); !errors.Is(err, ErrNoSession) {
+		t.Fatal("the previous session survived a new sign-in")
+	}
+	// Idle timeout.
+	now = now.Add(31 * time.Minute)
+	if _, err := s.SessionPrincipal(ctx, second, testIP); !errors.Is(err, ErrNoSession) {
+		t.Fatal("idle session still valid")
+	}
+	// Absolute lifetime, even with steady activity.
+	third, _ := s.StartSession(ctx, "ann", "", testIP)
+	for i := 0; i < 12*6; i++ {
+		now = now.Add(10 * time.Minute)
+		if _, err := s.SessionPrincipal(ctx, third, testIP); err != nil {
+			t.Fatalf("active session ended after %v: %v", time.Duration(i+1)*10*time.Minute, err)
+		}
+	}
+	now = now.Add(10 * time.Minute)
+	if _, err := s.SessionPrincipal(ctx, third, testIP); !errors.Is(err, ErrNoSession) {
+		t.Fatal("session outlived its absolute lifetime")
+	}
+	// Ending a user's sessions (password change).
+	fourth, _ := s.StartSession(ctx, "ann", "", testIP)
+	if n, err := s.EndUserSessions(ctx, "ann"); err != nil || n != 1 {
+		t.Fatalf("end sessions: %d %v", n, err)
+	}
+	if _, err := s.SessionPrincipal(ctx, fourth, testIP); !errors.Is(err, ErrNoSession) {
+		t.Fatal("session survived the user's password change")
+	}
+	for _, bad := range []string{"", "nonsense", strings.Repeat("a", 500)} {
+		if _, err := s.SessionPrincipal(ctx, bad, testIP); !errors.Is(err, ErrNoSession) {
+			t.Fatalf("cookie %q accepted", bad)
+		}
+	}
+	got := strings.Join(rec.actions, ",")
+	if strings.Count(got, audit.ActionSessionExpire) != 2 || strings.Count(got, audit.ActionLogin) != 4 {
+		t.Fatalf("audit: %s", got)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"hearth/internal/api/matomo"
 	"hearth/internal/api/native"
 	"hearth/internal/audit"
+	"hearth/internal/auth"
 	"hearth/internal/collect"
 	"hearth/internal/config"
 	"hearth/internal/enrich/device"
@@ -83,13 +84,17 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	authSvc.SetSessionOptions(auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge})
+	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
+		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://")})
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly,
 		Audit: trail, ClientIP: clientIP, Logger: log})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
 		API:      api, Setup: pages.Setup, Static: web.Static(),
-		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Logger: log}),
+		Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
+		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal, Logger: log}),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
 		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,
@@ -158,6 +163,9 @@ func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store
 	t := time.NewTicker(15 * time.Minute)
 	defer t.Stop()
 	for {
+		if err := meta.PurgeSessions(ctx, time.Now().Add(-30*24*time.Hour)); err != nil {
+			log.Warn("purge old sessions", "err", err)
+		}
 		// Failed logins are kept a week, as Matomo does, then forgotten.
 		if err := meta.PurgeAuthFailures(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
 			log.Warn("purge failed-login records", "err", err)

@@ -186,6 +186,10 @@ func userPasswd(ctx context.Context, args []string, env Env) error {
 		if err := meta.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		// A new password signs every browser out.
+		if _, err := meta.DeleteSessions(ctx, u.Login); err != nil {
+			return err
+		}
 		if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserPassword, Target: "user:" + u.Login}); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
@@ -208,6 +212,11 @@ func userSetDisabled(ctx context.Context, args []string, env Env, disabled bool)
 					Details: map[string]string{"reason": "last enabled superuser"}})
 			}
 			return err
+		}
+		if disabled {
+			if _, err := meta.DeleteSessions(ctx, u.Login); err != nil {
+				return err
+			}
 		}
 		if err := trail.Record(ctx, audit.Event{Actor: "cli", Action: action, Target: "user:" + u.Login}); err != nil {
 			return fmt.Errorf("audit: %w", err)

@@ -42,19 +42,23 @@ type Config struct {
 	APITokenPostOnly        bool
 	ExcludedQueryParameters []string
 	MaxBodyBytes            int64
+	SessionIdleTimeout      time.Duration
+	SessionMaxAge           time.Duration
 }
 
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		DataDir:          "./hearth-data",
-		LogLevel:         "info",
-		LogFormat:        "text",
-		Listen:           ":8080",
-		IPAnonymizeBytes: 2,
-		VisitTimeout:     30 * time.Minute,
-		HonorDNT:         true,
-		MaxBodyBytes:     8 << 20,
+		DataDir:            "./hearth-data",
+		LogLevel:           "info",
+		LogFormat:          "text",
+		Listen:             ":8080",
+		IPAnonymizeBytes:   2,
+		VisitTimeout:       30 * time.Minute,
+		HonorDNT:           true,
+		MaxBodyBytes:       8 << 20,
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionMaxAge:      12 * time.Hour,
 	}
 }
 
@@ -109,7 +113,10 @@ func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (s
 		fs.BoolVar(&cfg.APITokenPostOnly, "api-token-post-only", cfg.APITokenPostOnly, "accept token_auth only in POST bodies")
 		fs.Var(stringList{&cfg.ExcludedQueryParameters}, "excluded-query-parameters", "comma-separated URL query parameters removed from every site's URLs, on top of the built-in list")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted")
-		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes")
+		fs.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "inactivity that signs a web session out")
+		fs.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "longest a web session lasts")
+		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes",
+			"session-idle-timeout", "session-max-age")
 	}
 	return l
 }
@@ -214,6 +221,9 @@ func (c *Config) finish() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls-cert and tls-key must be given together"))
+	}
+	if c.SessionIdleTimeout < time.Minute || c.SessionMaxAge < c.SessionIdleTimeout || c.SessionMaxAge > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("sessions: need 1m <= session-idle-timeout <= session-max-age <= 720h"))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes))

@@ -30,6 +30,10 @@ type Options struct {
 	API            http.Handler
 	Native         http.Handler // /api/v1/
 	Setup          http.HandlerFunc
+	Login          http.HandlerFunc
+	Logout         http.HandlerFunc
+	Home           http.HandlerFunc
+	Audit          http.HandlerFunc
 	Static         http.Handler
 	Ready          []Readiness
 	Metrics        http.Handler
@@ -222,11 +226,20 @@ func Handler(opts Options) http.Handler {
 	})
 	csrf := http.NewCrossOriginProtection()
 	mux.Handle("/setup", csrf.Handler(opts.Setup))
+	if opts.Login != nil {
+		mux.Handle("/login", csrf.Handler(opts.Login))
+		mux.Handle("/logout", csrf.Handler(opts.Logout))
+		mux.Handle("GET /audit", opts.Audit)
+	}
 	mux.Handle("/static/", opts.Static)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Matomo clients (the log importer among them) call the API at the root.
 		if r.URL.Path == "/" && (r.URL.Query().Get("module") == "API" || r.Method == http.MethodPost) {
 			opts.API.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/" && r.Method == http.MethodGet && opts.Home != nil {
+			opts.Home(w, r)
 			return
 		}
 		http.NotFound(w, r)

@@ -91,8 +91,25 @@ type AuditEntry struct {
 	Hash     []byte
 }
 
+// Session is a signed-in browser session; only a keyed hash of its cookie value is stored.
+type Session struct {
+	IDHash   []byte
+	Login    string
+	Created  time.Time
+	LastSeen time.Time
+}
+
 // Meta is the metadata store.
 type Meta interface {
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, idHash []byte) (Session, error)
+	TouchSession(ctx context.Context, idHash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// DeleteSessions ends every session of a login (password change, disable) and returns how many.
+	DeleteSessions(ctx context.Context, login string) (int, error)
+	// PurgeSessions deletes sessions last seen before cutoff.
+	PurgeSessions(ctx context.Context, cutoff time.Time) error
+
 	// AppendAudit adds an entry atomically after the current last one: build receives the last
 	// entry's sequence number and hash (0 and nil for the first) and returns the entry to store.
 	AppendAudit(ctx context.Context, build func(prevSeq int64, prevHash []byte) (AuditEntry, error)) (AuditEntry, error)

@@ -52,6 +52,14 @@ type Web struct {
 	now      func() time.Time
 	log      *slog.Logger
 	mu       sync.Mutex // serialises superuser creation
+	accounts Accounts
+}
+
+func (w *Web) ip(r *http.Request) netip.Addr {
+	if w.clientIP == nil {
+		return netip.Addr{}
+	}
+	return w.clientIP(r)
 }
 
 // New parses the templates (failing fast on an error).
@@ -212,11 +220,7 @@ func ValidateNewUser(login, email string) error {
 }
 
 func (w *Web) render(rw http.ResponseWriter, status int, page setupPage) {
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	rw.WriteHeader(status)
-	if err := w.tmpl.ExecuteTemplate(rw, "setup.html", page); err != nil {
-		w.log.Error("render setup page", "err", err)
-	}
+	w.renderPage(rw, status, "setup.html", page)
 }
 
 // sentence capitalises an error message for display.

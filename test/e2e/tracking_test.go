@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -777,4 +778,100 @@ func TestAuditAPI(t *testing.T) {
 	if resp, _ := testbin.Get(t, s.Base+"/api/v1/audit", nil); resp.StatusCode != 401 {
 		t.Fatalf("without a token: %d", resp.StatusCode)
 	}
+}
+
+// TestSignInPages signs in through /login with a real cookie jar, reads the account and audit
+// pages, checks cookie flags, CSRF refusal, sign-out, and that a password change ends the
+// session.
+func TestSignInPages(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, body := doForm(t, c, "GET", s.Base+"/", nil, nil)
+	if resp.Request.URL.Path != "/login" || !strings.Contains(body, `name="password"`) {
+		t.Fatalf("anonymous /: ended at %s", resp.Request.URL)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe-inline") || csp == "" {
+		t.Fatalf("csp %q", csp)
+	}
+	resp, body = doForm(t, c, "POST", s.Base+"/login", url.Values{"login": {"admin"}, "password": {"wrong one"}}, nil)
+	if resp.StatusCode != 401 || !strings.Contains(body, "Wrong login or password.") {
+		t.Fatalf("wrong password: %d", resp.StatusCode)
+	}
+	// A cross-site form post is refused before it reaches the handler.
+	resp, _ = doForm(t, c, "POST", s.Base+"/login", url.Values{"login": {"admin"}, "password": {testbin.AdminPassword}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
+	if resp.StatusCode != 403 {
+		t.Fatalf("cross-site sign-in: %d", resp.StatusCode)
+	}
+	noRedirect := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, _ = doForm(t, noRedirect, "POST", s.Base+"/login", url.Values{"login": {"admin"}, "password": {testbin.AdminPassword}}, nil)
+	setCookie := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != 303 || !strings.Contains(setCookie, "hearth_session=") || !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "SameSite=Lax") {
+		t.Fatalf("sign in: %d %q", resp.StatusCode, setCookie)
+	}
+	resp, body = doForm(t, c, "GET", s.Base+"/", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Signed in as admin") || !strings.Contains(body, "superuser") {
+		t.Fatalf("home: %d %s", resp.StatusCode, body)
+	}
+	resp, body = doForm(t, c, "GET", s.Base+"/audit?action=auth.", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "auth.login") || !strings.Contains(body, "auth.failure") || strings.Contains(body, "token.create") {
+		t.Fatalf("audit page: %d %s", resp.StatusCode, body)
+	}
+	// The session also authenticates the native API.
+	resp, body = doForm(t, c, "GET", s.Base+"/api/v1/audit?action=audit.export", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"format":"page"`) {
+		t.Fatalf("api with a session: %d %s", resp.StatusCode, body)
+	}
+	// A password change signs every browser out.
+	if out, code := testbin.Run(t, []string{"HEARTH_USER_PASSWORD=a brand new passphrase 7"}, "user", "passwd", "admin", "--data-dir", dir); code != 0 {
+		t.Fatalf("passwd: %d %s", code, out)
+	}
+	resp, _ = doForm(t, c, "GET", s.Base+"/", nil, nil)
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("session survived a password change: %s", resp.Request.URL)
+	}
+	// Sign in again, then out.
+	resp, _ = doForm(t, c, "POST", s.Base+"/login", url.Values{"login": {"admin"}, "password": {"a brand new passphrase 7"}}, nil)
+	if resp.Request.URL.Path != "/" || resp.StatusCode != 200 {
+		t.Fatalf("sign in again: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	resp, _ = doForm(t, c, "POST", s.Base+"/logout", url.Values{}, nil)
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("sign out ended at %s", resp.Request.URL)
+	}
+	if resp, _ := doForm(t, c, "GET", s.Base+"/audit", nil, nil); resp.Request.URL.Path != "/login" {
+		t.Fatalf("audit page after sign-out: %s", resp.Request.URL)
+	}
+	out, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	for _, want := range []string{`"action":"auth.login"`, `"action":"auth.logout"`, `"action":"user.password"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit lacks %s", want)
+		}
+	}
+}
+
+func doForm(t *testing.T, c *http.Client, method, u string, form url.Values, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }

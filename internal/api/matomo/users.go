@@ -350,6 +350,11 @@ func (a *API) updateUser(ctx context.Context, c *call) (any, error) {
 	if err := a.opts.Meta.UpdateUser(ctx, u); err != nil {
 		return nil, err
 	}
+	if changed["password"] != "" {
+		if _, err := a.opts.Auth.EndUserSessions(ctx, u.Login); err != nil {
+			return nil, err
+		}
+	}
 	a.record(ctx, c, audit.ActionUserUpdate, "user:"+u.Login, audit.Success, changed)
 	return success{}, nil
 }

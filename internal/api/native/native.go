@@ -22,7 +22,9 @@ type Options struct {
 	Auth     *auth.Service
 	Trail    *audit.Trail
 	ClientIP func(*http.Request) netip.Addr
-	Logger   *slog.Logger
+	// Session resolves a signed-in browser's principal (nil when not signed in).
+	Session func(*http.Request) *auth.Principal
+	Logger  *slog.Logger
 }
 
 // API is the /api/v1/ handler.
@@ -73,6 +75,15 @@ func (a *API) handle(fn func(http.ResponseWriter, *http.Request, *request) error
 			req.ip = a.opts.ClientIP(r)
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if r.Header.Get("Authorization") == "" && a.opts.Session != nil {
+			if p := a.opts.Session(r); p != nil {
+				req.principal = p
+				if err := fn(w, r, req); err != nil {
+					a.fail(w, r, err)
+				}
+				return
+			}
+		}
 		if !ok || token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="hearth"`)
 			writeError(w, http.StatusUnauthorized, "authentication required: send Authorization: Bearer <token>")
@@ -89,15 +100,19 @@ func (a *API) handle(fn func(http.ResponseWriter, *http.Request, *request) error
 		}
 		req.principal = p
 		if err := fn(w, r, req); err != nil {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				writeError(w, ae.status, ae.msg)
-				return
-			}
-			a.opts.Logger.Error("api v1 request failed", "path", r.URL.Path, "err", err)
-			writeError(w, http.StatusInternalServerError, "internal error")
+			a.fail(w, r, err)
 		}
 	}
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		writeError(w, ae.status, ae.msg)
+		return
+	}
+	a.opts.Logger.Error("api v1 request failed", "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+	"time"
+
+	"hearth/internal/audit"
+	"hearth/internal/store"
+)
+
+// Session defaults.
+const (
+	DefaultSessionIdle     = 30 * time.Minute
+	DefaultSessionLifetime = 12 * time.Hour
+	// sessionTouchEvery limits writes: activity is recorded at most this often.
+	sessionTouchEvery = time.Minute
+)
+
+// ErrNoSession means the cookie names no live session (missing, unknown, expired, user disabled).
+var ErrNoSession = errors.New("not signed in")
+
+// SessionOptions configure session lifetimes.
+type SessionOptions struct {
+	Idle     time.Duration // inactivity that ends a session
+	Lifetime time.Duration // absolute maximum age
+}
+
+func (s *Service) sessionHash(value string) []byte {
+	m := hmac.New(sha256.New, s.tokenKey)
+	m.Write([]byte("session\x00"))
+	m.Write([]byte(value))
+	return m.Sum(nil)
+}
+
+// SetSessionOptions sets the lifetimes (defaults 30 minutes idle, 12 hours absolute).
+func (s *Service) SetSessionOptions(o SessionOptions) *Service {
+	if o.Idle <= 0 {
+		o.Idle = DefaultSessionIdle
+	}
+	if o.Lifetime <= 0 {
+		o.Lifetime = DefaultSessionLifetime
+	}
+	s.sessions = o
+	return s
+}
+
+func (s *Service) sessionOptions() SessionOptions {
+	if s.sessions.Idle == 0 {
+		return SessionOptions{Idle: DefaultSessionIdle, Lifetime: DefaultSessionLifetime}
+	}
+	return s.sessions
+}
+
+// StartSession creates a session for a signed-in user and returns the cookie value (256
+// random bits). Any session the browser presented before is ended first (rotation).
+func (s *Service) StartSession(ctx context.Context, login, previous string, ip netip.Addr) (string, error) {
+	if previous != "" {
+		_ = s.meta.DeleteSession(ctx, s.sessionHash(previous))
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	value := base64.RawURLEncoding.EncodeToString(b)
+	now := s.now()
+	if err := s.meta.CreateSession(ctx, store.Session{IDHash: s.sessionHash(value), Login: login, Created: now, LastSeen: now}); err != nil {
+		return "", err
+	}
+	s.record(ctx, audit.Event{Actor: login, IP: ip, Action: audit.ActionLogin, Target: "user:" + login})
+	return value, nil
+}
+
+// SessionPrincipal resolves a session cookie, enforcing the idle and absolute timeouts.
+func (s *Service) SessionPrincipal(ctx context.Context, value string, ip netip.Addr) (*Principal, error) {
+	if value == "" || len(value) > 100 {
+		return nil, ErrNoSession
+	}
+	h := s.sessionHash(value)
+	ses, err := s.meta.Session(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	now, o := s.now(), s.sessionOptions()
+	if now.Sub(ses.LastSeen) > o.Idle || now.Sub(ses.Created) > o.Lifetime {
+		_ = s.meta.DeleteSession(ctx, h)
+		reason := "idle"
+		if now.Sub(ses.Created) > o.Lifetime {
+			reason = "lifetime"
+		}
+		s.record(ctx, audit.Event{Actor: ses.Login, IP: ip, Action: audit.ActionSessionExpire, Target: "user:" + ses.Login,
+			Details: map[string]string{"reason": reason}})
+		return nil, ErrNoSession
+	}
+	u, err := s.meta.User(ctx, ses.Login)
+	if err != nil || u.Disabled {
+		_ = s.meta.DeleteSession(ctx, h)
+		return nil, ErrNoSession
+	}
+	if now.Sub(ses.LastSeen) >= sessionTouchEvery {
+		_ = s.meta.TouchSession(ctx, h, now)
+	}
+	return s.principal(ctx, u, 0)
+}
+
+// EndSession signs a browser out.
+func (s *Service) EndSession(ctx context.Context, value string, p *Principal, ip netip.Addr) error {
+	if err := s.meta.DeleteSession(ctx, s.sessionHash(value)); err != nil {
+		return err
+	}
+	if p != nil {
+		s.record(ctx, audit.Event{Actor: p.User.Login, IP: ip, Action: audit.ActionLogout, Target: "user:" + p.User.Login})
+	}
+	return nil
+}
+
+// EndUserSessions ends every session of a user (password change, disabling).
+func (s *Service) EndUserSessions(ctx context.Context, login string) (int, error) {
+	return s.meta.DeleteSessions(ctx, login)
+}

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"hearth/internal/audit"
+	"hearth/internal/auth"
+	"hearth/internal/store"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "hearth_session"
+
+// Accounts are what the signed-in pages need beyond the metadata store.
+type Accounts struct {
+	Auth *auth.Service
+	// Trail is read by the audit page.
+	Trail *audit.Trail
+	// Secure marks the session cookie Secure (served over TLS, or behind HTTPS).
+	Secure bool
+	// Idle and Lifetime are shown to the user.
+	Idle, Lifetime time.Duration
+}
+
+// SetAccounts enables the sign-in pages.
+func (w *Web) SetAccounts(a Accounts) { w.accounts = a }
+
+func (w *Web) cookie(r *http.Request) string {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
+	http.SetCookie(rw, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: w.accounts.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+// principal returns the signed-in user, or nil.
+func (w *Web) principal(r *http.Request) *auth.Principal {
+	v := w.cookie(r)
+	if v == "" || w.accounts.Auth == nil {
+		return nil
+	}
+	p, err := w.accounts.Auth.SessionPrincipal(r.Context(), v, w.ip(r))
+	if err != nil {
+		if !errors.Is(err, auth.ErrNoSession) {
+			w.log.Error("resolve session", "err", err)
+		}
+		return nil
+	}
+	return p
+}
+
+// Principal resolves the session of a request for other handlers (the native API).
+func (w *Web) Principal(r *http.Request) *auth.Principal { return w.principal(r) }
+
+type loginPage struct{ Login, Error string }
+
+// Login serves /login.
+func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	switch r.Method {
+	case http.MethodGet:
+		if w.principal(r) != nil {
+			http.Redirect(rw, r, "/", http.StatusSeeOther)
+			return
+		}
+		w.renderPage(rw, http.StatusOK, "login.html", loginPage{})
+	case http.MethodPost:
+		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			w.renderPage(rw, http.StatusBadRequest, "login.html", loginPage{Error: "The form could not be read."})
+			return
+		}
+		login := strings.TrimSpace(r.PostForm.Get("login"))
+		p, err := w.accounts.Auth.Password(r.Context(), login, r.PostForm.Get("password"), w.ip(r))
+		if err != nil {
+			if !errors.Is(err, auth.ErrBadCredentials) {
+				w.log.Error("sign in", "err", err)
+			}
+			// Wrong password, unknown login, blocked address or locked login: one answer.
+			w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: "Wrong login or password."})
+			return
+		}
+		value, err := w.accounts.Auth.StartSession(r.Context(), p.User.Login, w.cookie(r), w.ip(r))
+		if err != nil {
+			w.log.Error("start session", "err", err)
+			w.renderPage(rw, http.StatusInternalServerError, "login.html", loginPage{Login: login, Error: "Signing in failed; try again."})
+			return
+		}
+		w.setCookie(rw, value, int(w.accounts.Lifetime/time.Second))
+		http.Redirect(rw, r, "/", http.StatusSeeOther)
+	default:
+		rw.Header().Set("Allow", "GET, POST")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// Logout serves POST /logout.
+func (w *Web) Logout(rw http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		rw.Header().Set("Allow", "POST")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if v := w.cookie(r); v != "" {
+		if err := w.accounts.Auth.EndSession(r.Context(), v, w.principal(r), w.ip(r)); err != nil {
+			w.log.Error("end session", "err", err)
+		}
+	}
+	w.setCookie(rw, "", -1)
+	http.Redirect(rw, r, "/login", http.StatusSeeOther)
+}
+
+type siteAccess struct {
+	ID         int64
+	Name, Role string
+	Raw        bool
+}
+
+type homePage struct {
+	Login, Email        string
+	Superuser, CanAudit bool
+	Sites               []siteAccess
+	Idle, Lifetime      string
+}
+
+// adminSites lists the sites a principal administers.
+func (w *Web) adminSites(ctx context.Context, p *auth.Principal) (map[int64]bool, []store.Site, error) {
+	sites, err := w.meta.Sites(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	admin := map[int64]bool{}
+	for _, s := range sites {
+		if p.CanAdmin(s.ID) {
+			admin[int64(s.ID)] = true
+		}
+	}
+	return admin, sites, nil
+}
+
+// Home serves / for signed-in users: who they are and what they may see.
+func (w *Web) Home(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	p := w.principal(r)
+	if p == nil {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
+	admin, sites, err := w.adminSites(r.Context(), p)
+	if err != nil {
+		w.log.Error("home page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	page := homePage{Login: p.User.Login, Email: p.User.Email, Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0,
+		Idle: w.accounts.Idle.String(), Lifetime: w.accounts.Lifetime.String()}
+	for _, s := range sites {
+		if !p.CanView(s.ID) {
+			continue
+		}
+		role := p.Role(s.ID)
+		if p.IsSuperuser() {
+			role = "superuser"
+		}
+		page.Sites = append(page.Sites, siteAccess{ID: int64(s.ID), Name: s.Name, Role: role, Raw: p.CanViewRaw(s.ID)})
+	}
+	w.renderPage(rw, http.StatusOK, "home.html", page)
+}
+
+type auditRow struct {
+	Seq                                                    int64
+	Time, Actor, ActorIP, Action, Target, Outcome, Details string
+}
+
+type auditPage struct {
+	Superuser, CanAudit, Truncated bool
+	Action, Actor                  string
+	Entries                        []auditRow
+}
+
+const auditPageRows = 200
+
+// Audit serves /audit: a page to browse the trail (superusers everything, site admins the
+// entries about their sites). Each view is itself recorded.
+func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	p := w.principal(r)
+	if p == nil {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
+	admin, _, err := w.adminSites(r.Context(), p)
+	if err != nil {
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if !p.IsSuperuser() && len(admin) == 0 {
+		http.Error(rw, "The audit trail is for superusers and site administrators.", http.StatusForbidden)
+		return
+	}
+	q := r.URL.Query()
+	f := audit.Filter{Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor"))}
+	if !p.IsSuperuser() {
+		f.Sites = admin
+	}
+	if err := w.accounts.Trail.Record(r.Context(), audit.Event{Actor: p.User.Login, IP: w.ip(r), Action: audit.ActionAuditExport,
+		Target: "audit", Details: map[string]string{"format": "page", "action": f.Action, "actor": f.Actor}}); err != nil {
+		w.log.Error("audit: record audit view", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := w.accounts.Trail.ExportFiltered(r.Context(), &buf, audit.NDJSON, f); err != nil {
+		w.log.Error("audit page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var rows []auditRow
+	dec := json.NewDecoder(&buf)
+	for dec.More() {
+		var e struct {
+			Seq     int64             `json:"seq"`
+			Time    time.Time         `json:"time"`
+			Actor   string            `json:"actor"`
+			ActorIP string            `json:"actor_ip"`
+			Action  string            `json:"action"`
+			Target  string            `json:"target"`
+			Outcome string            `json:"outcome"`
+			Details map[string]string `json:"details"`
+		}
+		if err := dec.Decode(&e); err != nil {
+			break
+		}
+		var parts []string
+		for k, v := range e.Details {
+			if v != "" {
+				parts = append(parts, k+"="+v)
+			}
+		}
+		sort.Strings(parts)
+		rows = append(rows, auditRow{Seq: e.Seq, Time: e.Time.Format("2006-01-02 15:04:05"), Actor: e.Actor, ActorIP: e.ActorIP,
+			Action: e.Action, Target: e.Target, Outcome: e.Outcome, Details: strings.Join(parts, " ")})
+	}
+	page := auditPage{Superuser: p.IsSuperuser(), CanAudit: true, Action: f.Action, Actor: f.Actor}
+	for i := len(rows) - 1; i >= 0 && len(page.Entries) < auditPageRows; i-- {
+		page.Entries = append(page.Entries, rows[i])
+	}
+	page.Truncated = len(rows) > auditPageRows
+	w.renderPage(rw, http.StatusOK, "audit.html", page)
+}
+
+func (w *Web) renderPage(rw http.ResponseWriter, status int, name string, data any) {
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(status)
+	if err := w.tmpl.ExecuteTemplate(rw, name, data); err != nil {
+		w.log.Error("render page", "page", name, "err", err)
+	}
+}
