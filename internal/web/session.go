@@ -41,6 +41,9 @@ func (w *Web) cookie(r *http.Request) string {
 }
 
 func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
+	// Secure whenever Hearth is reached over HTTPS (TLS, or an https public URL); a plain-HTTP
+	// install on a private network could not sign in otherwise.
+	// #nosec G124 -- HttpOnly and SameSite always; Secure as above.
 	http.SetCookie(rw, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		Secure: w.accounts.Secure, SameSite: http.SameSiteLaxMode})
 }
