@@ -389,7 +389,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery}
 	sort.Strings(a)
 	return a
 }
@@ -424,4 +424,7 @@ const (
 	ActionLogin            = "auth.login"
 	ActionLogout           = "auth.logout"
 	ActionSessionExpire    = "auth.session_expire"
+	Action2FAEnable        = "2fa.enable"
+	Action2FADisable       = "2fa.disable"
+	Action2FARecovery      = "2fa.recovery_code_used"
 )

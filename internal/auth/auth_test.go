@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"hearth/internal/audit"
 	"hearth/internal/store"
 	"hearth/internal/store/sqlite"
@@ -257,5 +260,85 @@ func TestSessions(t *testing.T) {
 	got := strings.Join(rec.actions, ",")
 	if strings.Count(got, audit.ActionSessionExpire) != 2 || strings.Count(got, audit.ActionLogin) != 4 {
 		t.Fatalf("audit: %s", got)
+	}
+}
+
+func TestTOTP(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{1}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
+	rec := &recorded{}
+	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	setup, err := s.BeginTOTP(ctx, "ann")
+	if err != nil || len(setup.Secret) < 16 || !strings.HasPrefix(setup.URI, "otpauth://totp/Hearth:ann?") || !strings.HasPrefix(setup.QRPNG, "data:image/png;base64,") {
+		t.Fatalf("begin: %+v %v", setup, err)
+	}
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCodeCustom(setup.Secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if on, _ := s.Has2FA(ctx, "ann"); on {
+		t.Fatal("2FA on before confirmation")
+	}
+	if _, err := s.ConfirmTOTP(ctx, "ann", "000000", testIP); !errors.Is(err, ErrBadCode) {
+		t.Fatalf("wrong first code: %v", err)
+	}
+	codes, err := s.ConfirmTOTP(ctx, "ann", code(now), testIP)
+	if err != nil || len(codes) != RecoveryCodes {
+		t.Fatalf("confirm: %v %v", codes, err)
+	}
+	// The code used to confirm cannot be replayed; the next step's code works, once.
+	if err := s.VerifySecondFactor(ctx, "ann", code(now), testIP); !errors.Is(err, ErrBadCode) {
+		t.Fatalf("replay accepted: %v", err)
+	}
+	now = now.Add(30 * time.Second)
+	if err := s.VerifySecondFactor(ctx, "ann", code(now), testIP); err != nil {
+		t.Fatalf("next code: %v", err)
+	}
+	if err := s.VerifySecondFactor(ctx, "ann", code(now), testIP); !errors.Is(err, ErrBadCode) {
+		t.Fatal("same code twice")
+	}
+	// One step of drift is tolerated, two are not.
+	now = now.Add(5 * time.Minute)
+	if err := s.VerifySecondFactor(ctx, "ann", code(now.Add(30*time.Second)), testIP); err != nil {
+		t.Fatalf("one step ahead: %v", err)
+	}
+	if err := s.VerifySecondFactor(ctx, "ann", code(now.Add(-90*time.Second)), testIP); !errors.Is(err, ErrBadCode) {
+		t.Fatal("three steps behind accepted")
+	}
+	// Recovery codes are single-use, case and dash insensitive.
+	if err := s.VerifySecondFactor(ctx, "ann", strings.ToUpper(strings.ReplaceAll(codes[0], "-", "")), testIP); err != nil {
+		t.Fatalf("recovery code: %v", err)
+	}
+	if err := s.VerifySecondFactor(ctx, "ann", codes[0], testIP); !errors.Is(err, ErrBadCode) {
+		t.Fatal("recovery code reused")
+	}
+	// The secret is not stored in the clear (the database file is encrypted as a whole too).
+	stored, _ := meta.TOTP(ctx, "ann")
+	if bytes.Contains(stored.SecretEnc, []byte(setup.Secret)) {
+		t.Fatal("TOTP secret stored in the clear")
+	}
+	if err := s.DisableTOTP(ctx, "ann", "cli", testIP); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := s.Has2FA(ctx, "ann"); on {
+		t.Fatal("2FA still on")
+	}
+	got := strings.Join(rec.actions, ",")
+	for _, want := range []string{audit.Action2FAEnable, audit.Action2FARecovery, audit.Action2FADisable} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit lacks %s", want)
+		}
 	}
 }

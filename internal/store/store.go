@@ -99,8 +99,28 @@ type Session struct {
 	LastSeen time.Time
 }
 
+// TOTP is a user's time-based one-time-password setup.
+type TOTP struct {
+	Login     string
+	SecretEnc []byte // the shared secret, encrypted by the auth service
+	Enabled   bool   // false while set-up awaits its first code
+	LastStep  int64  // the last time step accepted: codes of it or before are refused
+	Created   time.Time
+}
+
 // Meta is the metadata store.
 type Meta interface {
+	// SetTOTP stores (replacing) a user's TOTP setup; DeleteTOTP removes it and the recovery codes.
+	SetTOTP(ctx context.Context, t TOTP) error
+	TOTP(ctx context.Context, login string) (TOTP, error)
+	DeleteTOTP(ctx context.Context, login string) error
+	// UseTOTPStep records an accepted time step if it is newer than the last one; false means a replay.
+	UseTOTPStep(ctx context.Context, login string, step int64) (bool, error)
+	// SetRecoveryCodes replaces a user's recovery codes (keyed hashes).
+	SetRecoveryCodes(ctx context.Context, login string, hashes [][]byte) error
+	// UseRecoveryCode marks an unused code used; false when there is none such.
+	UseRecoveryCode(ctx context.Context, login string, hash []byte) (bool, error)
+
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, idHash []byte) (Session, error)
 	TouchSession(ctx context.Context, idHash []byte, at time.Time) error
