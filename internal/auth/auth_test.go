@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/netip"
 	"path/filepath"
@@ -340,5 +341,31 @@ func TestTOTP(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit lacks %s", want)
 		}
+	}
+}
+
+func TestPendingSignIn(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := New(nil, []byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+	v := s.PendingSignIn("alice")
+	if got, err := s.PendingLogin(v); err != nil || got != "alice" {
+		t.Fatalf("PendingLogin = %q, %v", got, err)
+	}
+	// Another login with the same MAC, a changed expiry, or a different key fail.
+	parts := strings.Split(v, ".")
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("root")) + "." + parts[2]
+	later := "9999999999." + parts[1] + "." + parts[2]
+	other := New(nil, []byte("another key, another key, another"), func() time.Time { return now })
+	for name, bad := range map[string]string{"forged login": forged, "extended": later, "garbage": "x.y", "empty": ""} {
+		if _, err := s.PendingLogin(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := other.PendingLogin(v); err == nil {
+		t.Error("value accepted under another key")
+	}
+	now = now.Add(PendingLifetime + time.Second)
+	if _, err := s.PendingLogin(v); err == nil {
+		t.Error("expired value accepted")
 	}
 }

@@ -240,3 +240,41 @@ func (s *Service) DisableTOTP(ctx context.Context, login, actor string, ip netip
 	s.record(ctx, audit.Event{Actor: actor, IP: ip, Action: audit.Action2FADisable, Target: "user:" + login})
 	return nil
 }
+
+// PendingLifetime bounds the time between the password and the second-factor step of a sign-in.
+const PendingLifetime = 5 * time.Minute
+
+func (s *Service) pendingMAC(login string, expires int64) []byte {
+	m := hmac.New(sha256.New, s.tokenKey)
+	fmt.Fprintf(m, "pending-2fa\x00%s\x00%d", login, expires)
+	return m.Sum(nil)
+}
+
+// PendingSignIn returns a value proving that login gave the right password in the last
+// PendingLifetime; the sign-in completes with the second factor (see PendingLogin).
+func (s *Service) PendingSignIn(login string) string {
+	exp := s.now().Add(PendingLifetime).Unix()
+	payload := fmt.Sprintf("%d.%s", exp, base64.RawURLEncoding.EncodeToString([]byte(login)))
+	return payload + "." + base64.RawURLEncoding.EncodeToString(s.pendingMAC(login, exp))
+}
+
+// PendingLogin checks a PendingSignIn value and returns the login it is for.
+func (s *Service) PendingLogin(value string) (string, error) {
+	parts := strings.Split(value, ".")
+	if len(parts) != 3 {
+		return "", ErrNoSession
+	}
+	var exp int64
+	if _, err := fmt.Sscan(parts[0], &exp); err != nil {
+		return "", ErrNoSession
+	}
+	login, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", ErrNoSession
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil || !hmac.Equal(mac, s.pendingMAC(string(login), exp)) || s.now().Unix() > exp {
+		return "", ErrNoSession
+	}
+	return string(login), nil
+}

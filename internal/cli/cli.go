@@ -38,7 +38,7 @@ Usage:
   hearth init     --admin-login L --admin-email E [flags]
                             create the data dir and the first superuser
   hearth user add LOGIN --email E [--superuser]
-  hearth user passwd|disable|enable|unlock LOGIN
+  hearth user passwd|disable|enable|unlock|reset-2fa LOGIN
   hearth user list [--json]
                             manage accounts (passwords from HEARTH_USER_PASSWORD,
                             --password-file or a prompt on a terminal)

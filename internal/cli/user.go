@@ -65,7 +65,7 @@ func positional(args []string, what string) (string, []string, error) {
 
 func userCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable, unlock or list")}
+		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable, unlock, reset-2fa or list")}
 	}
 	switch args[0] {
 	case "add":
@@ -78,6 +78,8 @@ func userCmd(ctx context.Context, args []string, env Env) error {
 		return userList(ctx, args[1:], env)
 	case "unlock":
 		return userUnlock(ctx, args[1:], env)
+	case "reset-2fa":
+		return userReset2FA(ctx, args[1:], env)
 	}
 	return usageError{fmt.Errorf("unknown user subcommand %q", args[0])}
 }
@@ -360,6 +362,29 @@ func userUnlock(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "Unlocked %q (%d failed attempts cleared, with the client blocks they caused).\n", u.Login, n)
+		return nil
+	})
+}
+
+// userReset2FA turns off the second factor of a user who lost their authenticator and recovery
+// codes; their sessions end and they set it up again after signing in with the password.
+func userReset2FA(ctx context.Context, args []string, env Env) error {
+	return userCommand(ctx, "user reset-2fa", args, env, nil, func(cfg *config.Config, meta *sqlite.Store, key secret.Key, u store.User) error {
+		svc := authService(meta, key, newTrail(cfg, meta, key))
+		on, err := svc.Has2FA(ctx, u.Login)
+		if err != nil {
+			return err
+		}
+		if !on {
+			return fmt.Errorf("user %q has no two-factor authentication", u.Login)
+		}
+		if err := svc.DisableTOTP(ctx, u.Login, "cli", netip.Addr{}); err != nil {
+			return err
+		}
+		if _, err := meta.DeleteSessions(ctx, u.Login); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "Two-factor authentication of %q turned off; their sessions ended.\n", u.Login)
 		return nil
 	})
 }

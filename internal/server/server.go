@@ -34,10 +34,13 @@ type Options struct {
 	Logout         http.HandlerFunc
 	Home           http.HandlerFunc
 	Audit          http.HandlerFunc
-	Static         http.Handler
-	Ready          []Readiness
-	Metrics        http.Handler
-	MetricsListen  string
+	// LoginSecondFactor and TwoFactor serve /login/2fa and /account/2fa.
+	LoginSecondFactor http.HandlerFunc
+	TwoFactor         http.HandlerFunc
+	Static            http.Handler
+	Ready             []Readiness
+	Metrics           http.Handler
+	MetricsListen     string
 	// RedirectListen, with TLS on, serves plain HTTP that redirects every request to HTTPS.
 	RedirectListen string
 	// PublicURL, when set, is where redirects point (its scheme and host).
@@ -229,6 +232,8 @@ func Handler(opts Options) http.Handler {
 	if opts.Login != nil {
 		mux.Handle("/login", csrf.Handler(opts.Login))
 		mux.Handle("/logout", csrf.Handler(opts.Logout))
+		mux.Handle("/login/2fa", csrf.Handler(opts.LoginSecondFactor))
+		mux.Handle("/account/2fa", csrf.Handler(opts.TwoFactor))
 		mux.Handle("GET /audit", opts.Audit)
 	}
 	mux.Handle("/static/", opts.Static)

@@ -18,6 +18,9 @@ import (
 // SessionCookie is the name of the session cookie.
 const SessionCookie = "hearth_session"
 
+// PendingCookie carries a sign-in between the password and the second factor.
+const PendingCookie = "hearth_2fa"
+
 // Accounts are what the signed-in pages need beyond the metadata store.
 type Accounts struct {
 	Auth *auth.Service
@@ -41,10 +44,14 @@ func (w *Web) cookie(r *http.Request) string {
 }
 
 func (w *Web) setCookie(rw http.ResponseWriter, value string, maxAge int) {
+	w.setNamedCookie(rw, SessionCookie, value, maxAge)
+}
+
+func (w *Web) setNamedCookie(rw http.ResponseWriter, name, value string, maxAge int) {
 	// Secure whenever Hearth is reached over HTTPS (TLS, or an https public URL); a plain-HTTP
 	// install on a private network could not sign in otherwise.
 	// #nosec G124 -- HttpOnly and SameSite always; Secure as above.
-	http.SetCookie(rw, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+	http.SetCookie(rw, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		Secure: w.accounts.Secure, SameSite: http.SameSiteLaxMode})
 }
 
@@ -95,18 +102,68 @@ func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
 			w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: "Wrong login or password."})
 			return
 		}
-		value, err := w.accounts.Auth.StartSession(r.Context(), p.User.Login, w.cookie(r), w.ip(r))
+		has2FA, err := w.accounts.Auth.Has2FA(r.Context(), p.User.Login)
 		if err != nil {
-			w.log.Error("start session", "err", err)
+			w.log.Error("sign in", "err", err)
 			w.renderPage(rw, http.StatusInternalServerError, "login.html", loginPage{Login: login, Error: "Signing in failed; try again."})
 			return
 		}
-		w.setCookie(rw, value, int(w.accounts.Lifetime/time.Second))
-		http.Redirect(rw, r, "/", http.StatusSeeOther)
+		if has2FA {
+			// The password was right; the session starts only after the second factor.
+			w.setNamedCookie(rw, PendingCookie, w.accounts.Auth.PendingSignIn(p.User.Login), int(auth.PendingLifetime/time.Second))
+			w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{})
+			return
+		}
+		w.startSession(rw, r, p.User.Login, "login.html")
 	default:
 		rw.Header().Set("Allow", "GET, POST")
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 	}
+}
+
+// startSession signs a user in and sends them to their account page.
+func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, login, page string) {
+	value, err := w.accounts.Auth.StartSession(r.Context(), login, w.cookie(r), w.ip(r))
+	if err != nil {
+		w.log.Error("start session", "err", err)
+		w.renderPage(rw, http.StatusInternalServerError, page, loginPage{Error: "Signing in failed; try again."})
+		return
+	}
+	w.setCookie(rw, value, int(w.accounts.Lifetime/time.Second))
+	http.Redirect(rw, r, "/", http.StatusSeeOther)
+}
+
+// LoginSecondFactor serves POST /login/2fa: the authenticator or recovery code of a user whose
+// password was accepted moments before.
+func (w *Web) LoginSecondFactor(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	if r.Method != http.MethodPost {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
+	c, err := r.Cookie(PendingCookie)
+	login := ""
+	if err == nil {
+		login, err = w.accounts.Auth.PendingLogin(c.Value)
+	}
+	if err != nil {
+		w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Error: "The sign-in took too long; start again."})
+		return
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		w.renderPage(rw, http.StatusBadRequest, "login_2fa.html", loginPage{Error: "The form could not be read."})
+		return
+	}
+	if err := w.accounts.Auth.VerifySecondFactor(r.Context(), login, r.PostForm.Get("code"), w.ip(r)); err != nil {
+		if !errors.Is(err, auth.ErrBadCode) {
+			w.log.Error("second factor", "err", err)
+		}
+		w.renderPage(rw, http.StatusUnauthorized, "login_2fa.html", loginPage{Error: "Wrong or already used code."})
+		return
+	}
+	w.setNamedCookie(rw, PendingCookie, "", -1)
+	w.startSession(rw, r, login, "login_2fa.html")
 }
 
 // Logout serves POST /logout.

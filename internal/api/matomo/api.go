@@ -576,6 +576,21 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 		}
 		return nil, err
 	}
+	// With two-factor authentication on, a password alone does not make a token.
+	if on, err := a.opts.Auth.Has2FA(ctx, p.User.Login); err != nil {
+		return nil, err
+	} else if on {
+		code := c.params.Get("authCode")
+		if code == "" {
+			return nil, errorf(401, "Two-factor authentication is on for this user: add the 'authCode' parameter with a code from the authenticator app.")
+		}
+		if err := a.opts.Auth.VerifySecondFactor(ctx, p.User.Login, code, c.ip); err != nil {
+			if errors.Is(err, auth.ErrBadCode) {
+				return nil, errorf(401, "The authentication code is wrong or was already used.")
+			}
+			return nil, err
+		}
+	}
 	var expires time.Time
 	if d := c.params.Get("expireDate"); d != "" {
 		t, err := time.Parse("2006-01-02", d)

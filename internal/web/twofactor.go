@@ -1,0 +1,101 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+
+	"hearth/internal/auth"
+)
+
+type twoFactorPage struct {
+	Superuser, CanAudit bool
+	Login               string
+	Enabled             bool
+	Setup               *auth.TOTPSetup
+	QR                  template.URL
+	Codes               []string
+	Error, Notice       string
+}
+
+// TwoFactor serves /account/2fa: turning the authenticator-app second factor on (scan, confirm
+// with a first code, keep the recovery codes) and off (with the password).
+func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	p := w.principal(r)
+	if p == nil {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
+	ctx := r.Context()
+	admin, _, err := w.adminSites(ctx, p)
+	if err != nil {
+		w.log.Error("two-factor page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	page := twoFactorPage{Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0, Login: p.User.Login}
+	status := http.StatusOK
+	fail := func(err error) {
+		switch {
+		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup):
+			page.Error, status = err.Error()+".", http.StatusBadRequest
+		case errors.Is(err, auth.ErrBadCredentials):
+			page.Error, status = "Wrong password.", http.StatusUnauthorized
+		default:
+			w.log.Error("two-factor page", "err", err)
+			page.Error, status = "Something went wrong; try again.", http.StatusInternalServerError
+		}
+	}
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(rw, "The form could not be read.", http.StatusBadRequest)
+			return
+		}
+		switch r.PostForm.Get("action") {
+		case "begin":
+			setup, err := w.accounts.Auth.BeginTOTP(ctx, p.User.Login)
+			if err != nil {
+				fail(err)
+				break
+			}
+			page.Setup = &setup
+			// #nosec G203 -- a data:image/png URL built here from a PNG encoded here.
+			page.QR = template.URL(setup.QRPNG)
+		case "confirm":
+			codes, err := w.accounts.Auth.ConfirmTOTP(ctx, p.User.Login, r.PostForm.Get("code"), w.ip(r))
+			if err != nil {
+				fail(err)
+				break
+			}
+			page.Codes = codes
+			page.Notice = "Two-factor authentication is on."
+		case "disable":
+			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			if err := w.accounts.Auth.DisableTOTP(ctx, p.User.Login, p.User.Login, w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			page.Notice = "Two-factor authentication is off."
+		default:
+			http.Error(rw, "Unknown action.", http.StatusBadRequest)
+			return
+		}
+	default:
+		rw.Header().Set("Allow", "GET, POST")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if page.Enabled, err = w.accounts.Auth.Has2FA(ctx, p.User.Login); err != nil {
+		w.log.Error("two-factor page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.renderPage(rw, status, "account_2fa.html", page)
+}
