@@ -427,4 +427,5 @@ const (
 	Action2FAEnable        = "2fa.enable"
 	Action2FADisable       = "2fa.disable"
 	Action2FARecovery      = "2fa.recovery_code_used"
+	ActionSettingChange    = "setting.change"
 )

@@ -278,3 +278,42 @@ func (s *Service) PendingLogin(value string) (string, error) {
 	}
 	return string(login), nil
 }
+
+// require2FAKey is the setting by which a superuser makes two-factor authentication mandatory.
+const require2FAKey = "security.require_2fa"
+
+// ErrTOTPRequired refuses to turn off or skip the second factor while it is mandatory.
+var ErrTOTPRequired = errors.New("two-factor authentication is required for every user on this Hearth")
+
+// Require2FA reports whether every user must have a second factor.
+func (s *Service) Require2FA(ctx context.Context) (bool, error) {
+	v, err := s.meta.Setting(ctx, require2FAKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return v == "1", err
+}
+
+// SetRequire2FA turns the requirement on or off (a superuser's decision, audited).
+func (s *Service) SetRequire2FA(ctx context.Context, on bool, actor string, ip netip.Addr) error {
+	v := "0"
+	if on {
+		v = "1"
+	}
+	if err := s.meta.SetSetting(ctx, require2FAKey, v); err != nil {
+		return err
+	}
+	s.record(ctx, audit.Event{Actor: actor, IP: ip, Action: audit.ActionSettingChange, Target: "setting:" + require2FAKey,
+		Details: map[string]string{"value": v}})
+	return nil
+}
+
+// Needs2FASetup reports whether a user must set up a second factor before doing anything else.
+func (s *Service) Needs2FASetup(ctx context.Context, login string) (bool, error) {
+	req, err := s.Require2FA(ctx)
+	if err != nil || !req {
+		return false, err
+	}
+	on, err := s.Has2FA(ctx, login)
+	return !on, err
+}

@@ -71,8 +71,39 @@ func (w *Web) principal(r *http.Request) *auth.Principal {
 	return p
 }
 
-// Principal resolves the session of a request for other handlers (the native API).
-func (w *Web) Principal(r *http.Request) *auth.Principal { return w.principal(r) }
+// Principal resolves the session of a request for other handlers (the native API). A user who
+// must still set up two-factor authentication gets nothing through a session until they have.
+func (w *Web) Principal(r *http.Request) *auth.Principal {
+	p := w.principal(r)
+	if p == nil {
+		return nil
+	}
+	if need, err := w.accounts.Auth.Needs2FASetup(r.Context(), p.User.Login); err != nil || need {
+		return nil
+	}
+	return p
+}
+
+// signedIn returns the user of a page, or redirects: to /login without a session, to
+// /account/2fa while the user must set up two-factor authentication.
+func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request) *auth.Principal {
+	p := w.principal(r)
+	if p == nil {
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return nil
+	}
+	need, err := w.accounts.Auth.Needs2FASetup(r.Context(), p.User.Login)
+	if err != nil {
+		w.log.Error("two-factor requirement", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return nil
+	}
+	if need {
+		http.Redirect(rw, r, "/account/2fa", http.StatusSeeOther)
+		return nil
+	}
+	return p
+}
 
 type loginPage struct{ Login, Error string }
 
@@ -213,9 +244,8 @@ func (w *Web) adminSites(ctx context.Context, p *auth.Principal) (map[int64]bool
 // Home serves / for signed-in users: who they are and what they may see.
 func (w *Web) Home(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
-	p := w.principal(r)
+	p := w.signedIn(rw, r)
 	if p == nil {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
 		return
 	}
 	admin, sites, err := w.adminSites(r.Context(), p)
@@ -256,9 +286,8 @@ const auditPageRows = 200
 // entries about their sites). Each view is itself recorded.
 func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
-	p := w.principal(r)
+	p := w.signedIn(rw, r)
 	if p == nil {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
 		return
 	}
 	admin, _, err := w.adminSites(r.Context(), p)

@@ -12,10 +12,12 @@ type twoFactorPage struct {
 	Superuser, CanAudit bool
 	Login               string
 	Enabled             bool
-	Setup               *auth.TOTPSetup
-	QR                  template.URL
-	Codes               []string
-	Error, Notice       string
+	// Required: every user must have two-factor authentication (a superuser setting).
+	Required      bool
+	Setup         *auth.TOTPSetup
+	QR            template.URL
+	Codes         []string
+	Error, Notice string
 }
 
 // TwoFactor serves /account/2fa: turning the authenticator-app second factor on (scan, confirm
@@ -38,7 +40,8 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	fail := func(err error) {
 		switch {
-		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup):
+		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup),
+			errors.Is(err, auth.ErrTOTPRequired):
 			page.Error, status = err.Error()+".", http.StatusBadRequest
 		case errors.Is(err, auth.ErrBadCredentials):
 			page.Error, status = "Wrong password.", http.StatusUnauthorized
@@ -73,7 +76,30 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 			}
 			page.Codes = codes
 			page.Notice = "Two-factor authentication is on."
+		case "require", "norequire":
+			if !p.IsSuperuser() {
+				http.Error(rw, "Only a superuser can change this setting.", http.StatusForbidden)
+				return
+			}
+			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			on := r.PostForm.Get("action") == "require"
+			if err := w.accounts.Auth.SetRequire2FA(ctx, on, p.User.Login, w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			page.Notice = map[bool]string{true: "Every user now needs two-factor authentication to sign in.",
+				false: "Two-factor authentication is now optional."}[on]
 		case "disable":
+			if req, err := w.accounts.Auth.Require2FA(ctx); err != nil {
+				fail(err)
+				break
+			} else if req {
+				fail(auth.ErrTOTPRequired)
+				break
+			}
 			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
 				fail(err)
 				break
@@ -90,6 +116,11 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 	default:
 		rw.Header().Set("Allow", "GET, POST")
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if page.Required, err = w.accounts.Auth.Require2FA(ctx); err != nil {
+		w.log.Error("two-factor page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
 		return
 	}
 	if page.Enabled, err = w.accounts.Auth.Has2FA(ctx, p.User.Login); err != nil {

@@ -159,3 +159,68 @@ func jarHas(jar http.CookieJar, base, name string) bool {
 	}
 	return false
 }
+
+// TestTwoFactorRequired: a superuser makes 2FA mandatory; a user without it is held on the
+// set-up page (no pages, no session API, no new tokens) until they have set it up, and cannot
+// turn it off while it is required.
+func TestTwoFactorRequired(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	if out, code := testbin.Run(t, []string{"HEARTH_USER_PASSWORD=" + testbin.AdminPassword + " for ann"}, "user", "add", "ann", "--email", "ann@example.org", "--data-dir", dir); code != 0 {
+		t.Fatalf("user add: %d %s", code, out)
+	}
+	s := testbin.Start(t, dir)
+	newClient := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	}
+	admin := newClient()
+	doForm(t, admin, "POST", s.Base+"/login", url.Values{"login": {"admin"}, "password": {testbin.AdminPassword}}, nil)
+	// The setting needs the password.
+	if resp, _ := doForm(t, admin, "POST", s.Base+"/account/2fa", url.Values{"action": {"require"}, "password": {"wrong"}}, nil); resp.StatusCode != 401 {
+		t.Fatalf("require with a wrong password: %d", resp.StatusCode)
+	}
+	resp, body := doForm(t, admin, "POST", s.Base+"/account/2fa", url.Values{"action": {"require"}, "password": {testbin.AdminPassword}}, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Every user now needs two-factor authentication") {
+		t.Fatalf("require: %d %s", resp.StatusCode, body)
+	}
+	// The admin has no 2FA yet either: held on the set-up page from the next request.
+	if resp, _ := doForm(t, admin, "GET", s.Base+"/audit", nil, nil); resp.Request.URL.Path != "/account/2fa" {
+		t.Fatalf("admin without 2FA reached %s", resp.Request.URL)
+	}
+
+	ann := newClient()
+	resp, body = doForm(t, ann, "POST", s.Base+"/login", url.Values{"login": {"ann"}, "password": {testbin.AdminPassword + " for ann"}}, nil)
+	if resp.Request.URL.Path != "/account/2fa" || !strings.Contains(body, "required on this Hearth: set it up to continue") {
+		t.Fatalf("ann after sign-in: %s %s", resp.Request.URL, body)
+	}
+	if resp, _ := doForm(t, ann, "GET", s.Base+"/", nil, nil); resp.Request.URL.Path != "/account/2fa" {
+		t.Fatalf("ann reached %s", resp.Request.URL)
+	}
+	if resp, _ := doForm(t, ann, "GET", s.Base+"/api/v1/audit", nil, nil); resp.StatusCode != 401 {
+		t.Fatalf("session API without 2FA: %d", resp.StatusCode)
+	}
+	if resp, _ := doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"require"}, "password": {testbin.AdminPassword + " for ann"}}, nil); resp.StatusCode != 403 {
+		t.Fatalf("non-superuser changed the setting: %d", resp.StatusCode)
+	}
+	params := url.Values{"method": {"UsersManager.createAppSpecificTokenAuth"}, "userLogin": {"ann"},
+		"passwordConfirmation": {testbin.AdminPassword + " for ann"}, "description": {"x"}}
+	if code, v := s.API(t, params); code != 403 || !strings.Contains(fmt.Sprint(v), "/account/2fa") {
+		t.Fatalf("token without 2FA: %d %v", code, v)
+	}
+	// Set it up; then the pages open, and it cannot be turned off.
+	_, body = doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"begin"}}, nil)
+	key := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(body)[1]
+	if resp, body := doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"confirm"}, "code": {totpCode(t, key, time.Now())}}, nil); resp.StatusCode != 200 || strings.Contains(body, "set it up to continue") {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := doForm(t, ann, "GET", s.Base+"/", nil, nil); resp.Request.URL.Path != "/" || !strings.Contains(body, "Signed in as ann") {
+		t.Fatalf("ann with 2FA: %s", resp.Request.URL)
+	}
+	if resp, body := doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"disable"}, "password": {testbin.AdminPassword + " for ann"}}, nil); resp.StatusCode != 400 || !strings.Contains(body, "required for every user") {
+		t.Fatalf("turned off while required: %d", resp.StatusCode)
+	}
+	out, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	if !strings.Contains(out, `"action":"setting.change"`) || !strings.Contains(out, `"target":"setting:security.require_2fa"`) {
+		t.Errorf("setting change not audited: %s", out)
+	}
+}

@@ -577,6 +577,11 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	// With two-factor authentication on, a password alone does not make a token.
+	if need, err := a.opts.Auth.Needs2FASetup(ctx, p.User.Login); err != nil {
+		return nil, err
+	} else if need {
+		return nil, errorf(403, "Two-factor authentication is required on this Hearth: set it up at /account/2fa before creating tokens.")
+	}
 	if on, err := a.opts.Auth.Has2FA(ctx, p.User.Login); err != nil {
 		return nil, err
 	} else if on {
