@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -367,5 +368,86 @@ func TestPendingSignIn(t *testing.T) {
 	now = now.Add(PendingLifetime + time.Second)
 	if _, err := s.PendingLogin(v); err == nil {
 		t.Error("expired value accepted")
+	}
+}
+
+// TestNoSecretsInDataDir writes a password, a token, a session, a TOTP key and recovery codes
+// through the service, then greps every file of the data dir for them. A control run plants the
+// same values in an unencrypted store to show the grep finds what it looks for.
+func TestNoSecretsInDataDir(t *testing.T) {
+	ctx := context.Background()
+	const password = "grep for this passphrase 42"
+	for _, tc := range []struct {
+		name  string
+		key   []byte
+		plant bool
+	}{
+		{"control: planted in an unencrypted store", nil, true},
+		{"unencrypted store", nil, false},
+		{"encrypted store", bytes.Repeat([]byte{9}, 64), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "meta.db"), Key: tc.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
+			s := New(meta, []byte("token key for the test"), func() time.Time { return now })
+			hash, err := HashPassword(password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: hash, Created: now}); err != nil {
+				t.Fatal(err)
+			}
+			tok, _, err := s.NewToken(ctx, "ann", "t", time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := s.StartSession(ctx, "ann", "", testIP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setup, err := s.BeginTOTP(ctx, "ann")
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _ := totp.GenerateCodeCustom(setup.Secret, now, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+			codes, err := s.ConfirmTOTP(ctx, "ann", code, testIP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secrets := append([]string{password, tok, sess, setup.Secret}, codes...)
+			if tc.plant {
+				if err := meta.SetSetting(ctx, "planted", strings.Join(secrets, " ")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := meta.Close(); err != nil {
+				t.Fatal(err)
+			}
+			found := map[string]bool{}
+			err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				b, err := os.ReadFile(path)
+				for _, sec := range secrets {
+					if bytes.Contains(b, []byte(sec)) {
+						found[sec] = true
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sec := range secrets {
+				if found[sec] != tc.plant {
+					t.Errorf("%q found=%v", sec, found[sec])
+				}
+			}
+		})
 	}
 }

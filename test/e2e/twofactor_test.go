@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha1" // #nosec G505 -- RFC 6238 TOTP is defined over HMAC-SHA-1.
 	"encoding/base32"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,7 +117,9 @@ func TestTwoFactorSignIn(t *testing.T) {
 		t.Fatalf("token without authCode: %d %v", code, v)
 	}
 	params.Set("authCode", codes[1][1])
-	if code, v := s.API(t, params); code != 200 || len(fmt.Sprint(v.(map[string]any)["value"])) != 32 {
+	code, v = s.API(t, params)
+	token := fmt.Sprint(v.(map[string]any)["value"])
+	if code != 200 || len(token) != 32 {
 		t.Fatalf("token with authCode: %d %v", code, v)
 	}
 
@@ -137,8 +142,27 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if strings.Contains(out, key) || strings.Contains(out, codes[2][1]) {
 		t.Error("audit trail holds the TOTP key or a recovery code")
 	}
-	if log := s.Log(); strings.Contains(log, key) || strings.Contains(log, codes[2][1]) {
-		t.Error("server log holds the TOTP key or a recovery code")
+	if log := s.Log(); strings.Contains(log, key) || strings.Contains(log, codes[2][1]) || strings.Contains(log, token) {
+		t.Error("server log holds the TOTP key, a recovery code or a token")
+	}
+	// Nothing secret anywhere in the data dir once the server has stopped (the control for
+	// this grep is TestNoSecretsInDataDir in internal/auth).
+	s.Stop()
+	secrets := []string{testbin.AdminPassword, token, key, codes[2][1], codes[9][1]}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		for _, sec := range secrets {
+			if bytes.Contains(b, []byte(sec)) {
+				t.Errorf("%s holds a secret", path)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
