@@ -415,6 +415,7 @@ const (
 
 	ActionAccessGrant      = "access.grant"
 	ActionAccessRevoke     = "access.revoke"
+	ActionAccessExpire     = "access.expire"
 	ActionCapabilityAdd    = "capability.add"
 	ActionCapabilityRemove = "capability.remove"
 	ActionSuperuserChange  = "superuser.change"

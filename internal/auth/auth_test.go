@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hearth/internal/audit"
+	"hearth/internal/event"
 	"hearth/internal/store"
 	"hearth/internal/store/sqlite"
 )
@@ -123,10 +125,14 @@ func TestPasswordPolicyCases(t *testing.T) {
 	}
 }
 
-type recorded struct{ actions []string }
+type recorded struct {
+	actions []string
+	events  []audit.Event
+}
 
 func (r *recorded) Record(_ context.Context, ev audit.Event) error {
 	r.actions = append(r.actions, ev.Action)
+	r.events = append(r.events, ev)
 	return nil
 }
 
@@ -449,5 +455,64 @@ func TestNoSecretsInDataDir(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestExpireGrants(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{3}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	rec := &recorded{}
+	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	for _, l := range []string{"ann", "bob"} {
+		if err := meta.CreateUser(ctx, store.User{Login: l, Email: l + "@x", PasswordHash: "x", Created: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant := func(login string, site int, name string, exp time.Time, capability bool) {
+		g := store.Grant{Login: login, SiteID: event.SiteID(site), Name: name, Expires: exp, GrantedBy: "root", Created: now.Add(-time.Hour)}
+		var err error
+		if capability {
+			err = meta.AddCapability(ctx, g)
+		} else {
+			err = meta.SetRole(ctx, g)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant("ann", 1, RoleView, now.Add(-time.Second), false) // lapsed
+	grant("ann", 2, RoleWrite, now.Add(time.Hour), false)   // still running
+	grant("bob", 1, RoleAdmin, time.Time{}, false)          // permanent
+	grant("ann", 2, CapViewRaw, now, true)                  // lapses exactly now
+	grant("bob", 1, CapViewRaw, now.Add(time.Minute), true) // still running
+	if p, _ := s.principal(ctx, store.User{Login: "ann"}, 0); p.CanView(1) || !p.CanWrite(2) || p.CanViewRaw(2) {
+		t.Fatal("a lapsed grant still gives access before the sweep")
+	}
+	n, err := s.ExpireGrants(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("ExpireGrants = %d, %v; want 2", n, err)
+	}
+	var got []string
+	for _, ev := range rec.events {
+		if ev.Action != audit.ActionAccessExpire {
+			t.Errorf("unexpected action %s", ev.Action)
+		}
+		got = append(got, ev.Target+" "+ev.Details["role"]+ev.Details["capability"])
+	}
+	sort.Strings(got)
+	if want := []string{"user:ann site:1 view", "user:ann site:2 view_raw"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("audited %v, want %v", got, want)
+	}
+	roles, caps, _ := meta.Grants(ctx, "")
+	if len(roles) != 2 || len(caps) != 1 {
+		t.Fatalf("left %d roles, %d capabilities; want 2 and 1", len(roles), len(caps))
+	}
+	if n, err := s.ExpireGrants(ctx); n != 0 || err != nil {
+		t.Fatalf("second sweep: %d %v", n, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -125,4 +126,19 @@ func (s *Service) EndSession(ctx context.Context, value string, p *Principal, ip
 // EndUserSessions ends every session of a user (password change, disabling).
 func (s *Service) EndUserSessions(ctx context.Context, login string) (int, error) {
 	return s.meta.DeleteSessions(ctx, login)
+}
+
+// ExpireGrants removes the roles and capabilities whose time is up and records each lapse in
+// the audit trail (access already ends at its expiry; this makes the end visible).
+func (s *Service) ExpireGrants(ctx context.Context) (int, error) {
+	roles, caps, err := s.meta.DeleteExpiredGrants(ctx, s.now())
+	for _, g := range roles {
+		s.record(ctx, audit.Event{Actor: "system", Action: audit.ActionAccessExpire, Target: fmt.Sprintf("user:%s site:%d", g.Login, g.SiteID),
+			Details: map[string]string{"role": g.Name, "expires": g.Expires.Format(time.RFC3339), "granted_by": g.GrantedBy}})
+	}
+	for _, g := range caps {
+		s.record(ctx, audit.Event{Actor: "system", Action: audit.ActionAccessExpire, Target: fmt.Sprintf("user:%s site:%d", g.Login, g.SiteID),
+			Details: map[string]string{"capability": g.Name, "expires": g.Expires.Format(time.RFC3339), "granted_by": g.GrantedBy}})
+	}
+	return len(roles) + len(caps), err
 }

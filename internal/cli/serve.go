@@ -138,7 +138,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		go func() { <-sig; close(ch) }()
 		stop = ch
 	}
-	go housekeeping(ctx, pipe, meta, log, stop)
+	go housekeeping(ctx, pipe, meta, authSvc, log, stop)
 	var serveErr error
 	select {
 	case <-stop:
@@ -160,27 +160,39 @@ func serve(ctx context.Context, args []string, env Env) error {
 	return serveErr
 }
 
-func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, log *slog.Logger, stop <-chan struct{}) {
-	t := time.NewTicker(15 * time.Minute)
+func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, authSvc *auth.Service, log *slog.Logger, stop <-chan struct{}) {
+	// Lapsed grants are removed (and audited) every minute; the purges run every 15 minutes.
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		if err := meta.PurgeSessions(ctx, time.Now().Add(-30*24*time.Hour)); err != nil {
-			log.Warn("purge old sessions", "err", err)
-		}
-		// Failed logins are kept a week, as Matomo does, then forgotten.
-		if err := meta.PurgeAuthFailures(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
-			log.Warn("purge failed-login records", "err", err)
-		}
-		if n, err := pipe.PurgeSalts(ctx); err != nil {
-			log.Warn("purge visitor salts", "err", err)
+	for tick := 0; ; tick++ {
+		if n, err := authSvc.ExpireGrants(ctx); err != nil {
+			log.Warn("expire grants", "err", err)
 		} else if n > 0 {
-			log.Info("purged expired visitor salts", "count", n)
+			log.Info("expired access grants", "count", n)
+		}
+		if tick%15 == 0 {
+			purge(ctx, pipe, meta, log)
 		}
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
+	}
+}
+
+func purge(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, log *slog.Logger) {
+	if err := meta.PurgeSessions(ctx, time.Now().Add(-30*24*time.Hour)); err != nil {
+		log.Warn("purge old sessions", "err", err)
+	}
+	// Failed logins are kept a week, as Matomo does, then forgotten.
+	if err := meta.PurgeAuthFailures(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
+		log.Warn("purge failed-login records", "err", err)
+	}
+	if n, err := pipe.PurgeSalts(ctx); err != nil {
+		log.Warn("purge visitor salts", "err", err)
+	} else if n > 0 {
+		log.Info("purged expired visitor salts", "count", n)
 	}
 }
 

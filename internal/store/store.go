@@ -158,6 +158,9 @@ type Meta interface {
 	RemoveCapability(ctx context.Context, login string, site event.SiteID, capability string) error
 	// Grants lists a user's roles and capabilities (login "" for everyone's), expired ones included.
 	Grants(ctx context.Context, login string) (roles, capabilities []Grant, err error)
+	// DeleteExpiredGrants removes the roles and capabilities whose expiry is at or before now
+	// and returns them.
+	DeleteExpiredGrants(ctx context.Context, now time.Time) (roles, capabilities []Grant, err error)
 
 	CreateToken(ctx context.Context, t Token) (int64, error)
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)

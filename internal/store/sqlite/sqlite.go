@@ -686,6 +686,36 @@ func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []stor
 	return roles, caps, err
 }
 
+// DeleteExpiredGrants removes lapsed grants and returns them.
+func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) ([]store.Grant, []store.Grant, error) {
+	del := func(table, name string) ([]store.Grant, error) {
+		// #nosec G202 -- table and column names are the two constants below.
+		rows, err := s.db.QueryContext(ctx, `DELETE FROM `+table+` WHERE expires > 0 AND expires <= ?
+			RETURNING login, site_id, `+name+`, expires, granted_by, created`, now.Unix())
+		if err != nil {
+			return nil, fmt.Errorf("expire grants: %w", err)
+		}
+		defer rows.Close()
+		var out []store.Grant
+		for rows.Next() {
+			var g store.Grant
+			var expires, created int64
+			if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
+				return nil, err
+			}
+			g.Expires, g.Created = fromUnix(expires), fromUnix(created)
+			out = append(out, g)
+		}
+		return out, rows.Err()
+	}
+	roles, err := del("access", "role")
+	if err != nil {
+		return nil, nil, err
+	}
+	caps, err := del("capabilities", "capability")
+	return roles, caps, err
+}
+
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, ses store.Session) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id_hash, login, created, last_seen) VALUES (?, ?, ?, ?)`,
