@@ -378,3 +378,10 @@ func isHex(s string) bool {
 	}
 	return true
 }
+
+// LoginFailures counts a login's failed attempts within the window and says whether it is
+// locked.
+func (s *Service) LoginFailures(ctx context.Context, login string) (int, bool, error) {
+	_, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), nil, login)
+	return byLogin, byLogin > MaxLoginFailures, err
+}

@@ -94,7 +94,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
 		API:      api, Setup: pages.Setup, Static: web.Static(),
 		Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
-		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor,
+		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor, Security: pages.Security,
 		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal, Logger: log}),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,

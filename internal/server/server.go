@@ -37,6 +37,7 @@ type Options struct {
 	// LoginSecondFactor and TwoFactor serve /login/2fa and /account/2fa.
 	LoginSecondFactor http.HandlerFunc
 	TwoFactor         http.HandlerFunc
+	Security          http.HandlerFunc // /security
 	Static            http.Handler
 	Ready             []Readiness
 	Metrics           http.Handler
@@ -234,6 +235,7 @@ func Handler(opts Options) http.Handler {
 		mux.Handle("/logout", csrf.Handler(opts.Logout))
 		mux.Handle("/login/2fa", csrf.Handler(opts.LoginSecondFactor))
 		mux.Handle("/account/2fa", csrf.Handler(opts.TwoFactor))
+		mux.Handle("/security", csrf.Handler(opts.Security))
 		mux.Handle("GET /audit", opts.Audit)
 	}
 	mux.Handle("/static/", opts.Static)

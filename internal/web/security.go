@@ -1,0 +1,103 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+type securityUser struct {
+	Login, Email                         string
+	Superuser, Disabled, TwoFactor, Lock bool
+	Failures                             int
+}
+
+type securityPage struct {
+	Superuser, CanAudit bool
+	Users               []securityUser
+	Required            bool
+	Error, Notice       string
+}
+
+// Security serves /security for superusers: every account's two-factor and lock state, and
+// the unlock and unblock actions of `hearth user unlock` and `hearth unblock-ip`.
+func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
+	rw.Header().Set("Cache-Control", "no-store")
+	p := w.signedIn(rw, r)
+	if p == nil {
+		return
+	}
+	if !p.IsSuperuser() {
+		http.Error(rw, "This page is for superusers.", http.StatusForbidden)
+		return
+	}
+	ctx := r.Context()
+	page := securityPage{Superuser: true, CanAudit: true}
+	status := http.StatusOK
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(rw, "The form could not be read.", http.StatusBadRequest)
+			return
+		}
+		switch r.PostForm.Get("action") {
+		case "unlock":
+			login := r.PostForm.Get("login")
+			if _, err := w.meta.User(ctx, login); err != nil {
+				page.Error, status = "No such user.", http.StatusNotFound
+				break
+			}
+			n, err := w.accounts.Auth.Unlock(ctx, login, p.User.Login)
+			if err != nil {
+				w.log.Error("unlock", "err", err)
+				page.Error, status = "Unlocking failed; try again.", http.StatusInternalServerError
+				break
+			}
+			page.Notice = fmt.Sprintf("Unlocked %s (%d failed attempts cleared).", login, n)
+		case "unblock":
+			ip, err := netip.ParseAddr(strings.TrimSpace(r.PostForm.Get("ip")))
+			if err != nil {
+				page.Error, status = "That is not an IP address.", http.StatusBadRequest
+				break
+			}
+			n, err := w.accounts.Auth.UnblockIP(ctx, ip, p.User.Login)
+			if err != nil {
+				w.log.Error("unblock", "err", err)
+				page.Error, status = "Unblocking failed; try again.", http.StatusInternalServerError
+				break
+			}
+			page.Notice = fmt.Sprintf("Address unblocked (%d failed attempts cleared).", n)
+		default:
+			http.Error(rw, "Unknown action.", http.StatusBadRequest)
+			return
+		}
+	default:
+		rw.Header().Set("Allow", "GET, POST")
+		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	users, err := w.meta.Users(ctx)
+	if err == nil {
+		page.Required, err = w.accounts.Auth.Require2FA(ctx)
+	}
+	for _, u := range users {
+		if err != nil {
+			break
+		}
+		su := securityUser{Login: u.Login, Email: u.Email, Superuser: u.Superuser, Disabled: u.Disabled}
+		if su.TwoFactor, err = w.accounts.Auth.Has2FA(ctx, u.Login); err != nil {
+			break
+		}
+		su.Failures, su.Lock, err = w.accounts.Auth.LoginFailures(ctx, u.Login)
+		page.Users = append(page.Users, su)
+	}
+	if err != nil {
+		w.log.Error("security page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.renderPage(rw, status, "security.html", page)
+}
