@@ -51,6 +51,13 @@ func HashPassword(password string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// currentHashPrefix is how a hash made with today's parameters begins.
+var currentHashPrefix = fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, argonMemory, argonTime, argonThreads)
+
+// NeedsRehash reports whether a stored hash was made with other parameters than today's; it is
+// replaced at the user's next successful sign-in.
+func NeedsRehash(encoded string) bool { return !strings.HasPrefix(encoded, currentHashPrefix) }
+
 // VerifyPassword checks a password against a PHC string in constant time.
 func VerifyPassword(encoded, password string) bool {
 	parts := strings.Split(encoded, "$")
@@ -360,6 +367,17 @@ func (s *Service) Password(ctx context.Context, login, password string, ip netip
 	}
 	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {
 		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
+	}
+	if NeedsRehash(u.PasswordHash) {
+		// The hashing parameters changed since this password was set: store it anew.
+		h, err := HashPassword(password)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash = h
+		if err := s.meta.UpdateUser(ctx, u); err != nil {
+			return nil, fmt.Errorf("rehash password: %w", err)
+		}
 	}
 	return s.principal(ctx, u, 0)
 }

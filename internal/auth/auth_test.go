@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/argon2"
 
 	"hearth/internal/audit"
 	"hearth/internal/event"
@@ -514,5 +516,46 @@ func TestExpireGrants(t *testing.T) {
 	}
 	if n, err := s.ExpireGrants(ctx); n != 0 || err != nil {
 		t.Fatalf("second sweep: %d %v", n, err)
+	}
+}
+
+// TestRehashOnSignIn: a hash made with older (weaker) parameters is replaced by one with
+// today's at the next successful sign-in, and not on a failed one.
+func TestRehashOnSignIn(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{4}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	const pw = "an older hash of mine 9"
+	salt := []byte("sixteen byte salt")[:16]
+	old := fmt.Sprintf("$argon2id$v=19$m=8192,t=1,p=1$%s$%s", base64.RawStdEncoding.EncodeToString(salt),
+		base64.RawStdEncoding.EncodeToString(argon2.IDKey([]byte(pw), salt, 1, 8192, 1, 32)))
+	for _, u := range []store.User{{Login: "root", Email: "r@x", PasswordHash: "x", Superuser: true}, {Login: "ann", Email: "a@x", PasswordHash: old}} {
+		u.Created = time.Now()
+		if err := meta.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(meta, []byte("tk"), nil)
+	if !NeedsRehash(old) {
+		t.Fatal("old parameters not noticed")
+	}
+	if _, err := s.Password(ctx, "ann", "wrong password here", testIP); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	if u, _ := meta.User(ctx, "ann"); u.PasswordHash != old {
+		t.Fatal("rehashed on a failed sign-in")
+	}
+	if _, err := s.Password(ctx, "ann", pw, testIP); err != nil {
+		t.Fatalf("old hash refused: %v", err)
+	}
+	u, _ := meta.User(ctx, "ann")
+	if !strings.HasPrefix(u.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || !VerifyPassword(u.PasswordHash, pw) {
+		t.Fatalf("not rehashed: %s", u.PasswordHash[:32])
+	}
+	if _, err := s.Password(ctx, "ann", pw, testIP); err != nil {
+		t.Fatal(err)
 	}
 }
