@@ -404,6 +404,7 @@ const (
 	ActionUserEnable   = "user.enable"
 	ActionTokenCreate  = "token.create"
 	ActionTokenRevoke  = "token.revoke"
+	ActionTokenNewIP   = "token.use_new_ip" // #nosec G101 -- an audit action name, not a credential
 	ActionAuthFailure  = "auth.failure"
 	ActionAuthBlock    = "auth.block"
 	ActionAuthLockout  = "auth.lockout"

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -104,6 +105,9 @@ type Service struct {
 	now      func() time.Time
 	audit    Recorder
 	sessions SessionOptions
+
+	seenMu    sync.Mutex
+	tokenSeen map[string]struct{} // token and client pairs already recorded
 }
 
 // New builds the service; tokenKey keys the stored token hashes.
@@ -346,11 +350,45 @@ func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool, ip n
 	if t.LastUsed.IsZero() || now.Sub(t.LastUsed) > time.Minute {
 		_ = s.meta.TouchToken(ctx, t.ID, now)
 	}
+	if err := s.noteTokenAddress(ctx, t, ip); err != nil {
+		return nil, err
+	}
 	p, err := s.principal(ctx, u, t.ID)
 	if p != nil {
 		p.ReadOnly = t.ReadOnly
 	}
 	return p, err
+}
+
+// tokenSeenCap bounds the in-memory set of (token, address) pairs already recorded.
+const tokenSeenCap = 100000
+
+// noteTokenAddress records the first use of a token from each client address in the audit
+// trail. Pairs already recorded are remembered in memory so repeated use costs no write.
+func (s *Service) noteTokenAddress(ctx context.Context, t store.Token, ip netip.Addr) error {
+	h := s.ipHash(ip)
+	key := string(h) + "\x00" + strconv.FormatInt(t.ID, 10)
+	s.seenMu.Lock()
+	_, seen := s.tokenSeen[key]
+	s.seenMu.Unlock()
+	if seen {
+		return nil
+	}
+	first, err := s.meta.TokenSeenFrom(ctx, t.ID, h, s.now())
+	if err != nil {
+		return err
+	}
+	if first {
+		s.record(ctx, audit.Event{Actor: t.Login, IP: ip, Action: audit.ActionTokenNewIP,
+			Target: fmt.Sprintf("token:%d", t.ID), Details: map[string]string{"description": t.Description}})
+	}
+	s.seenMu.Lock()
+	if s.tokenSeen == nil || len(s.tokenSeen) >= tokenSeenCap {
+		s.tokenSeen = map[string]struct{}{}
+	}
+	s.tokenSeen[key] = struct{}{}
+	s.seenMu.Unlock()
+	return nil
 }
 
 // Password checks a login and password.

@@ -559,3 +559,43 @@ func TestRehashOnSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTokenNewAddress: the first use of a token from each client address is recorded once,
+// also by a second service instance (another node, or after a restart).
+func TestTokenNewAddress(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{5}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorded{}
+	s := New(meta, []byte("tk"), nil).WithAudit(rec)
+	tok, id, err := s.NewToken(ctx, "ann", "reports", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := netip.MustParseAddr("198.51.100.7"), netip.MustParseAddr("2001:db8::1")
+	for _, ip := range []netip.Addr{a, a, b, a, b} {
+		if _, err := s.Token(ctx, tok, false, ip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	restarted := New(meta, []byte("tk"), nil).WithAudit(rec)
+	if _, err := restarted.Token(ctx, tok, false, a); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range rec.events {
+		if ev.Action == audit.ActionTokenNewIP {
+			got = append(got, ev.IP.String()+" "+ev.Target+" "+ev.Actor)
+		}
+	}
+	want := []string{fmt.Sprintf("198.51.100.7 token:%d ann", id), fmt.Sprintf("2001:db8::1 token:%d ann", id)}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("recorded %v, want %v", got, want)
+	}
+}

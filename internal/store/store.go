@@ -168,6 +168,9 @@ type Meta interface {
 	// Tokens lists tokens, of one user or (login "") of all.
 	Tokens(ctx context.Context, login string) ([]Token, error)
 	DeleteToken(ctx context.Context, id int64) error
+	// TokenSeenFrom records that a token was used from a client (keyed hash of its address)
+	// and reports whether that was the first time.
+	TokenSeenFrom(ctx context.Context, id int64, ipHash []byte, at time.Time) (bool, error)
 
 	// Salt returns the random salt of a site's local day (YYYY-MM-DD), creating it on first
 	// use; every node gets the same salt for the same day.

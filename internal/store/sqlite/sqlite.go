@@ -397,6 +397,16 @@ func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	return err
 }
 
+// TokenSeenFrom records a token's client address; true the first time.
+func (s *Store) TokenSeenFrom(ctx context.Context, id int64, ipHash []byte, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO token_addresses (token_id, ip_hash, first_seen) VALUES (?, ?, ?)`, id, ipHash, at.Unix())
+	if err != nil {
+		return false, fmt.Errorf("record token address: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
 // Tokens lists tokens of one user, or of all users when login is empty.
 func (s *Store) Tokens(ctx context.Context, login string) ([]store.Token, error) {
 	q := `SELECT id, login, hash, description, created, last_used, expires, read_only, post_only FROM tokens`
