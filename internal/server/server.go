@@ -207,9 +207,6 @@ func Handler(opts Options) http.Handler {
 		mux.Handle(p, opts.Tracking)
 	}
 	mux.Handle("/index.php", opts.API)
-	if opts.Native != nil {
-		mux.Handle("/api/v1/", opts.Native)
-	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -228,7 +225,12 @@ func Handler(opts Options) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	// Cross-origin browser requests that change state are refused on the pages and on the
+	// native API (which accepts the session cookie); clients without browser headers pass.
 	csrf := http.NewCrossOriginProtection()
+	if opts.Native != nil {
+		mux.Handle("/api/v1/", csrf.Handler(opts.Native))
+	}
 	mux.Handle("/setup", csrf.Handler(opts.Setup))
 	if opts.Login != nil {
 		mux.Handle("/login", csrf.Handler(opts.Login))

@@ -823,6 +823,13 @@ func TestSignInPages(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `"format":"page"`) {
 		t.Fatalf("api with a session: %d %s", resp.StatusCode, body)
 	}
+	// State changes through the session-authenticated API are refused cross-site.
+	if resp, _ := doForm(t, c, "DELETE", s.Base+"/api/v1/tokens/999", nil, map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != 403 {
+		t.Fatalf("cross-site API call with the session: %d", resp.StatusCode)
+	}
+	if resp, body := doForm(t, c, "DELETE", s.Base+"/api/v1/tokens/999", nil, map[string]string{"Sec-Fetch-Site": "same-origin"}); resp.StatusCode != 404 || !strings.Contains(body, "no such token") {
+		t.Fatalf("same-origin API call with the session: %d %s", resp.StatusCode, body)
+	}
 	// A password change signs every browser out.
 	if out, code := testbin.Run(t, []string{"HEARTH_USER_PASSWORD=a brand new passphrase 7"}, "user", "passwd", "admin", "--data-dir", dir); code != 0 {
 		t.Fatalf("passwd: %d %s", code, out)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,8 @@ func New(opts Options) *API {
 	}
 	a := &API{opts: opts, mux: http.NewServeMux()}
 	a.mux.HandleFunc("GET /api/v1/audit", a.handle(a.audit))
+	a.mux.HandleFunc("GET /api/v1/tokens", a.handle(a.tokens))
+	a.mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.handle(a.revokeToken))
 	a.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	})
@@ -179,4 +182,83 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, req *request) error 
 		w.Header().Set("Content-Disposition", `attachment; filename="hearth-audit.csv"`)
 	}
 	return a.opts.Trail.ExportFiltered(r.Context(), w, format, f)
+}
+
+type tokenInfo struct {
+	ID          int64      `json:"id"`
+	Login       string     `json:"login"`
+	Description string     `json:"description"`
+	Created     time.Time  `json:"created"`
+	LastUsed    *time.Time `json:"last_used"`
+	Expires     *time.Time `json:"expires"`
+	ReadOnly    bool       `json:"read_only"`
+	PostOnly    bool       `json:"post_only"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// tokens serves GET /api/v1/tokens: the caller's own tokens; a superuser may ask for another
+// user's (login=NAME) or everyone's (login=all). Token values are never shown again.
+func (a *API) tokens(w http.ResponseWriter, r *http.Request, req *request) error {
+	login := r.URL.Query().Get("login")
+	switch {
+	case login == "" || login == req.principal.User.Login:
+		login = req.principal.User.Login
+	case !req.principal.IsSuperuser():
+		return &apiError{http.StatusForbidden, "only a superuser can list another user's tokens"}
+	case login == "all":
+		login = ""
+	}
+	list, err := a.opts.Meta.Tokens(r.Context(), login)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenInfo, 0, len(list))
+	for _, t := range list {
+		out = append(out, tokenInfo{ID: t.ID, Login: t.Login, Description: t.Description, Created: t.Created,
+			LastUsed: optTime(t.LastUsed), Expires: optTime(t.Expires), ReadOnly: t.ReadOnly, PostOnly: t.PostOnly})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(out)
+}
+
+// revokeToken serves DELETE /api/v1/tokens/{id}, for the token's owner or a superuser. A token
+// the caller may not see answers 404, like one that does not exist.
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request, req *request) error {
+	if req.principal.ReadOnly {
+		return &apiError{http.StatusForbidden, "a read-only token cannot revoke tokens"}
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return &apiError{http.StatusBadRequest, "the token id must be a positive number"}
+	}
+	login := req.principal.User.Login
+	if req.principal.IsSuperuser() {
+		login = ""
+	}
+	list, err := a.opts.Meta.Tokens(r.Context(), login)
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, t := range list {
+		found = found || t.ID == id
+	}
+	if !found {
+		return &apiError{http.StatusNotFound, "no such token"}
+	}
+	if err := a.opts.Meta.DeleteToken(r.Context(), id); err != nil {
+		return err
+	}
+	if err := a.opts.Trail.Record(r.Context(), audit.Event{Actor: req.principal.User.Login, IP: req.ip, Action: audit.ActionTokenRevoke,
+		Target: "token:" + strconv.FormatInt(id, 10)}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -119,5 +120,87 @@ func TestAuditEndpoint(t *testing.T) {
 	}
 	if code, _, _ := get("root", "/../nothing"); code == 200 {
 		t.Fatal("unknown path answered")
+	}
+}
+
+func TestTokensEndpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{6}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	trail := audit.New(meta, audit.Options{Key: []byte("k"), HeadPath: filepath.Join(dir, "audit.head")})
+	svc := auth.New(meta, []byte("tk"), nil)
+	tokens, ids := map[string]string{}, map[string]int64{}
+	for _, u := range []store.User{{Login: "root", Superuser: true}, {Login: "ann"}, {Login: "bob"}} {
+		u.Email, u.PasswordHash = u.Login+"@example.org", "x"
+		if err := meta.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		tokens[u.Login], ids[u.Login], _ = svc.NewToken(ctx, u.Login, u.Login+"'s token", time.Time{})
+	}
+	annRO, _, _ := svc.NewToken(ctx, "ann", "read only", time.Time{}, auth.ReadOnly)
+	api := New(Options{Meta: meta, Auth: svc, Trail: trail})
+	call := func(tok, method, path string) (int, string) {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	logins := func(body string) string {
+		var list []struct {
+			Login, Description string
+		}
+		if err := json.Unmarshal([]byte(body), &list); err != nil {
+			t.Fatalf("not JSON: %s", body)
+		}
+		var out []string
+		for _, x := range list {
+			out = append(out, x.Login+":"+x.Description)
+		}
+		return strings.Join(out, "|")
+	}
+	if code, body := call(tokens["ann"], "GET", "/api/v1/tokens"); code != 200 || logins(body) != "ann:ann's token|ann:read only" {
+		t.Fatalf("own list: %d %s", code, body)
+	}
+	for _, tok := range tokens {
+		if _, body := call(tokens["root"], "GET", "/api/v1/tokens?login=all"); strings.Contains(body, tok) {
+			t.Fatal("a token value is listed")
+		}
+	}
+	if code, body := call(tokens["root"], "GET", "/api/v1/tokens?login=all"); code != 200 || strings.Count(logins(body), "|") != 3 {
+		t.Fatalf("superuser, all: %d %s", code, body)
+	}
+	if code, _ := call(tokens["ann"], "GET", "/api/v1/tokens?login=bob"); code != 403 {
+		t.Fatalf("ann listing bob's: %d", code)
+	}
+	bobs := fmt.Sprintf("/api/v1/tokens/%d", ids["bob"])
+	if code, _ := call(tokens["ann"], "DELETE", bobs); code != 404 {
+		t.Fatalf("ann revoking bob's token: %d", code)
+	}
+	if code, _ := call(annRO, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", ids["ann"])); code != 403 {
+		t.Fatalf("read-only token revoking: %d", code)
+	}
+	if code, _ := call(tokens["ann"], "DELETE", "/api/v1/tokens/x"); code != 400 {
+		t.Fatalf("bad id: %d", code)
+	}
+	if code, _ := call(tokens["root"], "DELETE", bobs); code != 204 {
+		t.Fatalf("superuser revoking bob's token: %d", code)
+	}
+	if code, _ := call(tokens["bob"], "GET", "/api/v1/tokens"); code != 401 {
+		t.Fatalf("revoked token still works: %d", code)
+	}
+	if code, _ := call(tokens["ann"], "DELETE", fmt.Sprintf("/api/v1/tokens/%d", ids["ann"])); code != 204 {
+		t.Fatalf("ann revoking her own: %d", code)
+	}
+	var buf bytes.Buffer
+	if err := trail.ExportFiltered(ctx, &buf, audit.NDJSON, audit.Filter{Action: audit.ActionTokenRevoke}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `"action":"token.revoke"`); n != 2 {
+		t.Fatalf("%d revocations audited, want 2: %s", n, buf.String())
 	}
 }
