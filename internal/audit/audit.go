@@ -430,4 +430,5 @@ const (
 	Action2FADisable       = "2fa.disable"
 	Action2FARecovery      = "2fa.recovery_code_used"
 	ActionSettingChange    = "setting.change"
+	ActionConfigChange     = "config.change"
 )

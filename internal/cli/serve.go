@@ -37,6 +37,17 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	log := newLogger(cfg, env.Stderr).With("component", "hearth")
+	// Signals are taken from the start, so a stop requested while storage opens or replays is
+	// a clean stop once serving begins.
+	stop := env.Stop
+	if stop == nil {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+		defer signal.Stop(sig)
+		ch := make(chan struct{})
+		go func() { <-sig; close(ch) }()
+		stop = ch
+	}
 	if _, set := env.LookupEnv("GOGC"); !set {
 		// Ingest allocates many short-lived values; collecting less often costs memory this
 		// server has and buys throughput.
@@ -126,18 +137,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := trail.Record(ctx, audit.Event{Actor: "system", Action: audit.ActionServerStart, Details: map[string]string{"version": Version}}); err != nil {
 		log.Error("audit: record server start", "err", err)
 	}
+	if err := recordConfigChange(ctx, meta, trail, cfg); err != nil {
+		log.Error("audit: record configuration change", "err", err)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	stop := env.Stop
-	if stop == nil {
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		defer signal.Stop(sig)
-		ch := make(chan struct{})
-		go func() { <-sig; close(ch) }()
-		stop = ch
-	}
 	go housekeeping(ctx, pipe, meta, authSvc, log, stop)
 	var serveErr error
 	select {

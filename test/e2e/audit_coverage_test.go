@@ -184,3 +184,22 @@ func TestAuditCoverage(t *testing.T) {
 		t.Fatalf("verify: %s", out)
 	}
 }
+
+// TestConfigChangeAudited: a start with different settings records one config.change naming
+// the setting with its old and new value; a start with the same settings records none.
+func TestConfigChangeAudited(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	s.Stop()
+	s = testbin.Start(t, dir)
+	s.Stop()
+	s = testbin.Start(t, dir, "--visit-timeout", "45m")
+	s.Stop()
+	out, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	if n := strings.Count(out, `"action":"config.change"`); n != 1 {
+		t.Fatalf("%d config.change entries, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, `"VisitTimeout":"30m0s → 45m0s"`) || !strings.Contains(out, `"changed":"VisitTimeout"`) {
+		t.Fatalf("change not described:\n%s", out)
+	}
+}
