@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strings"
+
+	"hearth/internal/event"
 )
 
 type securityUser struct {
@@ -13,9 +17,14 @@ type securityUser struct {
 	Failures                             int
 }
 
+type grantRow struct {
+	Login, Site, Grant, GrantedBy, Since, Expires string
+}
+
 type securityPage struct {
 	Superuser, CanAudit bool
 	Users               []securityUser
+	Grants              []grantRow
 	Required            bool
 	Error, Notice       string
 }
@@ -94,10 +103,50 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 		su.Failures, su.Lock, err = w.accounts.Auth.LoginFailures(ctx, u.Login)
 		page.Users = append(page.Users, su)
 	}
+	if err == nil {
+		page.Grants, err = w.accessReview(ctx)
+	}
 	if err != nil {
 		w.log.Error("security page", "err", err)
 		http.Error(rw, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.renderPage(rw, status, "security.html", page)
+}
+
+// accessReview lists every grant in force: who has which role or capability on which site,
+// who granted it, since when and until when.
+func (w *Web) accessReview(ctx context.Context) ([]grantRow, error) {
+	sites, err := w.meta.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[event.SiteID]string{}
+	for _, s := range sites {
+		names[s.ID] = s.Name
+	}
+	roles, caps, err := w.meta.Grants(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	now := w.now()
+	var out []grantRow
+	for _, g := range append(roles, caps...) {
+		if !g.Expires.IsZero() && !g.Expires.After(now) {
+			continue // lapsed; removed by the next sweep
+		}
+		r := grantRow{Login: g.Login, Site: fmt.Sprintf("%d %s", g.SiteID, names[g.SiteID]), Grant: g.Name, GrantedBy: g.GrantedBy,
+			Since: g.Created.Format("2006-01-02 15:04"), Expires: "never"}
+		if !g.Expires.IsZero() {
+			r.Expires = g.Expires.Format("2006-01-02 15:04")
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Login != out[j].Login {
+			return out[i].Login < out[j].Login
+		}
+		return out[i].Site < out[j].Site
+	})
+	return out, nil
 }

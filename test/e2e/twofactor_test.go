@@ -305,6 +305,18 @@ func TestSecurityPage(t *testing.T) {
 	if code := annSignIn(annPass); code != 200 {
 		t.Fatalf("sign-in after unblock: %d", code)
 	}
+	// The access review lists grants with who gave them and until when.
+	tok := s.Token(t)
+	site := s.AddSite(t, tok, url.Values{"siteName": {"Clinic"}})
+	if code, v := s.API(t, url.Values{"method": {"UsersManager.setUserAccess"}, "token_auth": {tok}, "userLogin": {"ann"}, "access": {"view"},
+		"idSites": {fmt.Sprint(site)}, "expiresAt": {"2099-01-31 12:00:00"}, "passwordConfirmation": {testbin.AdminPassword}}); code != 200 {
+		t.Fatalf("grant: %d %v", code, v)
+	}
+	_, body = doForm(t, admin, "GET", s.Base+"/security", nil, nil)
+	row := fmt.Sprintf(`<tr><td>ann</td><td>%d Clinic</td><td>view</td><td>admin</td><td>`, site)
+	if !strings.Contains(body, row) || !strings.Contains(body, "<td>2099-01-31 12:00</td>") {
+		t.Fatalf("access review lacks the grant:\n%s", body)
+	}
 	// Not for anyone else.
 	jar2, _ := cookiejar.New(nil)
 	ann := &http.Client{Jar: jar2, Timeout: 10 * time.Second}
