@@ -47,9 +47,7 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPost:
-		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
-		if err := r.ParseForm(); err != nil {
-			http.Error(rw, "The form could not be read.", http.StatusBadRequest)
+		if !readForm(rw, r) {
 			return
 		}
 		switch r.PostForm.Get("action") {

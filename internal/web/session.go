@@ -350,6 +350,16 @@ func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
 	w.renderPage(rw, http.StatusOK, "audit.html", page)
 }
 
+// readForm limits and parses a POST form; false (with the answer written) when it cannot.
+func readForm(rw http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(rw, "The form could not be read.", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
 func (w *Web) renderPage(rw http.ResponseWriter, status int, name string, data any) {
 	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 	rw.WriteHeader(status)

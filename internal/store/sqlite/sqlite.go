@@ -663,6 +663,22 @@ func (s *Store) RemoveCapability(ctx context.Context, login string, site event.S
 	return err
 }
 
+// scanGrants reads rows of (login, site_id, name, expires, granted_by, created) and closes them.
+func scanGrants(rows *sql.Rows) ([]store.Grant, error) {
+	defer rows.Close()
+	var out []store.Grant
+	for rows.Next() {
+		var g store.Grant
+		var expires, created int64
+		if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
+			return nil, err
+		}
+		g.Expires, g.Created = fromUnix(expires), fromUnix(created)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
 // Grants lists roles and capabilities.
 func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []store.Grant, error) {
 	read := func(q string) ([]store.Grant, error) {
@@ -675,18 +691,7 @@ func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []stor
 		if err != nil {
 			return nil, fmt.Errorf("list grants: %w", err)
 		}
-		defer rows.Close()
-		var out []store.Grant
-		for rows.Next() {
-			var g store.Grant
-			var expires, created int64
-			if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
-				return nil, err
-			}
-			g.Expires, g.Created = fromUnix(expires), fromUnix(created)
-			out = append(out, g)
-		}
-		return out, rows.Err()
+		return scanGrants(rows)
 	}
 	roles, err := read(`SELECT login, site_id, role, expires, granted_by, created FROM access`)
 	if err != nil {
@@ -705,18 +710,7 @@ func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) ([]store
 		if err != nil {
 			return nil, fmt.Errorf("expire grants: %w", err)
 		}
-		defer rows.Close()
-		var out []store.Grant
-		for rows.Next() {
-			var g store.Grant
-			var expires, created int64
-			if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
-				return nil, err
-			}
-			g.Expires, g.Created = fromUnix(expires), fromUnix(created)
-			out = append(out, g)
-		}
-		return out, rows.Err()
+		return scanGrants(rows)
 	}
 	roles, err := del("access", "role")
 	if err != nil {
