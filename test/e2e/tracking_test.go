@@ -468,6 +468,13 @@ func TestTLS(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Fatalf("https healthz: %d %v", resp.StatusCode, resp.Header)
 	}
+	// Under TLS the session cookie is Secure as well as HttpOnly and SameSite.
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ = doForm(t, c, "POST", base+"/login", url.Values{"login": {"admin"}, "password": {testbin.AdminPassword}}, nil)
+	if sc := resp.Header.Get("Set-Cookie"); resp.StatusCode != 303 || !strings.Contains(sc, "hearth_session=") || !strings.Contains(sc, "; Secure") ||
+		!strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") {
+		t.Fatalf("sign-in over TLS: %d %q", resp.StatusCode, sc)
+	}
 	old := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}}
 	if resp, err := old.Get(base + "/healthz"); err == nil {
 		resp.Body.Close()
