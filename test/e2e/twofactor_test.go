@@ -123,6 +123,16 @@ func TestTwoFactorSignIn(t *testing.T) {
 		t.Fatalf("token with authCode: %d %v", code, v)
 	}
 
+	uses2FA := func() any {
+		code, v := s.API(t, url.Values{"method": {"UsersManager.getUser"}, "userLogin": {"admin"}, "token_auth": {token}})
+		if code != 200 {
+			t.Fatalf("getUser: %d %v", code, v)
+		}
+		return v.(map[string]any)["uses_2fa"]
+	}
+	if got := uses2FA(); got != float64(1) {
+		t.Fatalf("uses_2fa = %v with 2FA on", got)
+	}
 	// An operator resets it; the password alone signs in again.
 	if out, code := testbin.Run(t, nil, "user", "reset-2fa", "admin", "--data-dir", dir); code != 0 || !strings.Contains(out, "turned off") {
 		t.Fatalf("reset-2fa: %d %s", code, out)
@@ -132,6 +142,9 @@ func TestTwoFactorSignIn(t *testing.T) {
 	}
 	if resp, _ := signIn(); resp.Request.URL.Path != "/" {
 		t.Fatalf("sign in after reset: %s", resp.Request.URL)
+	}
+	if got := uses2FA(); got != float64(0) {
+		t.Fatalf("uses_2fa = %v after the reset", got)
 	}
 	out, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
 	for _, want := range []string{`"action":"2fa.enable"`, `"action":"2fa.recovery_code_used"`, `"action":"2fa.disable"`} {

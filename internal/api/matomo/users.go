@@ -317,11 +317,7 @@ func (a *API) deleteUser(ctx context.Context, c *call) (any, error) {
 }
 
 func (a *API) updateUser(ctx context.Context, c *call) (any, error) {
-	login := strings.TrimSpace(c.params.Get("userLogin"))
-	if login != c.principal.User.Login && !c.principal.IsSuperuser() {
-		return nil, errSuperuserOnly()
-	}
-	u, err := a.targetUser(ctx, c)
+	u, err := a.ownOrSuperuser(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -359,21 +355,33 @@ func (a *API) updateUser(ctx context.Context, c *call) (any, error) {
 	return success{}, nil
 }
 
-func userRow(u store.User) *Row {
-	return NewRow().Set("login", u.Login).Set("email", u.Email).Set("superuser_access", boolInt(u.Superuser)).
-		Set("date_registered", u.Created.Format("2006-01-02 15:04:05")).Set("disabled", boolInt(u.Disabled)).Set("uses_2fa", 0)
-}
-
-func (a *API) getUser(ctx context.Context, c *call) (any, error) {
-	login := strings.TrimSpace(c.params.Get("userLogin"))
-	if login != c.principal.User.Login && !c.principal.IsSuperuser() {
-		return nil, errSuperuserOnly()
-	}
-	u, err := a.targetUser(ctx, c)
+// userRow describes a user as Matomo does, with whether they use two-factor authentication.
+func (a *API) userRow(ctx context.Context, u store.User) (*Row, error) {
+	has2FA, err := a.opts.Auth.Has2FA(ctx, u.Login)
 	if err != nil {
 		return nil, err
 	}
-	return userRow(u), nil
+	return NewRow().Set("login", u.Login).Set("email", u.Email).Set("superuser_access", boolInt(u.Superuser)).
+		Set("date_registered", u.Created.Format("2006-01-02 15:04:05")).Set("disabled", boolInt(u.Disabled)).
+		Set("uses_2fa", boolInt(has2FA)), nil
+}
+
+// ownOrSuperuser resolves the userLogin of a call that users may make about themselves and
+// superusers about anyone.
+func (a *API) ownOrSuperuser(ctx context.Context, c *call) (store.User, error) {
+	login := strings.TrimSpace(c.params.Get("userLogin"))
+	if login != c.principal.User.Login && !c.principal.IsSuperuser() {
+		return store.User{}, errSuperuserOnly()
+	}
+	return a.targetUser(ctx, c)
+}
+
+func (a *API) getUser(ctx context.Context, c *call) (any, error) {
+	u, err := a.ownOrSuperuser(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return a.userRow(ctx, u)
 }
 
 func (a *API) getUsers(ctx context.Context, c *call) (any, error) {
@@ -394,7 +402,11 @@ func (a *API) getUsers(ctx context.Context, c *call) (any, error) {
 	out := []*Row{}
 	for _, u := range users {
 		if c.principal.IsSuperuser() || visible[u.Login] {
-			out = append(out, userRow(u))
+			row, err := a.userRow(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, row)
 		}
 	}
 	return out, nil
@@ -440,7 +452,11 @@ func (a *API) getUsersPlusRole(ctx context.Context, c *call) (any, error) {
 		}
 		userCaps := append([]string{}, capsOf[u.Login]...)
 		sort.Strings(userCaps)
-		out = append(out, userRow(u).Set("role", r).Set("capabilities", userCaps))
+		row, err := a.userRow(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row.Set("role", r).Set("capabilities", userCaps))
 	}
 	return out, nil
 }
