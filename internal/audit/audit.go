@@ -432,3 +432,17 @@ const (
 	ActionSettingChange    = "setting.change"
 	ActionConfigChange     = "config.change"
 )
+
+// ParseTime reads a --since/--until or since/until bound: RFC 3339, YYYY-MM-DDTHH:MM:SS or
+// YYYY-MM-DD, in UTC; empty means no bound.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("not a time")
+}

@@ -441,3 +441,31 @@ func (s *Service) LoginFailures(ctx context.Context, login string) (int, bool, e
 	_, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), nil, login)
 	return byLogin, byLogin > MaxLoginFailures, err
 }
+
+// TokenView is what may be shown of a token: everything but its hash. Times never set are null.
+type TokenView struct {
+	ID          int64      `json:"id"`
+	Login       string     `json:"login"`
+	Description string     `json:"description"`
+	Created     time.Time  `json:"created"`
+	LastUsed    *time.Time `json:"last_used"`
+	Expires     *time.Time `json:"expires"`
+	ReadOnly    bool       `json:"read_only"`
+	PostOnly    bool       `json:"post_only"`
+}
+
+// ViewTokens describes tokens for listing.
+func ViewTokens(tokens []store.Token) []TokenView {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	out := make([]TokenView, 0, len(tokens))
+	for _, t := range tokens {
+		out = append(out, TokenView{ID: t.ID, Login: t.Login, Description: t.Description, Created: t.Created,
+			LastUsed: opt(t.LastUsed), Expires: opt(t.Expires), ReadOnly: t.ReadOnly, PostOnly: t.PostOnly})
+	}
+	return out
+}

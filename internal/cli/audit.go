@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
 
 	"hearth/internal/audit"
 	"hearth/internal/config"
@@ -69,11 +68,11 @@ func auditExport(ctx context.Context, args []string, env Env) error {
 		fs.StringVar(&since, "since", "", "only entries at or after this time (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&until, "until", "", "only entries before this time (RFC 3339 or YYYY-MM-DD)")
 	}, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
-		from, err := parseTime(since)
+		from, err := audit.ParseTime(since)
 		if err != nil {
 			return usageError{fmt.Errorf("--since: %w", err)}
 		}
-		to, err := parseTime(until)
+		to, err := audit.ParseTime(until)
 		if err != nil {
 			return usageError{fmt.Errorf("--until: %w", err)}
 		}
@@ -82,16 +81,4 @@ func auditExport(ctx context.Context, args []string, env Env) error {
 		}
 		return newTrail(cfg, meta, key).Export(ctx, env.Stdout, audit.Format(format), from, to)
 	})
-}
-
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time (RFC 3339 or YYYY-MM-DD)", s)
 }

@@ -290,27 +290,7 @@ func tokenList(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	if asJSON {
-		type row struct {
-			ID          int64      `json:"id"`
-			Login       string     `json:"login"`
-			Description string     `json:"description"`
-			Created     time.Time  `json:"created"`
-			LastUsed    *time.Time `json:"last_used,omitempty"`
-			Expires     *time.Time `json:"expires,omitempty"`
-			ReadOnly    bool       `json:"read_only"`
-			PostOnly    bool       `json:"post_only"`
-		}
-		opt := func(t time.Time) *time.Time {
-			if t.IsZero() {
-				return nil
-			}
-			return &t
-		}
-		out := make([]row, 0, len(tokens))
-		for _, t := range tokens {
-			out = append(out, row{t.ID, t.Login, t.Description, t.Created, opt(t.LastUsed), opt(t.Expires), t.ReadOnly, t.PostOnly})
-		}
-		return json.NewEncoder(env.Stdout).Encode(out)
+		return json.NewEncoder(env.Stdout).Encode(auth.ViewTokens(tokens))
 	}
 	show := func(t time.Time) string {
 		if t.IsZero() {

@@ -30,7 +30,9 @@ type apiRig struct {
 	now   time.Time
 }
 
-func newAPIRig(t *testing.T, postOnly bool) *apiRig {
+// openStores opens both stores in a temporary directory, closed when the test ends.
+func openStores(t *testing.T) (*sqlite.Store, *duckdb.Store) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{5}, 64)})
@@ -43,12 +45,19 @@ func newAPIRig(t *testing.T, postOnly bool) *apiRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { events.Close() })
+	return meta, events
+}
+
+func newAPIRig(t *testing.T, postOnly bool) *apiRig {
+	ctx := context.Background()
+	meta, events := openStores(t)
 	r := &apiRig{obs: &observer{}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	hash, _ := auth.HashPassword("correct horse battery")
 	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@example.org", PasswordHash: hash, Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
 	svc := auth.New(meta, []byte("tk"), func() time.Time { return r.now })
+	var err error
 	r.token, _, err = svc.NewToken(ctx, "root", "test", time.Time{})
 	if err != nil {
 		t.Fatal(err)

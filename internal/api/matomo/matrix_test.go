@@ -1,13 +1,11 @@
 package matomo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"hearth/internal/auth"
 	"hearth/internal/event"
 	"hearth/internal/store"
-	"hearth/internal/store/duckdb"
 	"hearth/internal/store/sqlite"
 )
 
@@ -35,17 +32,7 @@ type matrixRig struct {
 
 func newMatrixRig(t *testing.T) *matrixRig {
 	ctx := context.Background()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{6}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
-	events, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(dir, "e.duckdb")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { events.Close() })
+	meta, events := openStores(t)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	svc := auth.New(meta, []byte("tk"), func() time.Time { return now })
 	r := &matrixRig{meta: meta, tokens: map[string]string{}}

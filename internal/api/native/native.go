@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"hearth/internal/audit"
 	"hearth/internal/auth"
@@ -118,18 +117,6 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, http.StatusInternalServerError, "internal error")
 }
 
-func parseTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errors.New("not a time")
-}
-
 // audit serves GET /api/v1/audit: superusers read every entry, site admins the entries
 // about their sites. Query: since, until, action (exact, or a prefix ending in "."), actor,
 // format (json, ndjson or csv).
@@ -137,10 +124,10 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, req *request) error 
 	q := r.URL.Query()
 	f := audit.Filter{Action: q.Get("action"), Actor: q.Get("actor")}
 	var err error
-	if f.From, err = parseTime(q.Get("since")); err != nil {
+	if f.From, err = audit.ParseTime(q.Get("since")); err != nil {
 		return &apiError{http.StatusBadRequest, "since must be RFC 3339 or YYYY-MM-DD"}
 	}
-	if f.To, err = parseTime(q.Get("until")); err != nil {
+	if f.To, err = audit.ParseTime(q.Get("until")); err != nil {
 		return &apiError{http.StatusBadRequest, "until must be RFC 3339 or YYYY-MM-DD"}
 	}
 	format := audit.Format(q.Get("format"))
@@ -184,24 +171,6 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request, req *request) error 
 	return a.opts.Trail.ExportFiltered(r.Context(), w, format, f)
 }
 
-type tokenInfo struct {
-	ID          int64      `json:"id"`
-	Login       string     `json:"login"`
-	Description string     `json:"description"`
-	Created     time.Time  `json:"created"`
-	LastUsed    *time.Time `json:"last_used"`
-	Expires     *time.Time `json:"expires"`
-	ReadOnly    bool       `json:"read_only"`
-	PostOnly    bool       `json:"post_only"`
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
 // tokens serves GET /api/v1/tokens: the caller's own tokens; a superuser may ask for another
 // user's (login=NAME) or everyone's (login=all). Token values are never shown again.
 func (a *API) tokens(w http.ResponseWriter, r *http.Request, req *request) error {
@@ -218,13 +187,8 @@ func (a *API) tokens(w http.ResponseWriter, r *http.Request, req *request) error
 	if err != nil {
 		return err
 	}
-	out := make([]tokenInfo, 0, len(list))
-	for _, t := range list {
-		out = append(out, tokenInfo{ID: t.ID, Login: t.Login, Description: t.Description, Created: t.Created,
-			LastUsed: optTime(t.LastUsed), Expires: optTime(t.Expires), ReadOnly: t.ReadOnly, PostOnly: t.PostOnly})
-	}
 	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(out)
+	return json.NewEncoder(w).Encode(auth.ViewTokens(list))
 }
 
 // revokeToken serves DELETE /api/v1/tokens/{id}, for the token's owner or a superuser. A token
