@@ -1,7 +1,9 @@
 // Package audit keeps Hearth's tamper-evident audit trail: an append-only chain of entries,
 // each carrying an HMAC (keyed from the instance secret) over its content and the previous
 // entry's hash, plus a head file outside the database so that deleting the newest entries is
-// detected too. Nothing in the product edits or deletes entries.
+// detected too. Nothing in the product edits entries; the only deletion is retention (off
+// unless a superuser sets it, audited), which removes the oldest entries and leaves a recorded
+// anchor so that verification still proves nothing else went.
 package audit
 
 import (
@@ -31,6 +33,9 @@ import (
 type Store interface {
 	AppendAudit(ctx context.Context, build func(prevSeq int64, prevHash []byte) (store.AuditEntry, error)) (store.AuditEntry, error)
 	AuditEntries(ctx context.Context, from, to time.Time, fn func(store.AuditEntry) error) error
+	DeleteAuditThrough(ctx context.Context, seq int64) (int, error)
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
 }
 
 // Outcomes.
@@ -212,19 +217,31 @@ func (p *Problem) Error() string { return fmt.Sprintf("audit entry %d: %s", p.Se
 
 // Report is the outcome of a verification.
 type Report struct {
-	Entries int64
-	LastSeq int64
+	// PrunedThrough is the last entry retention removed (0: none).
+	PrunedThrough int64
+	Entries       int64
+	LastSeq       int64
 }
 
 // Verify walks the whole chain: sequence numbers without gaps, each entry's previous hash
 // equal to the hash before it, each hash matching the entry's content, and the head file
-// matching the last entry. It returns a *Problem naming the first bad entry.
+// matching the last entry. A trail whose oldest entries retention removed must start right
+// after the anchor an audit.prune entry recorded. It returns a *Problem naming the first bad entry.
 func (t *Trail) Verify(ctx context.Context) (Report, error) {
 	var r Report
 	var prev []byte = []byte{}
 	var problem *Problem
+	var first store.AuditEntry
+	anchored := false
 	err := t.store.AuditEntries(ctx, time.Time{}, time.Time{}, func(e store.AuditEntry) error {
 		want := r.LastSeq + 1
+		if r.Entries == 0 {
+			// The first entry: seq 1, or the one after a pruned prefix (checked below).
+			first, want, prev = e, e.Seq, e.PrevHash
+			if e.Seq == 1 && len(e.PrevHash) != 0 {
+				prev = []byte{}
+			}
+		}
 		switch {
 		case e.Seq != want:
 			problem = &Problem{Seq: want, Reason: fmt.Sprintf("missing (the next stored entry is %d)", e.Seq)}
@@ -236,6 +253,13 @@ func (t *Trail) Verify(ctx context.Context) (Report, error) {
 		if problem != nil {
 			return problem
 		}
+		if e.Action == ActionAuditPrune && first.Seq > 1 {
+			var d map[string]string
+			if json.Unmarshal([]byte(e.Details), &d) == nil && d["through_seq"] == strconv.FormatInt(first.Seq-1, 10) &&
+				d["through_hash"] == hex.EncodeToString(first.PrevHash) {
+				anchored = true
+			}
+		}
 		r.Entries++
 		r.LastSeq = e.Seq
 		prev = e.Hash
@@ -246,6 +270,12 @@ func (t *Trail) Verify(ctx context.Context) (Report, error) {
 	}
 	if err != nil {
 		return r, err
+	}
+	if first.Seq > 1 {
+		if !anchored {
+			return r, &Problem{Seq: first.Seq - 1, Reason: fmt.Sprintf("missing: the trail starts at %d and no retention run recorded removing the entries before it", first.Seq)}
+		}
+		r.PrunedThrough = first.Seq - 1
 	}
 	if t.headPath == "" {
 		return r, nil
@@ -267,6 +297,86 @@ func (t *Trail) Verify(ctx context.Context) (Report, error) {
 		return r, &Problem{Seq: r.LastSeq, Reason: "differs from the recorded head (replaced)"}
 	}
 	return r, nil
+}
+
+// retentionKey is the setting holding how many days audit entries are kept (absent: forever).
+const retentionKey = "audit.retention_days"
+
+// MinRetentionDays is the shortest retention a superuser can set; HIPAA asks for six years
+// (2190 days) of security documentation, so most deployments keep the default of forever.
+const MinRetentionDays = 30
+
+// ErrRetentionTooShort refuses a retention below MinRetentionDays.
+var ErrRetentionTooShort = fmt.Errorf("audit retention must be 0 (keep forever) or at least %d days", MinRetentionDays)
+
+// Retention returns how many days entries are kept; 0 means forever.
+func (t *Trail) Retention(ctx context.Context) (int, error) {
+	v, err := t.store.Setting(ctx, retentionKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	days, err := strconv.Atoi(v)
+	if err != nil || days < 0 {
+		return 0, fmt.Errorf("setting %s holds %q, not a number of days", retentionKey, v)
+	}
+	return days, nil
+}
+
+// SetRetention changes how many days entries are kept (0: forever), recording the change,
+// with the previous value, in the trail itself.
+func (t *Trail) SetRetention(ctx context.Context, days int, actor string, ip netip.Addr) error {
+	if days != 0 && days < MinRetentionDays {
+		return ErrRetentionTooShort
+	}
+	old, err := t.Retention(ctx)
+	if err != nil {
+		return err
+	}
+	if err := t.store.SetSetting(ctx, retentionKey, strconv.Itoa(days)); err != nil {
+		return err
+	}
+	return t.Record(ctx, Event{Actor: actor, IP: ip, Action: ActionSettingChange, Target: "setting:" + retentionKey,
+		Details: map[string]string{"value": strconv.Itoa(days), "previous": strconv.Itoa(old)}})
+}
+
+// errStop ends a scan early.
+var errStop = errors.New("stop")
+
+// Prune applies the retention setting: when entries older than it exist, it first records an
+// audit.prune entry naming the last entry to go and its hash (the anchor Verify checks the
+// remaining trail against), then deletes the oldest entries up to that one. Entries are only
+// removed as a prefix of the chain. It returns how many entries went.
+func (t *Trail) Prune(ctx context.Context) (int, error) {
+	days, err := t.Retention(ctx)
+	if err != nil || days == 0 {
+		return 0, err
+	}
+	cutoff := t.now().Add(-time.Duration(days) * 24 * time.Hour)
+	var last store.AuditEntry
+	count := 0
+	err = t.store.AuditEntries(ctx, time.Time{}, time.Time{}, func(e store.AuditEntry) error {
+		if !e.Time.Before(cutoff) {
+			return errStop
+		}
+		last = e
+		count++
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return 0, err
+	}
+	if count == 0 {
+		return 0, nil
+	}
+	if err := t.Record(ctx, Event{Actor: "system", Action: ActionAuditPrune, Target: "audit",
+		Details: map[string]string{"through_seq": strconv.FormatInt(last.Seq, 10), "through_hash": hex.EncodeToString(last.Hash),
+			"through_time": last.Time.Format(time.RFC3339), "retention_days": strconv.Itoa(days)}}); err != nil {
+		return 0, err
+	}
+	return t.store.DeleteAuditThrough(ctx, last.Seq)
 }
 
 // Format of an export.
@@ -389,7 +499,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery, ActionAuditPrune}
 	sort.Strings(a)
 	return a
 }
@@ -431,6 +541,7 @@ const (
 	Action2FARecovery      = "2fa.recovery_code_used"
 	ActionSettingChange    = "setting.change"
 	ActionConfigChange     = "config.change"
+	ActionAuditPrune       = "audit.prune"
 )
 
 // ParseTime reads a --since/--until or since/until bound: RFC 3339, YYYY-MM-DDTHH:MM:SS or

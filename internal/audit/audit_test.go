@@ -104,6 +104,7 @@ func TestTamperDetected(t *testing.T) {
 			`UPDATE audit_log SET seq = 2 WHERE seq = 3`,
 			`UPDATE audit_log SET seq = 3 WHERE seq = 100`,
 		}, nil, 2, "does not follow"},
+		{"oldest deleted", []string{`DELETE FROM audit_log WHERE seq <= 2`}, nil, 2, "no retention run"},
 		{"truncated", []string{`DELETE FROM audit_log WHERE seq >= 4`}, nil, 4, "entries deleted"},
 		{"head altered", nil, func(t *testing.T, path string) {
 			if err := os.WriteFile(path, []byte("9 00 00\n"), 0o600); err != nil {
@@ -143,5 +144,85 @@ func TestHeadNeverMovesBack(t *testing.T) {
 	after, _ := os.ReadFile(headPath)
 	if !bytes.Equal(before, after) {
 		t.Fatal("head moved back")
+	}
+}
+
+func TestRetention(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "meta.db")
+	meta, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, Key: metaKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	ctx := context.Background()
+	clock := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	tr := New(meta, Options{Key: []byte("audit-key"), HeadPath: filepath.Join(dir, "audit.head"), Now: func() time.Time { return clock }})
+	record := func(n int) {
+		for range n {
+			if err := tr.Record(ctx, Event{Actor: "alice", Action: ActionLogin, Target: "user:alice"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record(5)
+	if n, err := tr.Prune(ctx); n != 0 || err != nil {
+		t.Fatalf("prune with no retention set = %d, %v", n, err)
+	}
+	if err := tr.SetRetention(ctx, 10, "root", netip.Addr{}); !errors.Is(err, ErrRetentionTooShort) {
+		t.Fatalf("10 days accepted: %v", err)
+	}
+	if err := tr.SetRetention(ctx, 30, "root", netip.Addr{}); err != nil { // entry 6
+		t.Fatal(err)
+	}
+	if days, err := tr.Retention(ctx); days != 30 || err != nil {
+		t.Fatalf("retention = %d, %v", days, err)
+	}
+	clock = clock.Add(20 * 24 * time.Hour)
+	record(2) // entries 7 and 8, 20 days later
+	if n, err := tr.Prune(ctx); n != 0 || err != nil {
+		t.Fatalf("prune before anything is 30 days old = %d, %v", n, err)
+	}
+	clock = clock.Add(15 * 24 * time.Hour) // entries 1-6 are now 35 days old, 7-8 15 days
+	n, err := tr.Prune(ctx)
+	if n != 6 || err != nil {
+		t.Fatalf("prune = %d, %v; want the 6 entries older than 30 days", n, err)
+	}
+	r, err := tr.Verify(ctx)
+	if err != nil || r.PrunedThrough != 6 || r.Entries != 3 || r.LastSeq != 9 {
+		t.Fatalf("verify after prune = %+v, %v; want entries 7-9 intact, 1-6 pruned", r, err)
+	}
+	var buf bytes.Buffer
+	if err := tr.Export(ctx, &buf, NDJSON, time.Time{}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[0], `"seq":7`) || !strings.Contains(lines[2], `"action":"audit.prune"`) ||
+		!strings.Contains(lines[2], `"through_seq":"6"`) {
+		t.Fatalf("trail after prune:\n%s", buf.String())
+	}
+	if strings.Contains(buf.String(), `"seq":6,`) {
+		t.Fatal("entry 6 survived the prune")
+	}
+
+	// Deleting one more entry than retention did is detected, and names the entry.
+	tamper(t, path, `DELETE FROM audit_log WHERE seq = 7`)
+	_, err = tr.Verify(ctx)
+	var p *Problem
+	if !errors.As(err, &p) || p.Seq != 7 || !strings.Contains(p.Reason, "no retention run") {
+		t.Fatalf("verify after deleting entry 7 = %v", err)
+	}
+}
+
+func TestRetentionAnchorCannotBeForged(t *testing.T) {
+	tr, path, _ := newTrail(t)
+	// An attacker deletes the oldest entries and rewrites an entry to look like a prune
+	// record vouching for them; without the key its hash no longer matches.
+	tamper(t, path, `DELETE FROM audit_log WHERE seq <= 2`,
+		`UPDATE audit_log SET action = 'audit.prune', details = '{"through_seq":"2","through_hash":"' || lower(hex(prev_hash)) || '"}' WHERE seq = 3`)
+	_, err := tr.Verify(context.Background())
+	var p *Problem
+	if !errors.As(err, &p) || p.Seq != 3 || !strings.Contains(p.Reason, "changed") {
+		t.Fatalf("verify = %v, want entry 3 changed", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 
 	"hearth/internal/audit"
 	"hearth/internal/config"
@@ -15,15 +16,17 @@ import (
 
 func auditCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) == 0 {
-		return usageError{errors.New("audit needs a subcommand: verify or export")}
+		return usageError{errors.New("audit needs a subcommand: verify, export or retention")}
 	}
 	switch args[0] {
 	case "verify":
 		return auditVerify(ctx, args[1:], env)
 	case "export":
 		return auditExport(ctx, args[1:], env)
+	case "retention":
+		return auditRetention(ctx, args[1:], env)
 	}
-	return usageError{fmt.Errorf("unknown audit subcommand %q (use verify or export)", args[0])}
+	return usageError{fmt.Errorf("unknown audit subcommand %q (use verify, export or retention)", args[0])}
 }
 
 func auditVerify(ctx context.Context, args []string, env Env) error {
@@ -44,7 +47,7 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 		return verr
 	}
 	if asJSON {
-		out := map[string]any{"intact": problem == nil, "entries": report.Entries, "last_seq": report.LastSeq}
+		out := map[string]any{"intact": problem == nil, "entries": report.Entries, "last_seq": report.LastSeq, "pruned_through": report.PrunedThrough}
 		if problem != nil {
 			out["first_bad_seq"] = problem.Seq
 			out["reason"] = problem.Reason
@@ -53,7 +56,11 @@ func auditVerify(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 	} else if problem == nil {
-		fmt.Fprintf(env.Stdout, "audit trail intact: %d entries, last %d\n", report.Entries, report.LastSeq)
+		fmt.Fprintf(env.Stdout, "audit trail intact: %d entries, last %d", report.Entries, report.LastSeq)
+		if report.PrunedThrough > 0 {
+			fmt.Fprintf(env.Stdout, " (entries up to %d removed by retention, as recorded)", report.PrunedThrough)
+		}
+		fmt.Fprintln(env.Stdout)
 	}
 	if problem != nil {
 		return fmt.Errorf("audit trail broken at entry %d: %s", problem.Seq, problem.Reason)
@@ -80,5 +87,34 @@ func auditExport(ctx context.Context, args []string, env Env) error {
 			return usageError{fmt.Errorf("--format must be ndjson or csv, got %q", format)}
 		}
 		return newTrail(cfg, meta, key).Export(ctx, env.Stdout, audit.Format(format), from, to)
+	})
+}
+
+// auditRetention shows or sets how long the trail keeps entries (a superuser-level operator
+// decision taken on the server's machine, recorded in the trail).
+func auditRetention(ctx context.Context, args []string, env Env) error {
+	days := -1
+	return metaCommand(ctx, "audit retention", args, env, func(fs *flag.FlagSet) {
+		fs.IntVar(&days, "days", -1, fmt.Sprintf("keep entries this many days (0: forever, else at least %d); without it, print the setting", audit.MinRetentionDays))
+	}, func(cfg *config.Config, meta *sqlite.Store, key secret.Key) error {
+		trail := newTrail(cfg, meta, key)
+		if days >= 0 {
+			if err := trail.SetRetention(ctx, days, "cli", netip.Addr{}); err != nil {
+				if errors.Is(err, audit.ErrRetentionTooShort) {
+					return usageError{err}
+				}
+				return err
+			}
+		}
+		cur, err := trail.Retention(ctx)
+		if err != nil {
+			return err
+		}
+		if cur == 0 {
+			fmt.Fprintln(env.Stdout, "audit entries are kept forever")
+		} else {
+			fmt.Fprintf(env.Stdout, "audit entries are kept %d days; older ones are removed by the running server every 15 minutes\n", cur)
+		}
+		return nil
 	})
 }

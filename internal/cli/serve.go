@@ -143,7 +143,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve() }()
-	go housekeeping(ctx, pipe, meta, authSvc, log, stop)
+	go housekeeping(ctx, pipe, meta, authSvc, trail, log, stop)
 	var serveErr error
 	select {
 	case <-stop:
@@ -165,7 +165,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	return serveErr
 }
 
-func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, authSvc *auth.Service, log *slog.Logger, stop <-chan struct{}) {
+func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, authSvc *auth.Service, trail *audit.Trail, log *slog.Logger, stop <-chan struct{}) {
 	// Lapsed grants are removed (and audited) every minute; the purges run every 15 minutes.
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -177,6 +177,11 @@ func housekeeping(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store
 		}
 		if tick%15 == 0 {
 			purge(ctx, pipe, meta, log)
+			if n, err := trail.Prune(ctx); err != nil {
+				log.Warn("audit retention", "err", err)
+			} else if n > 0 {
+				log.Info("audit retention removed the oldest entries", "count", n)
+			}
 		}
 		select {
 		case <-stop:

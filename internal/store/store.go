@@ -135,6 +135,9 @@ type Meta interface {
 	AppendAudit(ctx context.Context, build func(prevSeq int64, prevHash []byte) (AuditEntry, error)) (AuditEntry, error)
 	// AuditEntries calls fn for entries with time in [from, to) (zero means open), in sequence order.
 	AuditEntries(ctx context.Context, from, to time.Time, fn func(AuditEntry) error) error
+	// DeleteAuditThrough deletes the entries up to and including seq (retention only) and
+	// returns how many went.
+	DeleteAuditThrough(ctx context.Context, seq int64) (int, error)
 
 	CreateSite(ctx context.Context, s Site) (event.SiteID, error)
 	UpdateSite(ctx context.Context, s Site) error

@@ -278,6 +278,8 @@ type auditPage struct {
 	Superuser, CanAudit, Truncated bool
 	Action, Actor                  string
 	Entries                        []auditRow
+	// RetentionDays is how long entries are kept (0: forever).
+	RetentionDays int
 }
 
 const auditPageRows = 200
@@ -347,6 +349,11 @@ func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
 		page.Entries = append(page.Entries, rows[i])
 	}
 	page.Truncated = len(rows) > auditPageRows
+	if page.RetentionDays, err = w.accounts.Trail.Retention(r.Context()); err != nil {
+		w.log.Error("audit page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
 	w.renderPage(rw, http.StatusOK, "audit.html", page)
 }
 

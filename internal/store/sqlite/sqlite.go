@@ -555,6 +555,16 @@ func (s *Store) AuditEntries(ctx context.Context, from, to time.Time, fn func(st
 	return rows.Err()
 }
 
+// DeleteAuditThrough removes the oldest audit entries, through seq.
+func (s *Store) DeleteAuditThrough(ctx context.Context, seq int64) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE seq <= ?`, seq)
+	if err != nil {
+		return 0, fmt.Errorf("delete old audit entries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // RecordAuthFailure stores a failed authentication attempt.
 func (s *Store) RecordAuthFailure(ctx context.Context, at time.Time, ipHash []byte, login string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO auth_failures (at, ip_hash, login) VALUES (?, ?, ?)`, at.Unix(), ipHash, login)
