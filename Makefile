@@ -46,7 +46,10 @@ build: deps
 run: build
 	$(BIN)/hearth serve --data-dir $(DATA_DIR) --listen $(LISTEN)
 
+# The browser tests drive Debian's chromium (headless) through the DevTools protocol.
 e2e-deps: deps
+	@command -v chromium >/dev/null 2>&1 || { echo "installing: chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	cd test/e2e/node && npm ci --no-audit --no-fund --loglevel=error
 
 # The whole suite: unit and engine tests, end-to-end tests on the real binary, a short run of

@@ -108,6 +108,9 @@ type Service struct {
 
 	seenMu    sync.Mutex
 	tokenSeen map[string]struct{} // token and client pairs already recorded
+
+	ceremonyMu sync.Mutex
+	ceremonies map[string]ceremony // passkey ceremonies under way, by purpose and login
 }
 
 // New builds the service; tokenKey keys the stored token hashes.

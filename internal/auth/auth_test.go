@@ -339,7 +339,7 @@ func TestTOTP(t *testing.T) {
 	if bytes.Contains(stored.SecretEnc, []byte(setup.Secret)) {
 		t.Fatal("TOTP secret stored in the clear")
 	}
-	if err := s.DisableTOTP(ctx, "ann", "cli", testIP); err != nil {
+	if err := s.Disable2FA(ctx, "ann", "cli", testIP); err != nil {
 		t.Fatal(err)
 	}
 	if on, _ := s.Has2FA(ctx, "ann"); on {

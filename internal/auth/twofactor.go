@@ -80,13 +80,28 @@ func (s *Service) openSecret(login string, sealed []byte) (string, error) {
 	return string(plain), nil
 }
 
-// Has2FA reports whether a user has an active second factor.
+// Has2FA reports whether a user has an active second factor: an authenticator app or a passkey.
 func (s *Service) Has2FA(ctx context.Context, login string) (bool, error) {
+	on, err := s.hasTOTP(ctx, login)
+	if err != nil || on {
+		return on, err
+	}
+	keys, err := s.meta.Passkeys(ctx, login)
+	return len(keys) > 0, err
+}
+
+// hasTOTP reports whether a user's authenticator app is set up and confirmed.
+func (s *Service) hasTOTP(ctx context.Context, login string) (bool, error) {
 	t, err := s.meta.TOTP(ctx, login)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	return err == nil && t.Enabled, err
+}
+
+// HasTOTP reports whether a user's authenticator app is set up.
+func (s *Service) HasTOTP(ctx context.Context, login string) (bool, error) {
+	return s.hasTOTP(ctx, login)
 }
 
 // TOTPSetup is what a user needs to add Hearth to an authenticator app.
@@ -98,7 +113,7 @@ type TOTPSetup struct {
 
 // BeginTOTP creates a new secret for a user, pending until ConfirmTOTP.
 func (s *Service) BeginTOTP(ctx context.Context, login string) (TOTPSetup, error) {
-	if on, err := s.Has2FA(ctx, login); err != nil {
+	if on, err := s.hasTOTP(ctx, login); err != nil {
 		return TOTPSetup{}, err
 	} else if on {
 		return TOTPSetup{}, ErrTOTPEnabled
@@ -173,6 +188,10 @@ func (s *Service) ConfirmTOTP(ctx context.Context, login, code string, ip netip.
 	if !ok {
 		return nil, ErrBadCode
 	}
+	had, err := s.Has2FA(ctx, login)
+	if err != nil {
+		return nil, err
+	}
 	t, err = s.meta.TOTP(ctx, login) // the accepted step is recorded
 	if err != nil {
 		return nil, err
@@ -180,6 +199,19 @@ func (s *Service) ConfirmTOTP(ctx context.Context, login, code string, ip netip.
 	t.Enabled = true
 	if err := s.meta.SetTOTP(ctx, t); err != nil {
 		return nil, err
+	}
+	s.record(ctx, audit.Event{Actor: login, IP: ip, Action: audit.Action2FAEnable, Target: "user:" + login,
+		Details: map[string]string{"factor": "totp"}})
+	return s.recoveryCodesForNewFactor(ctx, login, had)
+}
+
+// recoveryCodesForNewFactor gives a user fresh recovery codes when a second factor was just
+// added and they had none before (or have used them all); otherwise nil.
+func (s *Service) recoveryCodesForNewFactor(ctx context.Context, login string, had bool) ([]string, error) {
+	if had {
+		if left, err := s.meta.HasRecoveryCodes(ctx, login); err != nil || left {
+			return nil, err
+		}
 	}
 	codes := make([]string, RecoveryCodes)
 	hashes := make([][]byte, RecoveryCodes)
@@ -195,7 +227,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, login, code string, ip netip.
 	if err := s.meta.SetRecoveryCodes(ctx, login, hashes); err != nil {
 		return nil, err
 	}
-	s.record(ctx, audit.Event{Actor: login, IP: ip, Action: audit.Action2FAEnable, Target: "user:" + login})
 	return codes, nil
 }
 
@@ -207,8 +238,9 @@ func (s *Service) VerifySecondFactor(ctx context.Context, login, code string, ip
 	} else if blocked {
 		return errors.Join(ErrBadCode, s.fail(ctx, ip, login, "user:"+login))
 	}
-	t, err := s.meta.TOTP(ctx, login)
-	if err != nil || !t.Enabled {
+	if on, err := s.Has2FA(ctx, login); err != nil {
+		return err
+	} else if !on {
 		return ErrBadCode
 	}
 	if len(strings.TrimSpace(code)) > 6 {
@@ -222,6 +254,13 @@ func (s *Service) VerifySecondFactor(ctx context.Context, login, code string, ip
 		}
 		return errors.Join(ErrBadCode, s.fail(ctx, ip, login, "user:"+login))
 	}
+	t, err := s.meta.TOTP(ctx, login)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !t.Enabled) {
+		return errors.Join(ErrBadCode, s.fail(ctx, ip, login, "user:"+login))
+	}
+	if err != nil {
+		return err
+	}
 	ok, err := s.checkTOTP(ctx, t, code)
 	if err != nil {
 		return err
@@ -232,12 +271,14 @@ func (s *Service) VerifySecondFactor(ctx context.Context, login, code string, ip
 	return nil
 }
 
-// DisableTOTP removes a user's second factor (by themselves with a code, or by an operator).
-func (s *Service) DisableTOTP(ctx context.Context, login, actor string, ip netip.Addr) error {
-	if err := s.meta.DeleteTOTP(ctx, login); err != nil {
+// Disable2FA removes all of a user's second factors (authenticator app, passkeys, recovery
+// codes): by themselves with their password, or by an operator (`hearth user reset-2fa`).
+func (s *Service) Disable2FA(ctx context.Context, login, actor string, ip netip.Addr) error {
+	if err := s.meta.DeleteSecondFactors(ctx, login); err != nil {
 		return err
 	}
-	s.record(ctx, audit.Event{Actor: actor, IP: ip, Action: audit.Action2FADisable, Target: "user:" + login})
+	s.record(ctx, audit.Event{Actor: actor, IP: ip, Action: audit.Action2FADisable, Target: "user:" + login,
+		Details: map[string]string{"factor": "all"}})
 	return nil
 }
 

@@ -97,7 +97,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	authSvc.SetSessionOptions(auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge})
 	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
-		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://")})
+		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL})
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly,
 		Audit: trail, ClientIP: clientIP, Logger: log})
 	srv, err := server.New(server.Options{
@@ -106,6 +106,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		API:      api, Setup: pages.Setup, Static: web.Static(),
 		Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
 		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor, Security: pages.Security,
+		PasskeySignIn: pages.PasskeySignIn, PasskeyRegistration: pages.PasskeyRegistration,
 		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal, Logger: log}),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
 		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,

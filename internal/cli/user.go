@@ -358,7 +358,7 @@ func userReset2FA(ctx context.Context, args []string, env Env) error {
 		if !on {
 			return fmt.Errorf("user %q has no two-factor authentication", u.Login)
 		}
-		if err := svc.DisableTOTP(ctx, u.Login, "cli", netip.Addr{}); err != nil {
+		if err := svc.Disable2FA(ctx, u.Login, "cli", netip.Addr{}); err != nil {
 			return err
 		}
 		if _, err := meta.DeleteSessions(ctx, u.Login); err != nil {

@@ -37,11 +37,14 @@ type Options struct {
 	// LoginSecondFactor and TwoFactor serve /login/2fa and /account/2fa.
 	LoginSecondFactor http.HandlerFunc
 	TwoFactor         http.HandlerFunc
-	Security          http.HandlerFunc // /security
-	Static            http.Handler
-	Ready             []Readiness
-	Metrics           http.Handler
-	MetricsListen     string
+	// PasskeySignIn serves /login/2fa/passkey[/options]; PasskeyRegistration
+	// /account/passkeys[/options] (JSON calls of the pages' script).
+	PasskeySignIn, PasskeyRegistration http.HandlerFunc
+	Security                           http.HandlerFunc // /security
+	Static                             http.Handler
+	Ready                              []Readiness
+	Metrics                            http.Handler
+	MetricsListen                      string
 	// RedirectListen, with TLS on, serves plain HTTP that redirects every request to HTTPS.
 	RedirectListen string
 	// PublicURL, when set, is where redirects point (its scheme and host).
@@ -237,6 +240,12 @@ func Handler(opts Options) http.Handler {
 		mux.Handle("/logout", csrf.Handler(opts.Logout))
 		mux.Handle("/login/2fa", csrf.Handler(opts.LoginSecondFactor))
 		mux.Handle("/account/2fa", csrf.Handler(opts.TwoFactor))
+		for _, p := range []string{"/login/2fa/passkey", "/login/2fa/passkey/options"} {
+			mux.Handle(p, csrf.Handler(opts.PasskeySignIn))
+		}
+		for _, p := range []string{"/account/passkeys", "/account/passkeys/options"} {
+			mux.Handle(p, csrf.Handler(opts.PasskeyRegistration))
+		}
 		mux.Handle("/security", csrf.Handler(opts.Security))
 		mux.Handle("GET /audit", opts.Audit)
 	}

@@ -108,12 +108,36 @@ type TOTP struct {
 	Created   time.Time
 }
 
+// Passkey is a WebAuthn credential a user registered as a second factor.
+type Passkey struct {
+	ID         []byte // the credential ID
+	Login      string
+	Name       string // the user's label for it
+	RPID       string // the relying-party ID (host) it was registered for
+	Credential []byte // the credential record, encoded by the auth service
+	Created    time.Time
+	LastUsed   time.Time // zero until first used
+}
+
 // Meta is the metadata store.
 type Meta interface {
-	// SetTOTP stores (replacing) a user's TOTP setup; DeleteTOTP removes it and the recovery codes.
+	// SetTOTP stores (replacing) a user's TOTP setup.
 	SetTOTP(ctx context.Context, t TOTP) error
 	TOTP(ctx context.Context, login string) (TOTP, error)
+	// DeleteTOTP removes a user's TOTP setup only.
 	DeleteTOTP(ctx context.Context, login string) error
+	// DeleteSecondFactors removes a user's TOTP setup, passkeys and recovery codes.
+	DeleteSecondFactors(ctx context.Context, login string) error
+	// AddPasskey stores a new passkey; ErrConflict when its ID is already registered.
+	AddPasskey(ctx context.Context, p Passkey) error
+	// Passkeys lists a user's passkeys, oldest first.
+	Passkeys(ctx context.Context, login string) ([]Passkey, error)
+	// UpdatePasskey replaces a passkey's credential record and last use after a sign-in.
+	UpdatePasskey(ctx context.Context, p Passkey) error
+	// DeletePasskey removes one of a user's passkeys; ErrNotFound when they have no such one.
+	DeletePasskey(ctx context.Context, login string, id []byte) error
+	// HasRecoveryCodes reports whether a user has unused recovery codes.
+	HasRecoveryCodes(ctx context.Context, login string) (bool, error)
 	// UseTOTPStep records an accepted time step if it is newer than the last one; false means a replay.
 	UseTOTPStep(ctx context.Context, login string, step int64) (bool, error)
 	// SetRecoveryCodes replaces a user's recovery codes (keyed hashes).

@@ -30,6 +30,8 @@ type Accounts struct {
 	Secure bool
 	// Idle and Lifetime are shown to the user.
 	Idle, Lifetime time.Duration
+	// PublicURL, when set, is the origin passkeys are bound to; otherwise the browser's.
+	PublicURL string
 }
 
 // SetAccounts enables the sign-in pages.
@@ -105,7 +107,11 @@ func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request) *auth.Principal 
 	return p
 }
 
-type loginPage struct{ Login, Error string }
+type loginPage struct {
+	Login, Error string
+	// Passkey offers signing in with a passkey at the second step.
+	Passkey bool
+}
 
 // Login serves /login.
 func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
@@ -142,7 +148,11 @@ func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
 		if has2FA {
 			// The password was right; the session starts only after the second factor.
 			w.setNamedCookie(rw, PendingCookie, w.accounts.Auth.PendingSignIn(p.User.Login), int(auth.PendingLifetime/time.Second))
-			w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{})
+			keys, err := w.accounts.Auth.Passkeys(r.Context(), p.User.Login)
+			if err != nil {
+				w.log.Error("sign in", "err", err)
+			}
+			w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{Passkey: len(keys) > 0})
 			return
 		}
 		w.startSession(rw, r, p.User.Login, "login.html")
@@ -154,14 +164,26 @@ func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
 
 // startSession signs a user in and sends them to their account page.
 func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, login, page string) {
-	value, err := w.accounts.Auth.StartSession(r.Context(), login, w.cookie(r), w.ip(r))
-	if err != nil {
+	if err := w.beginSession(rw, r, login); err != nil {
 		w.log.Error("start session", "err", err)
 		w.renderPage(rw, http.StatusInternalServerError, page, loginPage{Error: "Signing in failed; try again."})
 		return
 	}
-	w.setCookie(rw, value, int(w.accounts.Lifetime/time.Second))
 	http.Redirect(rw, r, "/", http.StatusSeeOther)
+}
+
+// beginSession starts a (rotated) session for a user who passed every factor and sets its
+// cookie, ending the pending sign-in.
+func (w *Web) beginSession(rw http.ResponseWriter, r *http.Request, login string) error {
+	value, err := w.accounts.Auth.StartSession(r.Context(), login, w.cookie(r), w.ip(r))
+	if err != nil {
+		return err
+	}
+	if _, err := r.Cookie(PendingCookie); err == nil {
+		w.setNamedCookie(rw, PendingCookie, "", -1)
+	}
+	w.setCookie(rw, value, int(w.accounts.Lifetime/time.Second))
+	return nil
 }
 
 // LoginSecondFactor serves POST /login/2fa: the authenticator or recovery code of a user whose
@@ -172,11 +194,7 @@ func (w *Web) LoginSecondFactor(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, "/login", http.StatusSeeOther)
 		return
 	}
-	c, err := r.Cookie(PendingCookie)
-	login := ""
-	if err == nil {
-		login, err = w.accounts.Auth.PendingLogin(c.Value)
-	}
+	login, err := w.pendingLogin(r)
 	if err != nil {
 		w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Error: "The sign-in took too long; start again."})
 		return
@@ -193,8 +211,16 @@ func (w *Web) LoginSecondFactor(rw http.ResponseWriter, r *http.Request) {
 		w.renderPage(rw, http.StatusUnauthorized, "login_2fa.html", loginPage{Error: "Wrong or already used code."})
 		return
 	}
-	w.setNamedCookie(rw, PendingCookie, "", -1)
 	w.startSession(rw, r, login, "login_2fa.html")
+}
+
+// pendingLogin is the user whose password was accepted moments before (the pending cookie).
+func (w *Web) pendingLogin(r *http.Request) (string, error) {
+	c, err := r.Cookie(PendingCookie)
+	if err != nil {
+		return "", auth.ErrNoSession
+	}
+	return w.accounts.Auth.PendingLogin(c.Value)
 }
 
 // Logout serves POST /logout.

@@ -1,17 +1,21 @@
 package web
 
 import (
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
 
 	"hearth/internal/auth"
+	"hearth/internal/store"
 )
 
 type twoFactorPage struct {
 	Superuser, CanAudit bool
 	Login               string
-	Enabled             bool
+	// Enabled: the user has a second factor; TOTP: an authenticator app among them.
+	Enabled, TOTP bool
+	Passkeys      []passkeyRow
 	// Required: every user must have two-factor authentication (a superuser setting).
 	Required      bool
 	Setup         *auth.TOTPSetup
@@ -20,8 +24,10 @@ type twoFactorPage struct {
 	Error, Notice string
 }
 
-// TwoFactor serves /account/2fa: turning the authenticator-app second factor on (scan, confirm
-// with a first code, keep the recovery codes) and off (with the password).
+// TwoFactor serves /account/2fa: the second factors of the signed-in user. An authenticator app
+// is turned on by scanning and confirming a first code; passkeys are added by the page's script
+// (see PasskeyRegistration) and removed here with the password; the first factor brings the
+// recovery codes, shown once; everything is turned off together with the password.
 func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Cache-Control", "no-store")
 	p := w.principal(r)
@@ -41,7 +47,7 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 	fail := func(err error) {
 		switch {
 		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup),
-			errors.Is(err, auth.ErrTOTPRequired):
+			errors.Is(err, auth.ErrTOTPRequired), errors.Is(err, store.ErrNotFound):
 			page.Error, status = err.Error()+".", http.StatusBadRequest
 		case errors.Is(err, auth.ErrBadCredentials):
 			page.Error, status = "Wrong password.", http.StatusUnauthorized
@@ -73,7 +79,7 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 				break
 			}
 			page.Codes = codes
-			page.Notice = "Two-factor authentication is on."
+			page.Notice = "The authenticator app is set up."
 		case "require", "norequire":
 			if !p.IsSuperuser() {
 				http.Error(rw, "Only a superuser can change this setting.", http.StatusForbidden)
@@ -102,11 +108,26 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 				fail(err)
 				break
 			}
-			if err := w.accounts.Auth.DisableTOTP(ctx, p.User.Login, p.User.Login, w.ip(r)); err != nil {
+			if err := w.accounts.Auth.Disable2FA(ctx, p.User.Login, p.User.Login, w.ip(r)); err != nil {
 				fail(err)
 				break
 			}
 			page.Notice = "Two-factor authentication is off."
+		case "remove-passkey":
+			id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("id"))
+			if err != nil {
+				http.Error(rw, "Unknown passkey.", http.StatusBadRequest)
+				return
+			}
+			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			if err := w.accounts.Auth.RemovePasskey(ctx, p.User.Login, id, p.User.Login, w.ip(r)); err != nil {
+				fail(err)
+				break
+			}
+			page.Notice = "The passkey is removed."
 		default:
 			http.Error(rw, "Unknown action.", http.StatusBadRequest)
 			return
@@ -126,5 +147,17 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "internal error", http.StatusInternalServerError)
 		return
 	}
+	if page.TOTP, err = w.accounts.Auth.HasTOTP(ctx, p.User.Login); err != nil {
+		w.log.Error("two-factor page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	keys, err := w.accounts.Auth.Passkeys(ctx, p.User.Login)
+	if err != nil {
+		w.log.Error("two-factor page", "err", err)
+		http.Error(rw, "internal error", http.StatusInternalServerError)
+		return
+	}
+	page.Passkeys = passkeyRows(keys)
 	w.renderPage(rw, status, "account_2fa.html", page)
 }

@@ -70,7 +70,7 @@ func TestTwoFactorSignIn(t *testing.T) {
 	now := time.Now()
 	resp, body = doForm(t, c, "POST", s.Base+"/account/2fa", url.Values{"action": {"confirm"}, "code": {totpCode(t, key, now)}}, nil)
 	codes := regexp.MustCompile(`<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]+)</code>`).FindAllStringSubmatch(body, -1)
-	if resp.StatusCode != 200 || len(codes) != 10 || !strings.Contains(body, "Two-factor authentication is on.") {
+	if resp.StatusCode != 200 || len(codes) != 10 || !strings.Contains(body, "The authenticator app is set up.") {
 		t.Fatalf("confirm: %d, %d codes: %s", resp.StatusCode, len(codes), body)
 	}
 	doForm(t, c, "POST", s.Base+"/logout", url.Values{}, nil)

@@ -806,19 +806,96 @@ func (s *Store) TOTP(ctx context.Context, login string) (store.TOTP, error) {
 	return t, err
 }
 
-// DeleteTOTP removes a user's second factors.
+// DeleteTOTP removes a user's TOTP setup.
 func (s *Store) DeleteTOTP(ctx context.Context, login string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM totp WHERE login = ?`, login); err != nil {
+		return fmt.Errorf("remove totp: %w", err)
+	}
+	return nil
+}
+
+// DeleteSecondFactors removes a user's TOTP setup, passkeys and recovery codes together.
+func (s *Store) DeleteSecondFactors(ctx context.Context, login string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{`DELETE FROM totp WHERE login = ?`, `DELETE FROM recovery_codes WHERE login = ?`} {
+	for _, q := range []string{`DELETE FROM totp WHERE login = ?`, `DELETE FROM passkeys WHERE login = ?`, `DELETE FROM recovery_codes WHERE login = ?`} {
 		if _, err := tx.ExecContext(ctx, q, login); err != nil {
-			return fmt.Errorf("remove second factor: %w", err)
+			return fmt.Errorf("remove second factors: %w", err)
 		}
 	}
 	return tx.Commit()
+}
+
+// AddPasskey stores a new passkey.
+func (s *Store) AddPasskey(ctx context.Context, p store.Passkey) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO passkeys (id, login, name, rp_id, credential, created, last_used) VALUES (?,?,?,?,?,?,?)`,
+		p.ID, p.Login, p.Name, p.RPID, p.Credential, unix(p.Created), unix(p.LastUsed))
+	if isConstraint(err) {
+		if _, uerr := s.User(ctx, p.Login); uerr != nil {
+			return uerr
+		}
+		return fmt.Errorf("passkey: %w", store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("add passkey: %w", err)
+	}
+	return nil
+}
+
+// Passkeys lists a user's passkeys.
+func (s *Store) Passkeys(ctx context.Context, login string) ([]store.Passkey, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, login, name, rp_id, credential, created, last_used FROM passkeys WHERE login = ? ORDER BY created, id`, login)
+	if err != nil {
+		return nil, fmt.Errorf("list passkeys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Passkey
+	for rows.Next() {
+		var p store.Passkey
+		var created, used int64
+		if err := rows.Scan(&p.ID, &p.Login, &p.Name, &p.RPID, &p.Credential, &created, &used); err != nil {
+			return nil, fmt.Errorf("scan passkey: %w", err)
+		}
+		p.Created, p.LastUsed = fromUnix(created), fromUnix(used)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpdatePasskey records a passkey's new state after a sign-in.
+func (s *Store) UpdatePasskey(ctx context.Context, p store.Passkey) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE passkeys SET credential = ?, last_used = ? WHERE login = ? AND id = ?`, p.Credential, unix(p.LastUsed), p.Login, p.ID)
+	if err != nil {
+		return fmt.Errorf("update passkey: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("passkey: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// DeletePasskey removes one passkey of a user.
+func (s *Store) DeletePasskey(ctx context.Context, login string, id []byte) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM passkeys WHERE login = ? AND id = ?`, login, id)
+	if err != nil {
+		return fmt.Errorf("remove passkey: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("passkey: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
+// HasRecoveryCodes reports whether unused recovery codes remain.
+func (s *Store) HasRecoveryCodes(ctx context.Context, login string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE login = ? AND used = 0`, login).Scan(&n); err != nil {
+		return false, fmt.Errorf("count recovery codes: %w", err)
+	}
+	return n > 0, nil
 }
 
 // UseTOTPStep advances the last accepted step, refusing replays.
