@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -238,8 +239,19 @@ func (c *Config) finish() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-format must be text or json, got %q", c.LogFormat))
 	}
-	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
-		errs = append(errs, fmt.Errorf("public-url must start with http:// or https://"))
+	if c.PublicURL != "" {
+		// The value is not repeated in the errors: a mistaken one could hold a password.
+		u, err := url.Parse(c.PublicURL)
+		switch {
+		case !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://"):
+			errs = append(errs, errors.New("public-url must start with http:// or https://"))
+		case err != nil || u.Host == "":
+			errs = append(errs, errors.New("public-url is not a URL with a host"))
+		case u.User != nil:
+			errs = append(errs, errors.New("public-url must not contain a user name or password"))
+		case u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, errors.New("public-url must not have a query or fragment"))
+		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return errors.Join(errs...)

@@ -91,12 +91,18 @@ func TestInvalid(t *testing.T) {
 		{"tls half", []string{"--tls-cert", "c.pem"}, nil, "given together"},
 		{"bad duration env", nil, map[string]string{"HEARTH_VISIT_TIMEOUT": "soon"}, "HEARTH_VISIT_TIMEOUT"},
 		{"missing file", []string{"--config", filepath.Join(dir, "nope.toml")}, nil, "read config file"},
+		{"public url scheme", []string{"--public-url", "stats.example.org"}, nil, "must start with http"},
+		{"public url credentials", []string{"--public-url", "https://ann:s3cret-pw@stats.example.org"}, nil, "must not contain a user name or password"},
+		{"public url query", []string{"--public-url", "https://stats.example.org/?a=1"}, nil, "must not have a query"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.args, tc.env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "s3cret-pw") {
+				t.Fatalf("the error repeats the password: %v", err)
 			}
 		})
 	}
