@@ -23,7 +23,8 @@ FUZZ_TARGETS := \
 	./internal/enrich/device:FuzzDetect \
 	./internal/config:FuzzConfigFile \
 	./internal/ingest:FuzzReadSegment \
-	./internal/enrich/referrer:FuzzLoadLists
+	./internal/enrich/referrer:FuzzLoadLists \
+	./internal/report:FuzzParseDates
 
 .PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
 
