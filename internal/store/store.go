@@ -108,6 +108,27 @@ type TOTP struct {
 	Created   time.Time
 }
 
+// TimeRange is a half-open interval of instants [From, To).
+type TimeRange struct{ From, To time.Time }
+
+// ReportQuery selects the raw events a report aggregates: one site, one or more periods.
+type ReportQuery struct {
+	Site   event.SiteID
+	Ranges []TimeRange
+}
+
+// VisitTotals are the visit aggregates of one period (Matomo's VisitsSummary columns).
+type VisitTotals struct {
+	Visits         int64 // nb_visits
+	UniqueVisitors int64 // nb_uniq_visitors: distinct visitor IDs, exact
+	Users          int64 // nb_users: distinct user IDs
+	Actions        int64 // nb_actions
+	MaxActions     int64 // max_actions
+	VisitLength    int64 // sum_visit_length, seconds
+	Bounces        int64 // bounce_count: visits of one action
+	Converted      int64 // nb_visits_converted: visits with a goal conversion
+}
+
 // Passkey is a WebAuthn credential a user registered as a second factor.
 type Passkey struct {
 	ID         []byte // the credential ID
@@ -280,6 +301,9 @@ type Events interface {
 	Visits(ctx context.Context, q VisitQuery) ([]VisitDetail, error)
 	Counters(ctx context.Context, sites []event.SiteID, since time.Time) (Counters, error)
 	BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error)
+	// VisitTotals aggregates the visits of a site whose last action falls in each range (as
+	// Matomo assigns a visit to a period), one result per range, in order.
+	VisitTotals(ctx context.Context, q ReportQuery) ([]VisitTotals, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

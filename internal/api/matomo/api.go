@@ -117,6 +117,15 @@ func New(opts Options) *API {
 		"UsersManager.updateUser":                    {fn: a.updateUser, write: true},
 		"Live.getLastVisitsDetails":                  {fn: a.lastVisits},
 		"Live.getCounters":                           {fn: a.counters},
+		"VisitsSummary.get":                          {fn: a.visitsSummary},
+		"VisitsSummary.getVisits":                    {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Visits })},
+		"VisitsSummary.getUniqueVisitors":            {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.UniqueVisitors })},
+		"VisitsSummary.getUsers":                     {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Users })},
+		"VisitsSummary.getActions":                   {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Actions })},
+		"VisitsSummary.getMaxActions":                {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.MaxActions })},
+		"VisitsSummary.getBounceCount":               {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Bounces })},
+		"VisitsSummary.getVisitsConverted":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Converted })},
+		"VisitsSummary.getSumVisitsLength":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.VisitLength })},
 	}
 	return a
 }
@@ -161,8 +170,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "xml"
 	}
-	if format != "xml" && format != "json" {
-		write(w, "xml", http.StatusBadRequest, errorf(400, "format %q is not supported; use xml or json", format))
+	switch format {
+	case "xml", "json":
+	case "csv", "tsv":
+		if params.Get("convertToUnicode") == "0" {
+			format += "8" // UTF-8 rather than Matomo's default UTF-16LE
+		}
+	default:
+		write(w, "xml", http.StatusBadRequest, errorf(400, "The format '%s' is not supported: use xml, json, csv or tsv.", truncate(format, 20)))
 		return
 	}
 	c := &call{params: params, format: format, post: r.Method == http.MethodPost}

@@ -99,6 +99,11 @@ var (
 	adminOn rule = func(who string, site int) bool { return who == "root" || site == 1 && who == "admin1" }
 )
 
+// reportParams ask a report of one site for the last three days.
+func reportParams(s int) url.Values {
+	return url.Values{"idSite": {fmt.Sprint(s)}, "period": {"day"}, "date": {"last3"}}
+}
+
 // TestAuthorizationMatrix calls every API method as every principal against both sites and
 // asserts exactly who is allowed; denied calls must answer 401 and leak nothing.
 func TestAuthorizationMatrix(t *testing.T) {
@@ -121,6 +126,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"SitesManager.getSitesIdFromSiteUrl":         {anyUser, func(s int) url.Values { return url.Values{"url": {fmt.Sprintf("https://site%d.example", s)}} }},
 		"Live.getLastVisitsDetails":                  {rawOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
 		"Live.getCounters":                           {viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}, "lastMinutes": {"30"}} }},
+		"VisitsSummary.get":                          {viewOn, reportParams},
+		"VisitsSummary.getVisits":                    {viewOn, reportParams},
+		"VisitsSummary.getUniqueVisitors":            {viewOn, reportParams},
+		"VisitsSummary.getUsers":                     {viewOn, reportParams},
+		"VisitsSummary.getActions":                   {viewOn, reportParams},
+		"VisitsSummary.getMaxActions":                {viewOn, reportParams},
+		"VisitsSummary.getBounceCount":               {viewOn, reportParams},
+		"VisitsSummary.getVisitsConverted":           {viewOn, reportParams},
+		"VisitsSummary.getSumVisitsLength":           {viewOn, reportParams},
 		"UsersManager.getUser":                       {superOnly, func(int) url.Values { return url.Values{"userLogin": {"target"}} }},
 		"UsersManager.getUsers":                      {anyUser, func(int) url.Values { return url.Values{} }},
 		"UsersManager.getUsersPlusRole":              {adminOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
@@ -216,6 +230,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 	_, body = r.call(t, "admin1", url.Values{"method": {"UsersManager.getUsers"}})
 	if !strings.Contains(body, `"login":"target"`) || strings.Contains(body, `"login":"root"`) {
 		t.Errorf("users visible to admin1: %s", body)
+	}
+	// Reports over idSite=all or a list answer only for the sites the caller may view.
+	_, body = r.call(t, "viewer", url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"all"}, "period": {"day"}, "date": {"2026-11-23"}})
+	if body != `{"1":0}`+"\n" {
+		t.Errorf("VisitsSummary over idSite=all for viewer: %s", body)
+	}
+	if code, body := r.call(t, "viewer", url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"1,2"}, "period": {"day"}, "date": {"today"}}); code != 401 {
+		t.Errorf("VisitsSummary over idSite=1,2 for viewer: %d %s", code, body)
 	}
 	// idSite=all never reaches a site without the right.
 	_, body = r.call(t, "viewer", url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"all"}})

@@ -1,6 +1,8 @@
 package matomo
 
 import (
+	"encoding/binary"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 )
 
 // Row is one ordered record of a response; order is kept in JSON and XML.
@@ -31,16 +34,21 @@ func (r *Row) Set(k string, v any) *Row {
 
 // MarshalJSON writes the fields in order.
 func (r *Row) MarshalJSON() ([]byte, error) {
+	return orderedJSON(r.keys, func(i int) any { return r.vals[r.keys[i]] })
+}
+
+// orderedJSON writes a JSON object with keys in the given order.
+func orderedJSON(keys []string, val func(i int) any) ([]byte, error) {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, k := range r.keys {
+	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		vb, err := json.Marshal(r.vals[k])
+		vb, err := json.Marshal(val(i))
 		if err != nil {
 			return nil, err
 		}
@@ -70,6 +78,8 @@ func errorf(status int, format string, args ...any) *apiError {
 
 func write(w http.ResponseWriter, format string, status int, result any) {
 	switch format {
+	case "csv", "tsv", "csv8", "tsv8":
+		writeTable(w, format, status, result)
 	case "json":
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
@@ -120,6 +130,8 @@ func writeXML(w io.Writer, result any) {
 		io.WriteString(w, "<result>\n")
 		writeXMLFields(w, r, 1)
 		io.WriteString(w, "</result>\n")
+	case *keyed:
+		writeXMLKeyed(w, r, 0)
 	default:
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(w, "<result>%s</result>\n", xmlEscape(string(b)))
@@ -203,4 +215,162 @@ func scalar(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// writeXMLKeyed writes a multi-period or multi-site answer as Matomo does:
+// <results><result date="…">…</result></results>, nested for sites and periods.
+func writeXMLKeyed(w io.Writer, k *keyed, depth int) {
+	ind := strings.Repeat("\t", depth)
+	if depth == 0 {
+		io.WriteString(w, "<results>\n")
+	}
+	for i, key := range k.keys {
+		open := fmt.Sprintf("%s\t<result %s=\"%s\"", ind, k.attr, xmlEscape(key))
+		switch v := k.vals[i].(type) {
+		case *Row:
+			io.WriteString(w, open+">\n")
+			writeXMLFields(w, v, depth+2)
+			fmt.Fprintf(w, "%s\t</result>\n", ind)
+		case []*Row:
+			if len(v) == 0 {
+				io.WriteString(w, open+" />\n")
+				continue
+			}
+			io.WriteString(w, open+">\n")
+			for _, row := range v {
+				fmt.Fprintf(w, "%s\t\t<row>\n", ind)
+				writeXMLFields(w, row, depth+3)
+				fmt.Fprintf(w, "%s\t\t</row>\n", ind)
+			}
+			fmt.Fprintf(w, "%s\t</result>\n", ind)
+		case *keyed:
+			io.WriteString(w, open+">\n")
+			writeXMLKeyed(w, v, depth+1)
+			fmt.Fprintf(w, "%s\t</result>\n", ind)
+		default:
+			fmt.Fprintf(w, "%s>%s</result>\n", open, xmlEscape(scalar(v)))
+		}
+	}
+	if depth == 0 {
+		io.WriteString(w, "</results>\n")
+	}
+}
+
+// writeTable writes an answer as CSV or TSV: a header line of column names, then one line per
+// row; multi-site and multi-period answers get leading "idSite" and "date" columns. As
+// Matomo, the text is UTF-16LE with a byte-order mark unless convertToUnicode=0 (formats
+// "csv8" and "tsv8" here).
+func writeTable(w http.ResponseWriter, format string, status int, result any) {
+	t := &table{seen: map[string]bool{}}
+	t.add(nil, nil, result)
+	var b strings.Builder
+	cw := csv.NewWriter(&b)
+	cw.Comma = ','
+	ctype := "text/csv"
+	if strings.HasPrefix(format, "tsv") {
+		cw.Comma, ctype = '\t', "text/tab-separated-values"
+	}
+	header := append(append([]string{}, t.keyCols...), t.cols...)
+	_ = cw.Write(header)
+	for _, cells := range t.lines {
+		row := make([]string, len(header))
+		for i, k := range header {
+			row[i] = cells[k]
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	charset, out := "utf-8", []byte(b.String())
+	if !strings.HasSuffix(format, "8") {
+		charset, out = "utf-16le", toUTF16LE(b.String())
+	}
+	w.Header().Set("Content-Type", ctype+"; charset="+charset)
+	w.WriteHeader(status)
+	_, _ = w.Write(out)
+}
+
+// table collects the lines of a CSV/TSV answer.
+type table struct {
+	keyCols []string // idSite, date: the keys of multi-site and multi-period answers
+	cols    []string // metric columns, in order of first appearance
+	seen    map[string]bool
+	lines   []map[string]string
+}
+
+func (t *table) line(prefix map[string]string, r *Row) {
+	cells := map[string]string{}
+	for k, v := range prefix {
+		cells[k] = v
+	}
+	if r != nil {
+		for _, k := range r.keys {
+			if !t.seen[k] {
+				t.seen[k] = true
+				t.cols = append(t.cols, k)
+			}
+			cells[k] = cell(r.vals[k])
+		}
+	}
+	t.lines = append(t.lines, cells)
+}
+
+func (t *table) add(prefix map[string]string, keys []string, v any) {
+	switch x := v.(type) {
+	case *apiError:
+		t.line(prefix, NewRow().Set("error", x.msg))
+	case success:
+		t.line(prefix, NewRow().Set("result", "success").Set("message", "ok"))
+	case value:
+		t.line(prefix, NewRow().Set("value", x.V))
+	case *Row:
+		t.line(prefix, x)
+	case []*Row:
+		if len(x) == 0 && len(keys) > 0 {
+			t.line(prefix, nil) // an empty period keeps its line
+		}
+		for _, r := range x {
+			t.line(prefix, r)
+		}
+	case *keyed:
+		if !t.seen[x.attr] {
+			t.seen[x.attr] = true
+			t.keyCols = append(t.keyCols, x.attr)
+		}
+		for i, key := range x.keys {
+			p := map[string]string{x.attr: key}
+			for k, val := range prefix {
+				p[k] = val
+			}
+			t.add(p, append(keys, x.attr), x.vals[i])
+		}
+	default:
+		t.line(prefix, NewRow().Set("value", v))
+	}
+}
+
+// cell is a value as CSV text. Text that a spreadsheet would run as a formula is prefixed
+// with a quote, as Matomo does.
+func cell(v any) string {
+	switch x := v.(type) {
+	case string:
+		if x != "" && strings.ContainsRune("=+-@\t\r", rune(x[0])) {
+			return "'" + x
+		}
+		return x
+	case *Row, []*Row, []string, map[string]string:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+	return scalar(v)
+}
+
+// toUTF16LE encodes text as UTF-16 little-endian with a byte-order mark.
+func toUTF16LE(s string) []byte {
+	units := utf16.Encode([]rune(s))
+	out := make([]byte, 2+2*len(units))
+	out[0], out[1] = 0xFF, 0xFE
+	for i, u := range units {
+		binary.LittleEndian.PutUint16(out[2+2*i:], u)
+	}
+	return out
 }

@@ -720,6 +720,54 @@ func (s *Store) BotCount(ctx context.Context, site event.SiteID, from, to time.T
 	return n, err
 }
 
+// rangeJoin is a VALUES list of the query's ranges, (i, from, to), with its arguments, for a
+// range join that assigns rows to periods in one scan.
+func rangeJoin(ranges []store.TimeRange) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 3*len(ranges))
+	b.WriteString("(VALUES ")
+	for i, r := range ranges {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?::INTEGER, ?::TIMESTAMP, ?::TIMESTAMP)")
+		args = append(args, i, r.From.UTC(), r.To.UTC())
+	}
+	b.WriteString(") AS r(i, f, t)")
+	return b.String(), args
+}
+
+// VisitTotals aggregates visits by the period of their last action.
+func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.VisitTotals, error) {
+	out := make([]store.VisitTotals, len(q.Ranges))
+	if len(q.Ranges) == 0 {
+		return out, nil
+	}
+	join, args := rangeJoin(q.Ranges)
+	args = append(args, int64(q.Site))
+	// #nosec G202 -- join is rangeJoin's VALUES list of placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, `SELECT r.i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
+		sum(v.actions)::BIGINT, max(v.actions), sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT,
+		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
+		FROM `+join+` JOIN visits v ON v.last_ts >= r.f AND v.last_ts < r.t
+		WHERE v.site_id = ? GROUP BY r.i`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("visit totals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int
+		var t store.VisitTotals
+		if err := rows.Scan(&i, &t.Visits, &t.UniqueVisitors, &t.Users, &t.Actions, &t.MaxActions, &t.VisitLength, &t.Bounces, &t.Converted); err != nil {
+			return nil, fmt.Errorf("visit totals: %w", err)
+		}
+		if i >= 0 && i < len(out) {
+			out[i] = t
+		}
+	}
+	return out, rows.Err()
+}
+
 // idCache is a bounded set of dictionary ids known to be stored.
 type idCache struct {
 	mu  sync.Mutex

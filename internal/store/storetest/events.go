@@ -100,6 +100,55 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		}
 	})
 
+	t.Run("visit totals", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		defer s.Close()
+		day := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
+		mk := func(id event.VisitID, visitor byte, user string, first time.Time, secs int, actions, conversions int32, site event.SiteID) event.Visit {
+			v := visit
+			v.SiteID, v.ID, v.VisitorID, v.UserID = site, id, event.VisitorID{visitor}, user
+			v.First, v.Last, v.Actions, v.Conversions = first, first.Add(time.Duration(secs)*time.Second), actions, conversions
+			return v
+		}
+		// Day 1: four visits of site 1 by three visitors (two signed in as the same user);
+		// one visit of site 2 that must not count. Day 2: one visit that began on day 1 at
+		// 23:59 and ended after midnight: it belongs to day 2, the day of its last action.
+		visits := []event.Visit{
+			mk(1, 1, "u1", day.Add(1*time.Hour), 0, 1, 0, 1),                   // bounce
+			mk(2, 1, "u1", day.Add(5*time.Hour), 120, 3, 1, 1),                 // converted
+			mk(3, 2, "", day.Add(9*time.Hour), 30, 2, 0, 1),                    //
+			mk(4, 3, "", day.Add(23*time.Hour), 0, 1, 0, 1),                    // bounce
+			mk(5, 4, "", day.Add(10*time.Hour), 500, 9, 2, 2),                  // other site
+			mk(6, 5, "u2", day.Add(24*time.Hour-60*time.Second), 600, 4, 0, 1), // ends on day 2
+		}
+		if err := s.Apply(ctx, store.Batch{Seq: 1, Visits: visits}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{
+			{From: day, To: day.Add(24 * time.Hour)},
+			{From: day.Add(24 * time.Hour), To: day.Add(48 * time.Hour)},
+			{From: day.Add(48 * time.Hour), To: day.Add(72 * time.Hour)},
+			{From: day, To: day.Add(72 * time.Hour)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.VisitTotals{
+			{Visits: 4, UniqueVisitors: 3, Users: 1, Actions: 7, MaxActions: 3, VisitLength: 150, Bounces: 2, Converted: 1},
+			{Visits: 1, UniqueVisitors: 1, Users: 1, Actions: 4, MaxActions: 4, VisitLength: 600, Bounces: 0, Converted: 0},
+			{},
+			{Visits: 5, UniqueVisitors: 4, Users: 2, Actions: 11, MaxActions: 4, VisitLength: 750, Bounces: 2, Converted: 1},
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d results, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("range %d: %+v, want %+v", i, got[i], want[i])
+			}
+		}
+	})
+
 	t.Run("survives reopen", func(t *testing.T) {
 		dir := t.TempDir()
 		s := open(t, dir)

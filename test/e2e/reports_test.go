@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"hearth/test/testbin"
+)
+
+// hit is one tracking request of the reports dataset.
+type hit struct {
+	site    int
+	visitor string // 16 hex characters, sent as cid
+	user    string // uid, optional
+	at      string // RFC 3339, sent as cdt
+	path    string
+}
+
+// sendHits posts hits as one authenticated bulk request (cid and cdt need a token) and waits
+// until the visitor logs of the sites hold them all.
+func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {
+	t.Helper()
+	var reqs []string
+	perSite := map[int]int{}
+	for _, h := range hits {
+		at, err := time.Parse(time.RFC3339, h.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"idsite": {fmt.Sprint(h.site)}, "rec": {"1"}, "cid": {h.visitor}, "cdt": {fmt.Sprint(at.Unix())},
+			"url": {"https://clinic.example" + h.path}, "action_name": {strings.TrimPrefix(h.path, "/")}, "ua": {firefoxUA}}
+		if h.user != "" {
+			q.Set("uid", h.user)
+		}
+		reqs = append(reqs, "?"+q.Encode())
+		perSite[h.site]++
+	}
+	body, _ := json.Marshal(map[string]any{"requests": reqs, "token_auth": tok})
+	resp, err := testbin.Client.Post(s.Base+"/matomo.php", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf(`"tracked":%d`, len(hits))) {
+		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
+	}
+	for site, n := range perSite {
+		got := 0
+		for _, v := range s.WaitActions(t, tok, site, n) {
+			got += len(testbin.ActionsOf(v))
+		}
+		if got != n {
+			t.Fatalf("site %d holds %d actions, want %d", site, got, n)
+		}
+	}
+}
+
+// TestVisitsSummary checks VisitsSummary against a dataset small enough to count by hand.
+//
+// Site 1 (UTC):
+//
+//	A: visit 1  2024-03-06 10:00, 10:02, 10:05   3 actions, 300 s
+//	A: visit 2  2024-03-06 15:00                 1 action (bounce), 0 s
+//	B:          2024-03-06 23:50 and 03-07 00:10: two visits of one action each, as a visit
+//	            ends at midnight in the site's timezone (Matomo's rule)
+//	C (uid):    2024-03-07 09:00, 09:01          2 actions, 60 s
+//
+// 03-06: 3 visits, 2 visitors, 0 users, 5 actions, max 3, 300 s, 2 bounces → 67 %, 1.7
+// actions per visit (5/3), 100 s per visit. 03-07: 2 visits, 2 visitors, 1 user, 3 actions,
+// max 2, 60 s, 1 bounce → 50 %, 1.5, 30 s. The week of 03-04 and the range 03-06..03-07:
+// 5 visits, 3 visitors, 1 user, 8 actions, max 3, 360 s, 3 bounces → 60 %, 1.6, 72 s.
+//
+// Site 2 (Europe/Berlin; summer time from 2024-03-31 02:00): one-pageview visits at
+// 2024-03-30 23:30Z (= 03-31 00:30 local) and 2024-03-31 22:30Z (= 04-01 00:30 local): the
+// first is on 03-31 there, the second on 04-01, although both UTC dates differ.
+func TestVisitsSummary(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	s.AddSite(t, tok, url.Values{"siteName": {"Berlin"}, "timezone": {"Europe/Berlin"}})
+	const a, b, c, d, e = "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc", "dddddddddddddddd", "eeeeeeeeeeeeeeee"
+	sendHits(t, s, tok, []hit{
+		{1, a, "", "2024-03-06T10:00:00Z", "/"}, {1, a, "", "2024-03-06T10:02:00Z", "/care"}, {1, a, "", "2024-03-06T10:05:00Z", "/contact"},
+		{1, a, "", "2024-03-06T15:00:00Z", "/"},
+		{1, b, "", "2024-03-06T23:50:00Z", "/"}, {1, b, "", "2024-03-07T00:10:00Z", "/care"},
+		{1, c, "alice", "2024-03-07T09:00:00Z", "/"}, {1, c, "alice", "2024-03-07T09:01:00Z", "/care"},
+		{2, d, "", "2024-03-30T23:30:00Z", "/"}, {2, e, "", "2024-03-31T22:30:00Z", "/"},
+	})
+	get := func(params url.Values) string {
+		t.Helper()
+		params.Set("module", "API")
+		params.Set("token_auth", tok)
+		resp, err := testbin.Client.PostForm(s.Base+"/index.php", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%v: %d %s", params, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	day6 := `{"nb_uniq_visitors":2,"nb_users":0,"nb_visits":3,"nb_actions":5,"nb_visits_converted":0,"bounce_count":2,"sum_visit_length":300,"max_actions":3,"bounce_rate":"67%","nb_actions_per_visit":1.7,"avg_time_on_site":100}`
+	day7 := `{"nb_uniq_visitors":2,"nb_users":1,"nb_visits":2,"nb_actions":3,"nb_visits_converted":0,"bounce_count":1,"sum_visit_length":60,"max_actions":2,"bounce_rate":"50%","nb_actions_per_visit":1.5,"avg_time_on_site":30}`
+	both := `{"nb_uniq_visitors":3,"nb_users":1,"nb_visits":5,"nb_actions":8,"nb_visits_converted":0,"bounce_count":3,"sum_visit_length":360,"max_actions":3,"bounce_rate":"60%","nb_actions_per_visit":1.6,"avg_time_on_site":72}`
+	berlin := `{"nb_uniq_visitors":1,"nb_users":0,"nb_visits":1,"nb_actions":1,"nb_visits_converted":0,"bounce_count":1,"sum_visit_length":0,"max_actions":1,"bounce_rate":"100%","nb_actions_per_visit":1,"avg_time_on_site":0}`
+	cases := []struct {
+		params url.Values
+		want   string
+	}{
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}}, day6},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-07"}}, day7},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-08"}}, `[]`},
+		{url.Values{"idSite": {"1"}, "period": {"week"}, "date": {"2024-03-06"}}, both},
+		{url.Values{"idSite": {"1"}, "period": {"month"}, "date": {"2024-03-01"}}, both},
+		{url.Values{"idSite": {"1"}, "period": {"year"}, "date": {"2024-12-31"}}, both},
+		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"}}, both},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-05,2024-03-07"}}, `{"2024-03-05":[],"2024-03-06":` + day6 + `,"2024-03-07":` + day7 + `}`},
+		{url.Values{"idSite": {"1"}, "period": {"week"}, "date": {"2024-03-01,2024-03-06"}},
+			`{"2024-02-26,2024-03-03":[],"2024-03-04,2024-03-10":` + both + `}`},
+		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-03-30"}}, `[]`},
+		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-03-31"}}, berlin},
+		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-04-01"}}, berlin},
+		{url.Values{"idSite": {"1,2"}, "period": {"day"}, "date": {"2024-03-31"}}, `{"1":[],"2":` + berlin + `}`},
+		{url.Values{"idSite": {"all"}, "period": {"day"}, "date": {"2024-03-06,2024-03-07"}},
+			`{"1":{"2024-03-06":` + day6 + `,"2024-03-07":` + day7 + `},"2":{"2024-03-06":[],"2024-03-07":[]}}`},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format_metrics": {"0"}},
+			strings.Replace(day6, `"67%"`, `0.67`, 1)},
+		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"}, "format_metrics": {"1"}},
+			strings.Replace(both, `"avg_time_on_site":72`, `"avg_time_on_site":"0:01:12"`, 1)},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}}, `{"nb_visits":3,"bounce_rate":"67%"}`},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-07"}, "hideColumns": {"nb_users,nb_uniq_visitors,nb_visits_converted,bounce_count,sum_visit_length,max_actions,bounce_rate,nb_actions_per_visit,avg_time_on_site"}},
+			`{"nb_visits":2,"nb_actions":3}`},
+	}
+	for _, tc := range cases {
+		tc.params.Set("method", "VisitsSummary.get")
+		tc.params.Set("format", "json")
+		if got := strings.TrimSpace(get(tc.params)); got != tc.want {
+			t.Errorf("%v:\n got %s\nwant %s", tc.params, got, tc.want)
+		}
+	}
+
+	// Single metrics.
+	for method, want := range map[string]string{
+		"getVisits": `{"value":5}`, "getUniqueVisitors": `{"value":3}`, "getUsers": `{"value":1}`, "getActions": `{"value":8}`,
+		"getMaxActions": `{"value":3}`, "getBounceCount": `{"value":3}`, "getSumVisitsLength": `{"value":360}`, "getVisitsConverted": `{"value":0}`,
+	} {
+		got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary." + method}, "idSite": {"1"}, "period": {"week"}, "date": {"2024-03-06"}, "format": {"json"}}))
+		if got != want {
+			t.Errorf("%s: %s, want %s", method, got, want)
+		}
+	}
+	if got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06,2024-03-08"}, "format": {"json"}})); got != `{"2024-03-06":3,"2024-03-07":2,"2024-03-08":0}` {
+		t.Errorf("getVisits per day: %s", got)
+	}
+
+	// XML, the default format, single and per period.
+	xml := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}})
+	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<result>\n\t<nb_visits>3</nb_visits>\n\t<bounce_rate>67%</bounce_rate>\n</result>\n"; xml != want {
+		t.Errorf("xml:\n%s\nwant\n%s", xml, want)
+	}
+	xml = get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-05,2024-03-06"}, "showColumns": {"nb_visits"}})
+	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<results>\n\t<result date=\"2024-03-05\" />\n\t<result date=\"2024-03-06\">\n\t\t<nb_visits>3</nb_visits>\n\t</result>\n</results>\n"; xml != want {
+		t.Errorf("xml per period:\n%s\nwant\n%s", xml, want)
+	}
+
+	// CSV in UTF-8 and, by default, UTF-16LE with a byte-order mark; TSV.
+	csv := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06,2024-03-07"}, "format": {"csv"},
+		"convertToUnicode": {"0"}, "showColumns": {"nb_visits,nb_actions,bounce_rate"}})
+	if want := "date,nb_visits,nb_actions,bounce_rate\n2024-03-06,3,5,67%\n2024-03-07,2,3,50%\n"; csv != want {
+		t.Errorf("csv:\n%q\nwant\n%q", csv, want)
+	}
+	raw := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format": {"tsv"}, "showColumns": {"nb_visits,nb_actions"}})
+	if len(raw) < 2 || raw[0] != 0xFF || raw[1] != 0xFE {
+		t.Fatalf("tsv has no UTF-16LE byte-order mark: %q", raw)
+	}
+	units := make([]uint16, 0, len(raw)/2)
+	for i := 2; i+1 < len(raw); i += 2 {
+		units = append(units, uint16(raw[i])|uint16(raw[i+1])<<8)
+	}
+	if got := string(utf16.Decode(units)); got != "nb_visits\tnb_actions\n3\t5\n" {
+		t.Errorf("tsv: %q", got)
+	}
+}
+
+// TestReportRequestErrors: bad periods and dates get Matomo's error answer, never a 5xx, and
+// a site the caller cannot view is refused.
+func TestReportRequestErrors(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	cases := []struct {
+		params url.Values
+		code   int
+		want   string
+	}{
+		{url.Values{"idSite": {"1"}, "period": {"fortnight"}, "date": {"today"}}, 400, "period 'fortnight' is not supported"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-13-01"}}, 400, "not a correct date"},
+		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"today"}}, 400, "not a correct date range"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"last100000"}}, 400, "number from 1"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}}, 400, "specify a value for 'date'"},
+		{url.Values{"idSite": {"9"}, "period": {"day"}, "date": {"today"}}, 400, "couldn't be found"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "format": {"html"}}, 400, "not supported"},
+	}
+	for _, tc := range cases {
+		tc.params.Set("method", "VisitsSummary.get")
+		tc.params.Set("token_auth", tok)
+		if tc.params.Get("format") == "" {
+			tc.params.Set("format", "json")
+		}
+		code, body := s.API(t, tc.params)
+		if code != tc.code || !strings.Contains(fmt.Sprint(body), tc.want) {
+			t.Errorf("%v: %d %v, want %d %q", tc.params, code, body, tc.code, tc.want)
+		}
+	}
+}
