@@ -24,7 +24,8 @@ FUZZ_TARGETS := \
 	./internal/config:FuzzConfigFile \
 	./internal/ingest:FuzzReadSegment \
 	./internal/enrich/referrer:FuzzLoadLists \
-	./internal/report:FuzzParseDates
+	./internal/report:FuzzParseDates \
+	./internal/report:FuzzParseSegment
 
 .PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
 

@@ -80,9 +80,10 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	trail := newTrail(cfg, meta, key)
 	authSvc := authService(meta, key, trail)
+	hasher := privacy.NewHasher(key.Derive("visitor-hash"), key.Derive("user-id-hash"))
 	pipe, err := ingest.Open(ctx, ingest.Options{
 		Events: events, Meta: meta, Devices: device.New(100_000), Referrers: refs, Geo: geoDB,
-		Hasher: privacy.NewHasher(key.Derive("visitor-hash"), key.Derive("user-id-hash")), Auth: authSvc,
+		Hasher: hasher, Auth: authSvc,
 		SpoolDir: filepath.Join(cfg.DataDir, "spool"), IPAnonymizeBytes: cfg.IPAnonymizeBytes,
 		VisitTimeout: cfg.VisitTimeout, HonorDNT: cfg.HonorDNT, GlobalExcludedParams: cfg.ExcludedQueryParameters,
 		Logger: log,
@@ -99,7 +100,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
 		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL})
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly,
-		Audit: trail, ClientIP: clientIP, Logger: log})
+		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
+		Audit:     trail, ClientIP: clientIP, Logger: log})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),

@@ -548,3 +548,27 @@ func TestReadSegmentFrames(t *testing.T) {
 		t.Fatalf("segment size %v %v", st.Size(), err)
 	}
 }
+
+// TestForcedVisitorIDsStayApart: forced visitor IDs (cid) from one address and browser are
+// different visitors, even when one's visit has ended when the other's starts: each is
+// looked up by its own ID, not matched on the shared cookieless fingerprint.
+func TestForcedVisitorIDsStayApart(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa&cid=aaaaaaaaaaaaaaaa", t0)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa&cid=aaaaaaaaaaaaaaaa", t0.Add(2*time.Hour))
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fb&cid=bbbbbbbbbbbbbbbb", t0.Add(4*time.Hour))
+	got := r.visits()
+	if len(got) != 3 {
+		t.Fatalf("visits = %d, want 3", len(got))
+	}
+	want := []struct {
+		visitor string
+		count   int32
+	}{{"aaaaaaaaaaaaaaaa", 1}, {"aaaaaaaaaaaaaaaa", 2}, {"bbbbbbbbbbbbbbbb", 1}}
+	for i, w := range want {
+		if v := got[i].Visit; v.VisitorID.String() != w.visitor || v.VisitCount != w.count || v.Returning != (w.count > 1) {
+			t.Errorf("visit %d: visitor %s count %d returning %v; want %s, %d", i, v.VisitorID, v.VisitCount, v.Returning, w.visitor, w.count)
+		}
+	}
+}

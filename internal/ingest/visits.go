@@ -146,9 +146,10 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 
 	key := visitKey{h.SiteID, in.visitor}
 	st := s.open[key]
-	if st == nil && in.fromTracker && h.UserID == "" {
+	if st == nil && in.fromTracker && h.UserID == "" && h.ForcedID == "" {
 		// An unknown tracker ID (cookies off, a new page load) may still be a visit we know
-		// from its cookieless fingerprint, as Matomo matches on config_id.
+		// from its cookieless fingerprint, as Matomo matches on config_id. A forced visitor
+		// ID (cid, or a user ID) is looked up by itself only, as Matomo does.
 		if k, ok := s.byConfig[visitKey{h.SiteID, in.config}]; ok {
 			if cand := s.open[k]; cand != nil && cand.visit.UserID == "" && !cand.stableID {
 				st, key = cand, k

@@ -111,10 +111,12 @@ type TOTP struct {
 // TimeRange is a half-open interval of instants [From, To).
 type TimeRange struct{ From, To time.Time }
 
-// ReportQuery selects the raw events a report aggregates: one site, one or more periods.
+// ReportQuery selects the raw events a report aggregates: one site, one or more periods, and
+// the visits a segment keeps.
 type ReportQuery struct {
-	Site   event.SiteID
-	Ranges []TimeRange
+	Site    event.SiteID
+	Ranges  []TimeRange
+	Segment Filter
 }
 
 // VisitTotals are the visit aggregates of one period (Matomo's VisitsSummary columns).

@@ -164,6 +164,30 @@ func TestVisitsSummary(t *testing.T) {
 		t.Errorf("getVisits per day: %s", got)
 	}
 
+	// Segments, over the range 03-06..03-07: alice is visit C; /care was viewed in A1, B2 and
+	// C; returning visits are A2 and B2; new visits with /care A1 and C; visits that never
+	// viewed /care A2 and B1.
+	for _, tc := range []struct{ segment, want string }{
+		{"userId==alice", `{"value":1}`},
+		{"pageUrl=@care", `{"value":3}`},
+		{"visitorType==returning", `{"value":2}`},
+		{"visitorType%3D%3Dreturning", `{"value":2}`}, // encoded once more as a whole
+		{"visitorType==new;pageUrl=@care", `{"value":2}`},
+		{"pageUrl!=https%3A%2F%2Fclinic.example%2Fcare", `{"value":2}`},
+		{"visitCount>=2,userId==alice", `{"value":3}`},
+		{"userId==bob", `{"value":0}`},
+	} {
+		got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"},
+			"format": {"json"}, "segment": {tc.segment}}))
+		if got != tc.want {
+			t.Errorf("segment %s: %s, want %s", tc.segment, got, tc.want)
+		}
+	}
+	if got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getActions"}, "idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"},
+		"format": {"json"}, "segment": {"pageUrl=@care"}})); got != `{"value":6}` {
+		t.Errorf("actions of visits with /care: %s, want 6 (3 + 1 + 2)", got)
+	}
+
 	// XML, the default format, single and per period.
 	xml := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}})
 	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<result>\n\t<nb_visits>3</nb_visits>\n\t<bounce_rate>67%</bounce_rate>\n</result>\n"; xml != want {
@@ -212,6 +236,9 @@ func TestReportRequestErrors(t *testing.T) {
 		{url.Values{"idSite": {"1"}, "period": {"day"}}, 400, "specify a value for 'date'"},
 		{url.Values{"idSite": {"9"}, "period": {"day"}, "date": {"today"}}, 400, "couldn't be found"},
 		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "format": {"html"}}, 400, "not supported"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"shoeSize==42"}}, 400, "not a supported segment"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"visitCount=@x"}}, 400, "compares numbers"},
+		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"browserCode"}}, 400, "needs an operator"},
 	}
 	for _, tc := range cases {
 		tc.params.Set("method", "VisitsSummary.get")

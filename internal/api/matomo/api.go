@@ -43,8 +43,10 @@ type Options struct {
 	Auth             *auth.Service
 	Sites            SiteObserver
 	APITokenPostOnly bool
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// Pseudonym turns a user ID into its stored pseudonym, for userId segments.
+	Pseudonym func(string) string
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // API is the HTTP handler.

@@ -25,16 +25,44 @@ func (k *keyed) MarshalJSON() ([]byte, error) {
 	return orderedJSON(k.keys, func(i int) any { return jsonShape(k.vals[i]) })
 }
 
-// siteDates is one requested site with its periods, read in the site's timezone.
+// siteDates is one requested site with its periods, read in the site's timezone, and the
+// request's segment.
 type siteDates struct {
-	site  store.Site
-	dates report.Dates
+	site    store.Site
+	dates   report.Dates
+	segment store.Filter
+}
+
+// query is the store query of one site's periods under the request's segment.
+func (sd siteDates) query() store.ReportQuery {
+	return store.ReportQuery{Site: sd.site.ID, Ranges: ranges(sd.dates.Periods), Segment: sd.segment}
+}
+
+// segment reads the request's segment parameter.
+func (a *API) segment(c *call) (store.Filter, error) {
+	seg, err := report.ParseSegment(c.params.Get("segment"))
+	if err == nil {
+		var f store.Filter
+		f, err = report.Compile(seg, a.opts.Pseudonym)
+		if err == nil {
+			return f, nil
+		}
+	}
+	var se *report.SegmentError
+	if errors.As(err, &se) {
+		return store.Filter{}, errorf(400, "%s", se.Error())
+	}
+	return store.Filter{}, err
 }
 
 // reportSites resolves idSite, period and date of a report request: every site the principal
 // may view among those asked for, each with the periods in its own timezone.
 func (a *API) reportSites(ctx context.Context, c *call) ([]siteDates, bool, error) {
 	ids, err := a.siteIDs(ctx, c)
+	if err != nil {
+		return nil, false, err
+	}
+	seg, err := a.segment(c)
 	if err != nil {
 		return nil, false, err
 	}
@@ -58,7 +86,7 @@ func (a *API) reportSites(ctx context.Context, c *call) ([]siteDates, bool, erro
 			}
 			return nil, false, err
 		}
-		out = append(out, siteDates{site: site, dates: d})
+		out = append(out, siteDates{site: site, dates: d, segment: seg})
 	}
 	if len(out) == 0 && !multiSite {
 		return nil, false, noAccess()
@@ -164,7 +192,7 @@ func two(n int64) string {
 // and period, each turned into its answer by shape.
 func (a *API) visitTotals(ctx context.Context, c *call, shape func(store.VisitTotals) any) (any, error) {
 	return a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
-		totals, err := a.opts.Events.VisitTotals(ctx, store.ReportQuery{Site: sd.site.ID, Ranges: ranges(sd.dates.Periods)})
+		totals, err := a.opts.Events.VisitTotals(ctx, sd.query())
 		if err != nil {
 			return nil, err
 		}

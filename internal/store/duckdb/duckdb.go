@@ -744,13 +744,17 @@ func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.V
 		return out, nil
 	}
 	join, args := rangeJoin(q.Ranges)
-	args = append(args, int64(q.Site))
-	// #nosec G202 -- join is rangeJoin's VALUES list of placeholders; every value is bound.
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	args = append(append(args, int64(q.Site)), segArgs...)
+	// #nosec G202 -- join and seg are built of fixed expressions and placeholders; every value is bound.
 	rows, err := s.db.QueryContext(ctx, `SELECT r.i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
 		sum(v.actions)::BIGINT, max(v.actions), sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT,
 		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
 		FROM `+join+` JOIN visits v ON v.last_ts >= r.f AND v.last_ts < r.t
-		WHERE v.site_id = ? GROUP BY r.i`, args...)
+		WHERE v.site_id = ? AND `+seg+` GROUP BY r.i`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visit totals: %w", err)
 	}

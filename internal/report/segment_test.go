@@ -1,0 +1,151 @@
+package report
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"hearth/internal/store"
+)
+
+func TestParseSegment(t *testing.T) {
+	cases := []struct {
+		def  string
+		want string // groups joined by " AND ", conditions by " OR ", each dim|op|value
+	}{
+		{"browserCode==FF", "browserCode|==|FF"},
+		{"browserCode==FF;countryCode==de", "browserCode|==|FF AND countryCode|==|de"},
+		// OR binds tighter than AND: a;b,c is a AND (b OR c).
+		{"visitCount>=3;referrerType==search,referrerType==social", "visitCount|>=|3 AND referrerType|==|search OR referrerType|==|social"},
+		// Values are URL-encoded inside the definition.
+		{"pageUrl=@%2Fblog%3Fa%3D1%2C2", "pageUrl|=@|/blog?a=1,2"},
+		{"referrerName==a%3Bb", "referrerName|==|a;b"},
+		// The whole definition encoded once more.
+		{"browserCode%3D%3DFF%3BcountryCode%3D%3Dde", "browserCode|==|FF AND countryCode|==|de"},
+		{"pageTitle=^Home", "pageTitle|=^|Home"},
+		{"pageTitle=$Home", "pageTitle|=$|Home"},
+		{"pageTitle!@Home", "pageTitle|!@|Home"},
+		{"visitDuration<10", "visitDuration|<|10"},
+		{"visitDuration>10", "visitDuration|>|10"},
+		{"visitDuration<=10", "visitDuration|<=|10"},
+		{"userId==", "userId|==|"},
+		{"userId!=", "userId|!=|"},
+		// An operator's characters inside the value stay in the value.
+		{"pageUrl==https%3A%2F%2Fex.org%2F%3Fa%3D%3Db", "pageUrl|==|https://ex.org/?a==b"},
+		{"eventName===x", "eventName|==|=x"},
+	}
+	for _, tc := range cases {
+		seg, err := ParseSegment(tc.def)
+		if err != nil {
+			t.Errorf("%s: %v", tc.def, err)
+			continue
+		}
+		var groups []string
+		for _, g := range seg.And {
+			var ors []string
+			for _, c := range g {
+				ors = append(ors, c.Dimension+"|"+string(c.Op)+"|"+c.Value)
+			}
+			groups = append(groups, strings.Join(ors, " OR "))
+		}
+		if got := strings.Join(groups, " AND "); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.def, got, tc.want)
+		}
+	}
+	if seg, err := ParseSegment("  "); err != nil || len(seg.And) != 0 {
+		t.Errorf("empty segment: %+v %v", seg, err)
+	}
+}
+
+func TestSegmentErrors(t *testing.T) {
+	cases := []struct{ def, want string }{
+		{"browserCode", "needs an operator"},
+		{"==FF", "no dimension"},
+		{"browserCode==FF;", "needs an operator"},
+		{"nonsense==1", "not a supported segment"},
+		{"visitCount==many", "is not one"},
+		{"visitCount=@3", "does not apply"},
+		{"browserCode>FF", "does not apply"},
+		{"referrerType==fax", "takes one of: campaign, direct, search, social, website"},
+		{"referrerType=@sea", "only takes == and !="},
+		{"visitorType==alien", "new or returning"},
+		{"visitorId==xyz", "16 hexadecimal"},
+		{"userId=@ali", "only takes == and !="},
+		{strings.Repeat("visitCount==1;", 70) + "visitCount==1", "more than 64 conditions"},
+		{strings.Repeat("a", MaxSegmentLength+1), "longer than"},
+	}
+	for _, tc := range cases {
+		seg, err := ParseSegment(tc.def)
+		if err == nil {
+			_, err = Compile(seg, nil)
+		}
+		var se *SegmentError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.60s: %v, want %q", tc.def, err, tc.want)
+		}
+	}
+}
+
+func TestCompileSegment(t *testing.T) {
+	seg, err := ParseSegment("referrerType==search;visitCount>2,userId==alice;actionType==downloads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Compile(seg, func(uid string) string { return "pseudo(" + uid + ")" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Filter{And: [][]store.Cond{
+		{{Field: store.FieldReferrerType, Op: store.OpEq, Num: 2, IsNum: true}},
+		{{Field: store.FieldVisitCount, Op: store.OpGt, Num: 2, IsNum: true}, {Field: store.FieldUserID, Op: store.OpEq, Str: "pseudo(alice)"}},
+		{{Field: store.FieldActionType, Op: store.OpEq, Num: 2, IsNum: true}},
+	}}
+	if len(f.And) != len(want.And) {
+		t.Fatalf("%+v", f)
+	}
+	for i := range want.And {
+		for j := range want.And[i] {
+			if f.And[i][j] != want.And[i][j] {
+				t.Errorf("group %d cond %d: %+v, want %+v", i, j, f.And[i][j], want.And[i][j])
+			}
+		}
+	}
+}
+
+func FuzzParseSegment(f *testing.F) {
+	for _, s := range []string{"browserCode==FF;countryCode==de", "pageUrl=@%2Fblog,pageTitle=^Home", "visitCount>=3",
+		"browserCode%3D%3DFF", "userId==", "a==b==c", "%", ";,;", "referrerType==search"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, def string) {
+		seg, err := ParseSegment(def)
+		if err != nil {
+			var se *SegmentError
+			if !errors.As(err, &se) {
+				t.Fatalf("error of another kind: %v", err)
+			}
+			return
+		}
+		n := 0
+		for _, g := range seg.And {
+			if len(g) == 0 {
+				t.Fatal("empty OR group")
+			}
+			for _, c := range g {
+				n++
+				if c.Dimension == "" || c.Op == "" {
+					t.Fatalf("condition without dimension or operator: %+v", c)
+				}
+			}
+		}
+		if n > MaxSegmentConditions {
+			t.Fatalf("%d conditions", n)
+		}
+		if _, err := Compile(seg, func(s string) string { return s }); err != nil {
+			var se *SegmentError
+			if !errors.As(err, &se) {
+				t.Fatalf("compile error of another kind: %v", err)
+			}
+		}
+	})
+}

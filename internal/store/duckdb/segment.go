@@ -1,0 +1,243 @@
+package duckdb
+
+import (
+	"fmt"
+	"strings"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// visitFieldExprs are the visit fields as expressions over the visits table (alias v).
+var visitFieldExprs = map[store.Field]string{
+	store.FieldVisitorType:     "CASE WHEN v.is_returning THEN 'returning' ELSE 'new' END",
+	store.FieldVisitCount:      "v.visit_count",
+	store.FieldUserID:          "v.user_id",
+	store.FieldVisitDuration:   "date_diff('second', v.first_ts, v.last_ts)",
+	store.FieldActions:         "v.actions",
+	store.FieldConverted:       "CAST(v.conversions > 0 AS INTEGER)",
+	store.FieldEcommerce:       "v.ecommerce",
+	store.FieldDaysSinceFirst:  "v.days_since_first",
+	store.FieldDaysSinceLast:   "v.days_since_last",
+	store.FieldReferrerType:    "v.referrer_type",
+	store.FieldReferrerName:    "v.referrer_name",
+	store.FieldReferrerKeyword: "v.referrer_keyword",
+	store.FieldReferrerURL:     "v.referrer_url",
+	store.FieldCountry:         "v.country",
+	store.FieldRegion:          "v.region",
+	store.FieldCity:            "v.city",
+	store.FieldLanguage:        "v.language",
+	store.FieldDeviceType:      "v.device_type",
+	store.FieldDeviceBrand:     "v.device_brand",
+	store.FieldDeviceModel:     "v.device_model",
+	store.FieldOS:              "v.os",
+	store.FieldOSVersion:       "v.os_version",
+	store.FieldBrowser:         "v.browser",
+	store.FieldBrowserVersion:  "v.browser_version",
+	store.FieldResolution:      "v.resolution",
+	store.FieldLocalHour:       "CASE WHEN v.local_time >= 0 THEN v.local_time // 3600 END",
+	store.FieldServerHour:      "hour(v.last_ts)",
+	store.FieldCampaignName:    "v.campaign_name",
+	store.FieldCampaignKeyword: "v.campaign_keyword",
+	store.FieldCampaignSource:  "v.campaign_source",
+	store.FieldCampaignMedium:  "v.campaign_medium",
+	store.FieldCampaignContent: "v.campaign_content",
+	store.FieldCampaignID:      "v.campaign_id",
+	store.FieldCampaignGroup:   "v.campaign_group",
+	store.FieldCampaignPlace:   "v.campaign_placement",
+}
+
+// visitDictColumns are visit fields stored as dictionary ids.
+var visitDictColumns = map[store.Field]string{
+	store.FieldEntryURL:   "v.entry_url_id",
+	store.FieldEntryTitle: "v.entry_title_id",
+	store.FieldExitURL:    "v.exit_url_id",
+	store.FieldExitTitle:  "v.exit_title_id",
+}
+
+// actionColumns are action fields: an expression over the actions table (alias a), a
+// dictionary-id column (dict) or not, and the action type they need (0: any).
+var actionColumns = map[store.Field]struct {
+	expr  string
+	dict  bool
+	atype event.ActionType
+}{
+	store.FieldPageURL:       {"a.url_id", true, event.ActionPageview},
+	store.FieldPageTitle:     {"a.title_id", true, event.ActionPageview},
+	store.FieldActionType:    {"a.type", false, 0},
+	store.FieldDownloadURL:   {"a.url_id", true, event.ActionDownload},
+	store.FieldOutlinkURL:    {"a.url_id", true, event.ActionOutlink},
+	store.FieldSearchKeyword: {"a.search_keyword", false, event.ActionSearch},
+	store.FieldEventCategory: {"a.event_category", false, event.ActionEvent},
+	store.FieldEventAction:   {"a.event_action", false, event.ActionEvent},
+	store.FieldEventName:     {"a.event_name", false, event.ActionEvent},
+	store.FieldEventValue:    {"a.event_value", false, event.ActionEvent},
+	store.FieldContentName:   {"a.content_name", false, event.ActionContent},
+	store.FieldContentPiece:  {"a.content_piece", false, event.ActionContent},
+	store.FieldOrderID:       {"a.order_id", false, 0},
+}
+
+// segmentSQL turns a filter into a condition on the visits table (alias v), with every value
+// bound as a parameter.
+func segmentSQL(f store.Filter) (string, []any, error) {
+	var parts []string
+	var args []any
+	for _, group := range f.And {
+		var ors []string
+		for _, c := range group {
+			sql, a, err := condSQL(c)
+			if err != nil {
+				return "", nil, err
+			}
+			ors = append(ors, sql)
+			args = append(args, a...)
+		}
+		parts = append(parts, "("+strings.Join(ors, " OR ")+")")
+	}
+	if len(parts) == 0 {
+		return "TRUE", nil, nil
+	}
+	return strings.Join(parts, " AND "), args, nil
+}
+
+func condSQL(c store.Cond) (string, []any, error) {
+	if expr, ok := visitFieldExprs[c.Field]; ok {
+		return compare(expr, c)
+	}
+	if col, ok := visitDictColumns[c.Field]; ok {
+		return dictCompare(col, c)
+	}
+	if c.Field == store.FieldVisitorID {
+		return visitorCompare(c)
+	}
+	// Action and item fields: the visit has (or, for != and !@ with a value, has no) action
+	// or item that matches.
+	positive := c
+	exists := "EXISTS"
+	if c.Op.Negative() && c.Str != "" {
+		exists = "NOT EXISTS"
+		positive.Op = map[store.Op]store.Op{store.OpNe: store.OpEq, store.OpNotContains: store.OpContains}[c.Op]
+	}
+	if ac, ok := actionColumns[c.Field]; ok {
+		var cond string
+		var args []any
+		var err error
+		if ac.dict {
+			cond, args, err = dictCompare(ac.expr, positive)
+		} else {
+			cond, args, err = compare(ac.expr, positive)
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if ac.atype != 0 {
+			cond = fmt.Sprintf("a.type = %d AND %s", ac.atype, cond)
+		}
+		return exists + " (SELECT 1 FROM actions a WHERE a.site_id = v.site_id AND a.visit_id = v.visit_id AND " + cond + ")", args, nil
+	}
+	var cond string
+	var args []any
+	var err error
+	switch c.Field {
+	case store.FieldProductSKU:
+		cond, args, err = compare("i.sku", positive)
+	case store.FieldProductCategory:
+		// categories is a JSON list: == looks for the quoted name in it.
+		if positive.Op == store.OpEq && positive.Str != "" {
+			positive.Op, positive.Str = store.OpContains, `"`+positive.Str+`"`
+		}
+		cond, args, err = compare("i.categories", positive)
+	default:
+		return "", nil, fmt.Errorf("segment field %q has no column", c.Field)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return exists + " (SELECT 1 FROM items i WHERE i.site_id = v.site_id AND i.visit_id = v.visit_id AND " + cond + ")", args, nil
+}
+
+// compare is a condition on an expression: numbers as numbers, text case-insensitively, and
+// an empty text value testing for an empty or missing one.
+func compare(expr string, c store.Cond) (string, []any, error) {
+	if c.IsNum {
+		switch c.Op {
+		case store.OpEq, store.OpNe, store.OpLt, store.OpGt, store.OpLe, store.OpGe:
+			op := string(c.Op)
+			if c.Op == store.OpEq {
+				op = "="
+			}
+			if c.Op == store.OpNe {
+				return "(" + expr + " IS NULL OR " + expr + " <> ?)", []any{c.Num}, nil
+			}
+			return expr + " " + op + " ?", []any{c.Num}, nil
+		}
+		return "", nil, fmt.Errorf("operator %s does not compare numbers", c.Op)
+	}
+	if c.Str == "" {
+		switch c.Op {
+		case store.OpEq:
+			return "(" + expr + " IS NULL OR CAST(" + expr + " AS VARCHAR) = '')", nil, nil
+		case store.OpNe:
+			return "(" + expr + " IS NOT NULL AND CAST(" + expr + " AS VARCHAR) <> '')", nil, nil
+		}
+	}
+	text := "lower(CAST(" + expr + " AS VARCHAR))"
+	switch c.Op {
+	case store.OpEq:
+		return text + " = lower(?)", []any{c.Str}, nil
+	case store.OpNe:
+		return "(" + expr + " IS NULL OR " + text + " <> lower(?))", []any{c.Str}, nil
+	case store.OpContains:
+		return "contains(" + text + ", lower(?))", []any{c.Str}, nil
+	case store.OpNotContains:
+		return "(" + expr + " IS NULL OR NOT contains(" + text + ", lower(?)))", []any{c.Str}, nil
+	case store.OpStarts:
+		return "starts_with(" + text + ", lower(?))", []any{c.Str}, nil
+	case store.OpEnds:
+		return "ends_with(" + text + ", lower(?))", []any{c.Str}, nil
+	}
+	return "", nil, fmt.Errorf("operator %s does not compare text", c.Op)
+}
+
+// dictCompare is a condition on a dictionary-id column: the text condition runs on the
+// (small) dictionary, and the column is tested for membership.
+func dictCompare(col string, c store.Cond) (string, []any, error) {
+	if c.Str == "" && (c.Op == store.OpEq || c.Op == store.OpNe) {
+		if c.Op == store.OpEq {
+			return col + " = 0", nil, nil
+		}
+		return col + " <> 0", nil, nil
+	}
+	positive := c
+	in := " IN "
+	if c.Op.Negative() {
+		in = " NOT IN "
+		positive.Op = map[store.Op]store.Op{store.OpNe: store.OpEq, store.OpNotContains: store.OpContains}[c.Op]
+	}
+	cond, args, err := compare("d.value", positive)
+	if err != nil {
+		return "", nil, err
+	}
+	if positive.Op == store.OpEq {
+		// A URL given without its scheme matches the stored one with it.
+		cond = "(" + cond + " OR lower(regexp_replace(d.value, '^https?://', '')) = lower(?))"
+		args = append(args, c.Str)
+	}
+	return col + in + "(SELECT d.id FROM dict d WHERE " + cond + ")", args, nil
+}
+
+// visitorCompare compares visitor IDs (16 hex characters) exactly, or as text.
+func visitorCompare(c store.Cond) (string, []any, error) {
+	if (c.Op == store.OpEq || c.Op == store.OpNe) && c.Str != "" {
+		id, err := event.ParseVisitorID(c.Str)
+		if err != nil {
+			return "", nil, err
+		}
+		op := "="
+		if c.Op == store.OpNe {
+			op = "<>"
+		}
+		return "v.visitor_id " + op + " ?", []any{visitorInt(id)}, nil
+	}
+	return compare("lower(lpad(hex(v.visitor_id), 16, '0'))", c)
+}
