@@ -48,6 +48,18 @@ const (
 	FieldCampaignID      Field = "visit.campaign_id"
 	FieldCampaignGroup   Field = "visit.campaign_group"
 	FieldCampaignPlace   Field = "visit.campaign_placement"
+	// Grouping only.
+	FieldEngine    Field = "visit.engine"
+	FieldSiteHour  Field = "visit.site_hour"    // hour of the last action in the site's timezone
+	FieldSiteDay   Field = "visit.site_weekday" // ISO day of week (1 = Monday) in the site's timezone
+	FieldReturning Field = "visit.returning"    // "0" or "1"
+	// Composite keys, parts joined by "|".
+	FieldRegionKey         Field = "visit.country_region"      // country|region
+	FieldCityKey           Field = "visit.country_region_city" // country|region|city
+	FieldModelKey          Field = "visit.brand_model"         // brand|model
+	FieldOSVersionKey      Field = "visit.os_os_version"       // os|version
+	FieldBrowserVersionKey Field = "visit.browser_version_key" // browser|version
+	FieldLanguagePrimary   Field = "visit.language_primary"    // "de" of "de-de"
 )
 
 // Action fields.

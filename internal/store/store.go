@@ -117,6 +117,34 @@ type ReportQuery struct {
 	Site    event.SiteID
 	Ranges  []TimeRange
 	Segment Filter
+	// Zone is the site's UTC offset over the ranges, for fields in the site's local time: each
+	// span's offset holds from its From to the next span's From (DST changes make several).
+	Zone []ZoneSpan
+}
+
+// ZoneSpan is a UTC offset, in seconds, in force from an instant on.
+type ZoneSpan struct {
+	From   time.Time
+	Offset int
+}
+
+// GroupQuery asks for visit aggregates grouped by one field (a report's rows) or two (rows
+// and their subtables).
+type GroupQuery struct {
+	ReportQuery
+	By []Field
+	// Remap, when set, replaces the values of the first field by its entries (a value it
+	// lacks becomes ""), e.g. countries by their continent.
+	Remap map[string]string
+}
+
+// GroupRow is one group of visits of one range. A row of the first level has one key; with
+// two fields, each first-level row also comes with its second-level rows (two keys). Keys
+// are text; a missing value is "".
+type GroupRow struct {
+	Range int
+	Keys  []string
+	VisitTotals
 }
 
 // VisitTotals are the visit aggregates of one period (Matomo's VisitsSummary columns).
@@ -306,6 +334,8 @@ type Events interface {
 	// VisitTotals aggregates the visits of a site whose last action falls in each range (as
 	// Matomo assigns a visit to a period), one result per range, in order.
 	VisitTotals(ctx context.Context, q ReportQuery) ([]VisitTotals, error)
+	// VisitGroups aggregates the same visits grouped by fields (visit fields only).
+	VisitGroups(ctx context.Context, q GroupQuery) ([]GroupRow, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -10,41 +10,49 @@ import (
 
 // visitFieldExprs are the visit fields as expressions over the visits table (alias v).
 var visitFieldExprs = map[store.Field]string{
-	store.FieldVisitorType:     "CASE WHEN v.is_returning THEN 'returning' ELSE 'new' END",
-	store.FieldVisitCount:      "v.visit_count",
-	store.FieldUserID:          "v.user_id",
-	store.FieldVisitDuration:   "date_diff('second', v.first_ts, v.last_ts)",
-	store.FieldActions:         "v.actions",
-	store.FieldConverted:       "CAST(v.conversions > 0 AS INTEGER)",
-	store.FieldEcommerce:       "v.ecommerce",
-	store.FieldDaysSinceFirst:  "v.days_since_first",
-	store.FieldDaysSinceLast:   "v.days_since_last",
-	store.FieldReferrerType:    "v.referrer_type",
-	store.FieldReferrerName:    "v.referrer_name",
-	store.FieldReferrerKeyword: "v.referrer_keyword",
-	store.FieldReferrerURL:     "v.referrer_url",
-	store.FieldCountry:         "v.country",
-	store.FieldRegion:          "v.region",
-	store.FieldCity:            "v.city",
-	store.FieldLanguage:        "v.language",
-	store.FieldDeviceType:      "v.device_type",
-	store.FieldDeviceBrand:     "v.device_brand",
-	store.FieldDeviceModel:     "v.device_model",
-	store.FieldOS:              "v.os",
-	store.FieldOSVersion:       "v.os_version",
-	store.FieldBrowser:         "v.browser",
-	store.FieldBrowserVersion:  "v.browser_version",
-	store.FieldResolution:      "v.resolution",
-	store.FieldLocalHour:       "CASE WHEN v.local_time >= 0 THEN v.local_time // 3600 END",
-	store.FieldServerHour:      "hour(v.last_ts)",
-	store.FieldCampaignName:    "v.campaign_name",
-	store.FieldCampaignKeyword: "v.campaign_keyword",
-	store.FieldCampaignSource:  "v.campaign_source",
-	store.FieldCampaignMedium:  "v.campaign_medium",
-	store.FieldCampaignContent: "v.campaign_content",
-	store.FieldCampaignID:      "v.campaign_id",
-	store.FieldCampaignGroup:   "v.campaign_group",
-	store.FieldCampaignPlace:   "v.campaign_placement",
+	store.FieldVisitorType:       "CASE WHEN v.is_returning THEN 'returning' ELSE 'new' END",
+	store.FieldVisitCount:        "v.visit_count",
+	store.FieldUserID:            "v.user_id",
+	store.FieldVisitDuration:     "date_diff('second', v.first_ts, v.last_ts)",
+	store.FieldActions:           "v.actions",
+	store.FieldConverted:         "CAST(v.conversions > 0 AS INTEGER)",
+	store.FieldEcommerce:         "v.ecommerce",
+	store.FieldDaysSinceFirst:    "v.days_since_first",
+	store.FieldDaysSinceLast:     "v.days_since_last",
+	store.FieldReferrerType:      "v.referrer_type",
+	store.FieldReferrerName:      "v.referrer_name",
+	store.FieldReferrerKeyword:   "v.referrer_keyword",
+	store.FieldReferrerURL:       "v.referrer_url",
+	store.FieldCountry:           "v.country",
+	store.FieldRegion:            "v.region",
+	store.FieldCity:              "v.city",
+	store.FieldLanguage:          "v.language",
+	store.FieldDeviceType:        "v.device_type",
+	store.FieldDeviceBrand:       "v.device_brand",
+	store.FieldDeviceModel:       "v.device_model",
+	store.FieldOS:                "v.os",
+	store.FieldOSVersion:         "v.os_version",
+	store.FieldBrowser:           "v.browser",
+	store.FieldBrowserVersion:    "v.browser_version",
+	store.FieldResolution:        "v.resolution",
+	store.FieldLocalHour:         "CASE WHEN v.local_time >= 0 THEN v.local_time // 3600 END",
+	store.FieldServerHour:        "hour(v.last_ts)",
+	store.FieldCampaignName:      "v.campaign_name",
+	store.FieldCampaignKeyword:   "v.campaign_keyword",
+	store.FieldCampaignSource:    "v.campaign_source",
+	store.FieldCampaignMedium:    "v.campaign_medium",
+	store.FieldCampaignContent:   "v.campaign_content",
+	store.FieldCampaignID:        "v.campaign_id",
+	store.FieldCampaignGroup:     "v.campaign_group",
+	store.FieldCampaignPlace:     "v.campaign_placement",
+	store.FieldEngine:            "v.engine",
+	store.FieldReturning:         "CAST(v.is_returning AS INTEGER)",
+	store.FieldRegionKey:         "concat_ws('|', coalesce(v.country, ''), coalesce(v.region, ''))",
+	store.FieldCityKey:           "concat_ws('|', coalesce(v.country, ''), coalesce(v.region, ''), coalesce(v.city, ''))",
+	store.FieldModelKey:          "concat_ws('|', coalesce(v.device_brand, ''), coalesce(v.device_model, ''))",
+	store.FieldOSVersionKey:      "concat_ws('|', coalesce(v.os, ''), coalesce(v.os_version, ''))",
+	store.FieldBrowserVersionKey: "concat_ws('|', coalesce(v.browser, ''), coalesce(v.browser_version, ''))",
+	store.FieldLanguagePrimary:   "split_part(coalesce(v.language, ''), '-', 1)",
 }
 
 // visitDictColumns are visit fields stored as dictionary ids.
@@ -240,4 +248,39 @@ func visitorCompare(c store.Cond) (string, []any, error) {
 		return "v.visitor_id " + op + " ?", []any{visitorInt(id)}, nil
 	}
 	return compare("lower(lpad(hex(v.visitor_id), 16, '0'))", c)
+}
+
+// zoneOffset is the site's UTC offset at v.last_ts, in seconds, as a CASE over the zone spans.
+func zoneOffset(zone []store.ZoneSpan) (string, []any) {
+	if len(zone) == 0 {
+		return "0", nil
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString("CASE")
+	for i := len(zone) - 1; i > 0; i-- {
+		b.WriteString(" WHEN v.last_ts >= ? THEN ?")
+		args = append(args, zone[i].From.UTC(), zone[i].Offset)
+	}
+	b.WriteString(" ELSE ? END")
+	args = append(args, zone[0].Offset)
+	return b.String(), args
+}
+
+// groupKey is a grouping field as a text expression (” when missing).
+func groupKey(f store.Field, zone []store.ZoneSpan) (string, []any, error) {
+	switch f {
+	case store.FieldSiteHour, store.FieldSiteDay:
+		off, args := zoneOffset(zone)
+		fn := "hour"
+		if f == store.FieldSiteDay {
+			fn = "isodow"
+		}
+		return "CAST(" + fn + "(v.last_ts + to_seconds(" + off + ")) AS VARCHAR)", args, nil
+	}
+	expr, ok := visitFieldExprs[f]
+	if !ok {
+		return "", nil, fmt.Errorf("cannot group by %q", f)
+	}
+	return "coalesce(CAST(" + expr + " AS VARCHAR), '')", nil, nil
 }

@@ -162,6 +162,7 @@ func runSegments(t *testing.T, open func(t *testing.T, dir string) store.Events)
 		{"a value with SQL in it is a value", one(c(store.FieldCountry, store.OpEq, "de' OR '1'='1")), 0},
 	}
 	day := store.TimeRange{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}
+	runGroups(t, s, day)
 	for _, tc := range cases {
 		got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{day}, Segment: tc.f})
 		if err != nil {
@@ -172,4 +173,60 @@ func runSegments(t *testing.T, open func(t *testing.T, dir string) store.Events)
 			t.Errorf("%s: visits %04b, want %04b", tc.name, got[0].VisitLength, tc.mask)
 		}
 	}
+}
+
+// runGroups checks VisitGroups on the segment dataset: one level, two levels, and hours and
+// weekdays in a site's local time across an offset change.
+func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
+	ctx := context.Background()
+	groups := func(q store.GroupQuery) map[string]store.VisitTotals {
+		t.Helper()
+		q.Site, q.Ranges = 1, []store.TimeRange{day}
+		rows, err := s.VisitGroups(ctx, q)
+		if err != nil {
+			t.Fatalf("group by %v: %v", q.By, err)
+		}
+		out := map[string]store.VisitTotals{}
+		for _, r := range rows {
+			if r.Range != 0 {
+				t.Fatalf("range %d", r.Range)
+			}
+			k := fmt.Sprint(r.Keys)
+			if _, dup := out[k]; dup {
+				t.Fatalf("key %s twice", k)
+			}
+			out[k] = r.VisitTotals
+		}
+		return out
+	}
+	check := func(name string, got map[string]store.VisitTotals, want map[string][2]int64) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d groups %v, want %d", name, len(got), got, len(want))
+		}
+		for k, w := range want {
+			if g, ok := got[k]; !ok || g.Visits != w[0] || g.VisitLength != w[1] {
+				t.Errorf("%s %s: %+v, want %d visits of mask %04b", name, k, g, w[0], w[1])
+			}
+		}
+	}
+	check("country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}}),
+		map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
+	check("device type and browser", groups(store.GroupQuery{By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
+		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
+			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
+	seg := store.Filter{And: [][]store.Cond{{c(store.FieldCountry, store.OpEq, "de")}}}
+	check("browser of German visits", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Segment: seg}, By: []store.Field{store.FieldBrowser}}),
+		map[string][2]int64{"[Firefox]": {1, 1}, "[Chrome]": {1, 4}})
+	// The visits end at 10:00:01, :02, :04 and :08 UTC on Friday 2026-03-06; the offset moves
+	// from +1 h to +2 h at 10:00:05.
+	zone := []store.ZoneSpan{{From: day.From.AddDate(0, -2, 0), Offset: 3600}, {From: day.From.Add(10*time.Hour + 5*time.Second), Offset: 7200}}
+	check("site hour", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteHour}}),
+		map[string][2]int64{"[11]": {3, 1 | 2 | 4}, "[12]": {1, 8}})
+	check("site weekday", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteDay}}),
+		map[string][2]int64{"[5]": {4, 15}})
+	check("continent by remapped country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}, Remap: map[string]string{"de": "eur", "fr": "eur"}}),
+		map[string][2]int64{"[eur]": {3, 1 | 2 | 4}, "[]": {1, 8}})
+	check("returning", groups(store.GroupQuery{By: []store.Field{store.FieldReturning}}),
+		map[string][2]int64{"[0]": {2, 1 | 4}, "[1]": {2, 2 | 8}})
 }
