@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"hearth/internal/store"
 )
 
 // Kind is a period type of the Reporting API.
@@ -230,4 +232,21 @@ func span(kind Kind, first, last time.Time, loc *time.Location) Period {
 		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).UTC()
 	}
 	return Period{Kind: kind, First: first, Last: last, From: at(first), To: at(last.AddDate(0, 0, 1))}
+}
+
+// ZoneSpans lists the UTC offsets of loc in force over [from, to): the first span starts at
+// from, each later one where the offset changes (DST).
+func ZoneSpans(loc *time.Location, from, to time.Time) []store.ZoneSpan {
+	var out []store.ZoneSpan
+	for t := from; t.Before(to) && len(out) < 1000; {
+		local := t.In(loc)
+		_, off := local.Zone()
+		out = append(out, store.ZoneSpan{From: t.UTC(), Offset: off})
+		_, end := local.ZoneBounds()
+		if end.IsZero() || !end.After(t) {
+			break
+		}
+		t = end
+	}
+	return out
 }

@@ -183,3 +183,22 @@ func FuzzParseDates(f *testing.F) {
 		}
 	})
 }
+
+// TestZoneSpans: Berlin is at +1 h until 2024-03-31 01:00 UTC and at +2 h after; a March
+// range has two spans, a June one a single one.
+func TestZoneSpans(t *testing.T) {
+	berlin := mustLoc(t, "Europe/Berlin")
+	from := time.Date(2024, 2, 29, 23, 0, 0, 0, time.UTC)
+	spans := ZoneSpans(berlin, from, time.Date(2024, 3, 31, 22, 0, 0, 0, time.UTC))
+	if len(spans) != 2 || !spans[0].From.Equal(from) || spans[0].Offset != 3600 ||
+		!spans[1].From.Equal(time.Date(2024, 3, 31, 1, 0, 0, 0, time.UTC)) || spans[1].Offset != 7200 {
+		t.Fatalf("March spans: %+v", spans)
+	}
+	spans = ZoneSpans(berlin, time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC))
+	if len(spans) != 1 || spans[0].Offset != 7200 {
+		t.Fatalf("June spans: %+v", spans)
+	}
+	if spans := ZoneSpans(time.UTC, from, from.AddDate(1, 0, 0)); len(spans) != 1 || spans[0].Offset != 0 {
+		t.Fatalf("UTC spans: %+v", spans)
+	}
+}

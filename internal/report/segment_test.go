@@ -149,3 +149,25 @@ func FuzzParseSegment(f *testing.F) {
 		}
 	})
 }
+
+func TestPlaceLabels(t *testing.T) {
+	for _, tc := range []struct{ name, region, country, want string }{
+		{"Berlin", "BE", "de", "Berlin, BE, Germany"},
+		{"", "", "de", "Unknown, Germany"},
+		{"", "BE", "de", "Unknown, BE, Germany"},
+		{"", "", "", "Unknown"},
+		{"Paris", "", "fr", "Paris, France"},
+	} {
+		if got := place(tc.name, tc.region, tc.country); got != tc.want {
+			t.Errorf("place(%q, %q, %q) = %q, want %q", tc.name, tc.region, tc.country, got, tc.want)
+		}
+	}
+	for code, want := range map[string]string{"de": "eur", "us": "amn", "br": "ams", "jp": "asi", "au": "oce", "eg": "afr", "aq": "ant"} {
+		if got := countryContinents[code]; got != want {
+			t.Errorf("continent of %s: %s, want %s", code, got, want)
+		}
+	}
+	if got := languageCodeLabel("de-de"); got != "German - Germany (de-de)" {
+		t.Errorf("language code label: %s", got)
+	}
+}

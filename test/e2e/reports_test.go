@@ -21,6 +21,8 @@ type hit struct {
 	user    string // uid, optional
 	at      string // RFC 3339, sent as cdt
 	path    string
+	ua      string     // default firefoxUA
+	extra   url.Values // more tracking parameters
 }
 
 // sendHits posts hits as one authenticated bulk request (cid and cdt need a token) and waits
@@ -34,10 +36,17 @@ func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		ua := h.ua
+		if ua == "" {
+			ua = firefoxUA
+		}
 		q := url.Values{"idsite": {fmt.Sprint(h.site)}, "rec": {"1"}, "cid": {h.visitor}, "cdt": {fmt.Sprint(at.Unix())},
-			"url": {"https://clinic.example" + h.path}, "action_name": {strings.TrimPrefix(h.path, "/")}, "ua": {firefoxUA}}
+			"url": {"https://clinic.example" + h.path}, "action_name": {strings.TrimPrefix(h.path, "/")}, "ua": {ua}}
 		if h.user != "" {
 			q.Set("uid", h.user)
+		}
+		for k, vs := range h.extra {
+			q[k] = vs
 		}
 		reqs = append(reqs, "?"+q.Encode())
 		perSite[h.site]++
@@ -89,26 +98,15 @@ func TestVisitsSummary(t *testing.T) {
 	s.AddSite(t, tok, url.Values{"siteName": {"Berlin"}, "timezone": {"Europe/Berlin"}})
 	const a, b, c, d, e = "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc", "dddddddddddddddd", "eeeeeeeeeeeeeeee"
 	sendHits(t, s, tok, []hit{
-		{1, a, "", "2024-03-06T10:00:00Z", "/"}, {1, a, "", "2024-03-06T10:02:00Z", "/care"}, {1, a, "", "2024-03-06T10:05:00Z", "/contact"},
-		{1, a, "", "2024-03-06T15:00:00Z", "/"},
-		{1, b, "", "2024-03-06T23:50:00Z", "/"}, {1, b, "", "2024-03-07T00:10:00Z", "/care"},
-		{1, c, "alice", "2024-03-07T09:00:00Z", "/"}, {1, c, "alice", "2024-03-07T09:01:00Z", "/care"},
-		{2, d, "", "2024-03-30T23:30:00Z", "/"}, {2, e, "", "2024-03-31T22:30:00Z", "/"},
+		{1, a, "", "2024-03-06T10:00:00Z", "/", "", nil}, {1, a, "", "2024-03-06T10:02:00Z", "/care", "", nil}, {1, a, "", "2024-03-06T10:05:00Z", "/contact", "", nil},
+		{1, a, "", "2024-03-06T15:00:00Z", "/", "", nil},
+		{1, b, "", "2024-03-06T23:50:00Z", "/", "", nil}, {1, b, "", "2024-03-07T00:10:00Z", "/care", "", nil},
+		{1, c, "alice", "2024-03-07T09:00:00Z", "/", "", nil}, {1, c, "alice", "2024-03-07T09:01:00Z", "/care", "", nil},
+		{2, d, "", "2024-03-30T23:30:00Z", "/", "", nil}, {2, e, "", "2024-03-31T22:30:00Z", "/", "", nil},
 	})
 	get := func(params url.Values) string {
 		t.Helper()
-		params.Set("module", "API")
-		params.Set("token_auth", tok)
-		resp, err := testbin.Client.PostForm(s.Base+"/index.php", params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%v: %d %s", params, resp.StatusCode, body)
-		}
-		return string(body)
+		return s.Report(t, tok, params)
 	}
 	day6 := `{"nb_uniq_visitors":2,"nb_users":0,"nb_visits":3,"nb_actions":5,"nb_visits_converted":0,"bounce_count":2,"sum_visit_length":300,"max_actions":3,"bounce_rate":"67%","nb_actions_per_visit":1.7,"avg_time_on_site":100}`
 	day7 := `{"nb_uniq_visitors":2,"nb_users":1,"nb_visits":2,"nb_actions":3,"nb_visits_converted":0,"bounce_count":1,"sum_visit_length":60,"max_actions":2,"bounce_rate":"50%","nb_actions_per_visit":1.5,"avg_time_on_site":30}`

@@ -204,6 +204,24 @@ func (s *Server) API(t testing.TB, params url.Values) (int, any) {
 	return resp.StatusCode, v
 }
 
+// Report calls a Reporting API method with a token and returns the raw answer, failing the
+// test unless it is a 200.
+func (s *Server) Report(t testing.TB, tok string, params url.Values) string {
+	t.Helper()
+	params.Set("module", "API")
+	params.Set("token_auth", tok)
+	resp, err := Client.PostForm(s.Base+"/index.php", params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %v: %d %s", params.Get("method"), params, resp.StatusCode, body)
+	}
+	return string(body)
+}
+
 // Token creates an API token for the admin.
 func (s *Server) Token(t testing.TB) string {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"hearth/internal/auth"
 	"hearth/internal/event"
 	"hearth/internal/privacy"
+	"hearth/internal/report"
 	"hearth/internal/store"
 )
 
@@ -128,6 +129,10 @@ func New(opts Options) *API {
 		"VisitsSummary.getBounceCount":               {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Bounces })},
 		"VisitsSummary.getVisitsConverted":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Converted })},
 		"VisitsSummary.getSumVisitsLength":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.VisitLength })},
+		"VisitFrequency.get":                         {fn: a.visitFrequency},
+	}
+	for _, d := range report.VisitReports {
+		a.methods[d.Method()] = method{fn: a.visitReport(d)}
 	}
 	return a
 }

@@ -13,6 +13,7 @@ import (
 
 	"hearth/internal/auth"
 	"hearth/internal/event"
+	"hearth/internal/report"
 	"hearth/internal/store"
 	"hearth/internal/store/sqlite"
 )
@@ -165,6 +166,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			r.seq++
 			return url.Values{"userLogin": {fmt.Sprintf("newuser%d", r.seq)}, "email": {"n@example.org"}, "password": {"a fine long passphrase"}, "passwordConfirmation": {"$own"}}
 		}},
+	}
+	// Every report of visits by a dimension answers viewers of the site.
+	matrix["VisitFrequency.get"] = entry{viewOn, reportParams}
+	for _, d := range report.VisitReports {
+		matrix[d.Method()] = entry{viewOn, reportParams}
 	}
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string

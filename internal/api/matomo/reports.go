@@ -29,13 +29,16 @@ func (k *keyed) MarshalJSON() ([]byte, error) {
 // request's segment.
 type siteDates struct {
 	site    store.Site
+	loc     *time.Location
 	dates   report.Dates
 	segment store.Filter
 }
 
 // query is the store query of one site's periods under the request's segment.
 func (sd siteDates) query() store.ReportQuery {
-	return store.ReportQuery{Site: sd.site.ID, Ranges: ranges(sd.dates.Periods), Segment: sd.segment}
+	ps := sd.dates.Periods
+	return store.ReportQuery{Site: sd.site.ID, Ranges: ranges(ps), Segment: sd.segment,
+		Zone: report.ZoneSpans(sd.loc, ps[0].From, ps[len(ps)-1].To)}
 }
 
 // segment reads the request's segment parameter.
@@ -86,7 +89,7 @@ func (a *API) reportSites(ctx context.Context, c *call) ([]siteDates, bool, erro
 			}
 			return nil, false, err
 		}
-		out = append(out, siteDates{site: site, dates: d, segment: seg})
+		out = append(out, siteDates{site: site, loc: loc, dates: d, segment: seg})
 	}
 	if len(out) == 0 && !multiSite {
 		return nil, false, noAccess()
@@ -209,6 +212,11 @@ func visitsSummaryRow(t store.VisitTotals, mode string) any {
 	if t.Visits == 0 {
 		return []*Row{}
 	}
+	return summaryRow(t, mode)
+}
+
+// summaryRow is VisitsSummary's metrics of some visits (all zero for none).
+func summaryRow(t store.VisitTotals, mode string) *Row {
 	return NewRow().
 		Set("nb_uniq_visitors", t.UniqueVisitors).
 		Set("nb_users", t.Users).
@@ -259,7 +267,12 @@ func selectColumns(result any, c *call) any {
 		case *Row:
 			out := NewRow()
 			for _, k := range x.keys {
-				if (len(show) > 0 && !show[k] && k != "label") || hide[k] {
+				structural := k == "label" || k == "subtable" || k == "idsubdatatable"
+				if (len(show) > 0 && !show[k] && !structural) || hide[k] {
+					continue
+				}
+				if k == "subtable" {
+					out.Set(k, apply(x.vals[k]))
 					continue
 				}
 				out.Set(k, x.vals[k])

@@ -255,6 +255,9 @@ func zoneOffset(zone []store.ZoneSpan) (string, []any) {
 	if len(zone) == 0 {
 		return "0", nil
 	}
+	if len(zone) == 1 {
+		return "CAST(? AS INTEGER)", []any{zone[0].Offset}
+	}
 	var b strings.Builder
 	var args []any
 	b.WriteString("CASE")

@@ -223,6 +223,8 @@ func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 	zone := []store.ZoneSpan{{From: day.From.AddDate(0, -2, 0), Offset: 3600}, {From: day.From.Add(10*time.Hour + 5*time.Second), Offset: 7200}}
 	check("site hour", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteHour}}),
 		map[string][2]int64{"[11]": {3, 1 | 2 | 4}, "[12]": {1, 8}})
+	check("site hour, one offset", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone[:1]}, By: []store.Field{store.FieldSiteHour}}),
+		map[string][2]int64{"[11]": {4, 15}})
 	check("site weekday", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteDay}}),
 		map[string][2]int64{"[5]": {4, 15}})
 	check("continent by remapped country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}, Remap: map[string]string{"de": "eur", "fr": "eur"}}),

@@ -1,0 +1,322 @@
+package matomo
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"hearth/internal/report"
+	"hearth/internal/store"
+)
+
+// visitReport serves a report of visits grouped by a dimension: one table per site and
+// period, with Matomo's generic parameters (idSubtable, expanded, flat, filters, columns).
+func (a *API) visitReport(d *report.VisitReport) func(context.Context, *call) (any, error) {
+	return func(ctx context.Context, c *call) (any, error) {
+		opts, err := readTableOptions(c)
+		if err != nil {
+			return nil, err
+		}
+		result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+			groups, err := a.opts.Events.VisitGroups(ctx, d.Query(sd.query()))
+			if err != nil {
+				return nil, err
+			}
+			tables := d.Tables(groups, len(sd.dates.Periods))
+			out := make([]any, len(tables))
+			for i, t := range tables {
+				rows, err := opts.render(t)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = rows
+			}
+			return out, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return selectColumns(result, c), nil
+	}
+}
+
+// tableOptions are the generic parameters of a report request.
+type tableOptions struct {
+	idSubtable         int
+	expanded, flat     bool
+	limit, offset      int
+	truncate           int
+	sortColumn         string
+	sortAsc, sortGiven bool
+	pattern            *regexp.Regexp
+	patternColumn      string
+	labels             map[string]bool
+}
+
+func readTableOptions(c *call) (tableOptions, error) {
+	o := tableOptions{limit: 100, truncate: -1, patternColumn: "label", sortColumn: "nb_visits"}
+	num := func(name string, dst *int, min int) error {
+		v := strings.TrimSpace(c.params.Get(name))
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			return errorf(400, "The parameter %s must be a whole number of at least %d.", name, min)
+		}
+		*dst = n
+		return nil
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+		min  int
+	}{{"idSubtable", &o.idSubtable, 0}, {"filter_limit", &o.limit, -1}, {"filter_offset", &o.offset, 0}, {"filter_truncate", &o.truncate, -1}} {
+		if err := num(p.name, p.dst, p.min); err != nil {
+			return o, err
+		}
+	}
+	o.expanded, o.flat = isTrue(c.params.Get("expanded")), isTrue(c.params.Get("flat"))
+	if col := strings.TrimSpace(c.params.Get("filter_sort_column")); col != "" {
+		o.sortColumn, o.sortGiven = col, true
+	}
+	switch strings.ToLower(c.params.Get("filter_sort_order")) {
+	case "asc":
+		o.sortAsc, o.sortGiven = true, true
+	case "", "desc":
+	default:
+		return o, errorf(400, "The parameter filter_sort_order must be asc or desc.")
+	}
+	if p := c.params.Get("filter_pattern"); p != "" {
+		re, err := regexp.Compile("(?i)" + p)
+		if err != nil || len(p) > 1000 {
+			return o, errorf(400, "The parameter filter_pattern is not a valid regular expression.")
+		}
+		o.pattern = re
+		if col := strings.TrimSpace(c.params.Get("filter_column")); col != "" {
+			o.patternColumn = col
+		}
+	}
+	if l := c.params["label"]; len(l) > 0 {
+		o.labels = map[string]bool{}
+		for _, v := range l {
+			for part := range strings.SplitSeq(v, ",") {
+				o.labels[strings.TrimSpace(part)] = true
+			}
+		}
+	}
+	return o, nil
+}
+
+// render turns a report table into the answer's rows.
+func (o tableOptions) render(t *report.Table) ([]*Row, error) {
+	rows := t.Rows
+	if o.idSubtable > 0 {
+		rows = nil
+		for _, r := range t.Rows {
+			if r.SubID == o.idSubtable && r.Sub != nil {
+				rows = r.Sub.Rows
+			}
+		}
+		if rows == nil {
+			return nil, errorf(400, "The subtable %d does not exist in this report for this period.", o.idSubtable)
+		}
+	}
+	if o.flat {
+		var flat []*report.Row
+		for _, r := range rows {
+			if r.Sub == nil {
+				flat = append(flat, r)
+				continue
+			}
+			for _, s := range r.Sub.Rows {
+				f := *s
+				f.Label = r.Label + " - " + s.Label
+				flat = append(flat, &f)
+			}
+		}
+		rows = flat
+	}
+	out := make([]*Row, 0, len(rows))
+	for _, r := range rows {
+		row := reportRow(r, t.VisitsOnly, !o.flat && !o.expanded)
+		if o.expanded && r.Sub != nil {
+			sub, err := tableOptions{limit: o.limit, truncate: -1, sortColumn: o.sortColumn, sortAsc: o.sortAsc, sortGiven: o.sortGiven}.render(r.Sub)
+			if err != nil {
+				return nil, err
+			}
+			row.Set("subtable", sub)
+		}
+		out = append(out, row)
+	}
+	return o.filter(out, t.Ordered)
+}
+
+// reportRow is a report row with Matomo's columns.
+func reportRow(r *report.Row, visitsOnly, withSubtableID bool) *Row {
+	row := NewRow().Set("label", r.Label)
+	if visitsOnly {
+		row.Set("nb_visits", r.Totals.Visits)
+	} else {
+		t := r.Totals
+		row.Set("nb_uniq_visitors", t.UniqueVisitors).Set("nb_visits", t.Visits).Set("nb_actions", t.Actions).
+			Set("nb_users", t.Users).Set("max_actions", t.MaxActions).Set("sum_visit_length", t.VisitLength).
+			Set("bounce_count", t.Bounces).Set("nb_visits_converted", t.Converted)
+	}
+	for _, c := range r.Columns {
+		row.Set(c.Name, c.Value)
+	}
+	if r.Segment != "" {
+		row.Set("segment", r.Segment)
+	}
+	if withSubtableID && r.Sub != nil {
+		row.Set("idsubdatatable", r.SubID)
+	}
+	return row
+}
+
+// filter applies label, filter_pattern, sorting, filter_truncate, filter_offset and
+// filter_limit, in Matomo's order.
+func (o tableOptions) filter(rows []*Row, ordered bool) ([]*Row, error) {
+	if o.labels != nil {
+		kept := rows[:0:0]
+		for _, r := range rows {
+			if o.labels[scalar(r.vals["label"])] {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
+	if o.pattern != nil {
+		kept := rows[:0:0]
+		for _, r := range rows {
+			if v, ok := r.vals[o.patternColumn]; ok && o.pattern.MatchString(scalar(v)) {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
+	}
+	if o.sortGiven || !ordered {
+		col, asc := o.sortColumn, o.sortAsc
+		sort.SliceStable(rows, func(i, j int) bool {
+			c := compareValues(rows[i].vals[col], rows[j].vals[col])
+			if asc {
+				return c < 0
+			}
+			return c > 0
+		})
+	}
+	if o.truncate >= 0 && len(rows) > o.truncate {
+		others := NewRow().Set("label", "Others")
+		for _, r := range rows[o.truncate:] {
+			for _, k := range r.keys {
+				if n, ok := r.vals[k].(int64); ok {
+					prev, _ := others.vals[k].(int64)
+					if k == "max_actions" {
+						others.Set(k, max(prev, n))
+					} else {
+						others.Set(k, prev+n)
+					}
+				}
+			}
+		}
+		rows = append(rows[:o.truncate:o.truncate], others)
+	}
+	if o.offset > 0 {
+		if o.offset >= len(rows) {
+			rows = nil
+		} else {
+			rows = rows[o.offset:]
+		}
+	}
+	if o.limit >= 0 && len(rows) > o.limit {
+		rows = rows[:o.limit]
+	}
+	if rows == nil {
+		rows = []*Row{}
+	}
+	return rows, nil
+}
+
+// compareValues orders two column values: numbers by value, anything else as text; a
+// missing value comes before any other.
+func compareValues(a, b any) int {
+	fa, aNum := number(a)
+	fb, bNum := number(b)
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	case aNum && bNum:
+		switch {
+		case fa < fb:
+			return -1
+		case fa > fb:
+			return 1
+		}
+		return 0
+	}
+	return strings.Compare(scalar(a), scalar(b))
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// visitFrequency serves VisitFrequency.get: VisitsSummary's metrics for new and for returning
+// visits, suffixed _new and _returning.
+func (a *API) visitFrequency(ctx context.Context, c *call) (any, error) {
+	mode := metricFormat(c)
+	result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+		groups, err := a.opts.Events.VisitGroups(ctx, store.GroupQuery{ReportQuery: sd.query(), By: []store.Field{store.FieldReturning}})
+		if err != nil {
+			return nil, err
+		}
+		split := make([][2]store.VisitTotals, len(sd.dates.Periods))
+		for _, g := range groups {
+			if g.Range >= 0 && g.Range < len(split) && len(g.Keys) == 1 {
+				split[g.Range][atoiKey(g.Keys[0])] = g.VisitTotals
+			}
+		}
+		out := make([]any, len(split))
+		for i, s := range split {
+			if s[0].Visits == 0 && s[1].Visits == 0 {
+				out[i] = []*Row{}
+				continue
+			}
+			row := NewRow()
+			for j, suffix := range []string{"_new", "_returning"} {
+				r := summaryRow(s[j], mode)
+				for _, k := range r.keys {
+					row.Set(k+suffix, r.vals[k])
+				}
+			}
+			out[i] = row
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return selectColumns(result, c), nil
+}
+
+func atoiKey(s string) int {
+	if s == "1" {
+		return 1
+	}
+	return 0
+}

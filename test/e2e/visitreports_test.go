@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"hearth/test/testbin"
+)
+
+// TestVisitReports checks the reports of visits by dimension on five one-visit visitors of
+// 2024-03-06 (a Wednesday), site in UTC:
+//
+//	V1 10:00, 10:01  Google search "flu shot", de, Firefox/Linux, 1920x1080, de-de, local 10h
+//	V2 11:00         Facebook, fr, iPhone, 390x844, fr-fr, local 14h
+//	V3 12:00–12:05   campaign "Spring" (keyword nurse), 3 pages, de, Firefox/Linux, en-us, local 9h
+//	V4 23:30         partner.example, no country, Chrome/Windows, de-de
+//	V5 12:30         direct, us, Firefox/Linux, en-us
+func TestVisitReports(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	const win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+	const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+	v := func(k ...string) url.Values {
+		out := url.Values{}
+		for i := 0; i+1 < len(k); i += 2 {
+			out.Set(k[i], k[i+1])
+		}
+		return out
+	}
+	sendHits(t, s, tok, []hit{
+		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/", "", v("urlref", "https://www.google.com/search?q=flu+shot", "country", "de", "res", "1920x1080", "lang", "de-de", "h", "10")},
+		{1, "1111111111111111", "", "2024-03-06T10:01:00Z", "/care", "", v("country", "de", "lang", "de-de")},
+		{1, "2222222222222222", "", "2024-03-06T11:00:00Z", "/", iphone, v("urlref", "https://www.facebook.com/", "country", "fr", "res", "390x844", "lang", "fr-fr", "h", "14")},
+		{1, "3333333333333333", "", "2024-03-06T12:00:00Z", "/?mtm_campaign=Spring&mtm_kwd=nurse", "", v("country", "de", "lang", "en-us", "h", "9")},
+		{1, "3333333333333333", "", "2024-03-06T12:01:00Z", "/care", "", v("country", "de", "lang", "en-us")},
+		{1, "3333333333333333", "", "2024-03-06T12:05:00Z", "/contact", "", v("country", "de", "lang", "en-us")},
+		{1, "4444444444444444", "", "2024-03-06T23:30:00Z", "/", win, v("urlref", "https://partner.example/links", "lang", "de-de")},
+		{1, "5555555555555555", "", "2024-03-06T12:30:00Z", "/", "", v("country", "us", "lang", "en-us")},
+	})
+	call := func(method string, extra ...string) string {
+		t.Helper()
+		p := url.Values{"method": {method}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format": {"json"}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			p.Set(extra[i], extra[i+1])
+		}
+		return strings.TrimSpace(s.Report(t, tok, p))
+	}
+	// labels renders a report as "label:nb_visits" pairs, in order.
+	labels := func(method string, extra ...string) string {
+		t.Helper()
+		var rows []map[string]any
+		out := call(method, append(extra, "showColumns", "nb_visits")...)
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("%s: %v: %s", method, err, out)
+		}
+		var parts []string
+		for _, r := range rows {
+			parts = append(parts, fmt.Sprintf("%v:%v", r["label"], r["nb_visits"]))
+		}
+		return strings.Join(parts, " ")
+	}
+	hours := func(set map[int]int) string {
+		var parts []string
+		for h := range 24 {
+			parts = append(parts, fmt.Sprintf("%dh:%d", h, set[h]))
+		}
+		return strings.Join(parts, " ")
+	}
+	cases := []struct {
+		method string
+		extra  []string
+		want   string
+	}{
+		{"Referrers.getReferrerType", nil, "Campaigns:1 Direct Entry:1 Search Engines:1 Social Networks:1 Websites:1"},
+		{"Referrers.getSearchEngines", nil, "Google:1"},
+		{"Referrers.getSearchEngines", []string{"flat", "1"}, "Google - flu shot:1"},
+		{"Referrers.getKeywords", nil, "flu shot:1"},
+		{"Referrers.getSocials", nil, "Facebook:1"},
+		{"Referrers.getWebsites", nil, "partner.example:1"},
+		{"UserCountry.getCountry", nil, "Germany:2 France:1 United States:1 Unknown:1"},
+		{"UserCountry.getCountry", []string{"filter_limit", "2"}, "Germany:2 France:1"},
+		{"UserCountry.getCountry", []string{"filter_offset", "1", "filter_limit", "2"}, "France:1 United States:1"},
+		{"UserCountry.getCountry", []string{"filter_sort_column", "label", "filter_sort_order", "asc"}, "France:1 Germany:2 United States:1 Unknown:1"},
+		{"UserCountry.getCountry", []string{"filter_pattern", "^(ger|fra)"}, "Germany:2 France:1"},
+		{"UserCountry.getCountry", []string{"filter_column", "code", "filter_pattern", "^us$"}, "United States:1"},
+		{"UserCountry.getCountry", []string{"filter_truncate", "1"}, "Germany:2 Others:3"},
+		{"UserCountry.getCountry", []string{"label", "France"}, "France:1"},
+		{"UserCountry.getCountry", []string{"segment", "browserCode==firefox"}, "Germany:2 United States:1"},
+		{"UserCountry.getContinent", nil, "Europe:3 North America:1 Unknown:1"},
+		{"UserLanguage.getLanguage", nil, "English:2 German:2 French:1"},
+		{"UserLanguage.getLanguageCode", nil, "English - United States (en-us):2 German - Germany (de-de):2 French - France (fr-fr):1"},
+		{"Resolution.getResolution", nil, "Unknown:3 1920x1080:1 390x844:1"},
+		{"DevicesDetection.getOsFamilies", []string{"filter_limit", "1"}, "GNU/Linux:3"},
+		{"DevicesDetection.getBrowsers", []string{"filter_limit", "1"}, "Firefox:3"},
+		{"VisitTime.getVisitInformationPerServerTime", []string{"filter_limit", "-1"}, hours(map[int]int{10: 1, 11: 1, 12: 2, 23: 1})},
+		{"VisitTime.getVisitInformationPerLocalTime", []string{"filter_limit", "-1"}, hours(map[int]int{9: 1, 10: 1, 14: 1})},
+		{"VisitTime.getByDayOfWeek", nil, "Monday:0 Tuesday:0 Wednesday:5 Thursday:0 Friday:0 Saturday:0 Sunday:0"},
+		{"VisitorInterest.getNumberOfVisitsPerVisitDuration", nil, "0-10s:3 11-30s:0 31-60s:1 1-2 min:0 2-4 min:0 4-7 min:1 7-10 min:0 10-15 min:0 15-30 min:0 30+ min:0"},
+		{"VisitorInterest.getNumberOfVisitsPerPage", nil, "1 page:3 2 pages:1 3 pages:1 4 pages:0 5 pages:0 6-7 pages:0 8-10 pages:0 11-14 pages:0 15-20 pages:0 21-30 pages:0 31+ pages:0"},
+		{"VisitorInterest.getNumberOfVisitsByVisitCount", []string{"filter_limit", "2"}, "1 visit:5 2 visits:0"},
+	}
+	for _, tc := range cases {
+		if got := labels(tc.method, tc.extra...); got != tc.want {
+			t.Errorf("%s %v:\n got %s\nwant %s", tc.method, tc.extra, got, tc.want)
+		}
+	}
+
+	// Rows carry Matomo's columns, a segment to drill down with, and subtable ids that
+	// idSubtable and expanded=1 resolve.
+	var engines []map[string]any
+	if err := json.Unmarshal([]byte(call("Referrers.getSearchEngines")), &engines); err != nil || len(engines) != 1 {
+		t.Fatalf("search engines: %v %v", engines, err)
+	}
+	g := engines[0]
+	if g["nb_uniq_visitors"] != 1.0 || g["nb_actions"] != 2.0 || g["sum_visit_length"] != 60.0 || g["bounce_count"] != 0.0 ||
+		g["segment"] != "referrerType==search;referrerName==Google" || g["idsubdatatable"] == nil {
+		t.Fatalf("Google row: %v", g)
+	}
+	sub := labels("Referrers.getSearchEngines", "idSubtable", fmt.Sprint(int(g["idsubdatatable"].(float64))))
+	if sub != "flu shot:1" {
+		t.Errorf("keywords of Google: %s", sub)
+	}
+	if out := call("Referrers.getSearchEngines", "expanded", "1", "showColumns", "nb_visits"); out != `[{"label":"Google","nb_visits":1,"subtable":[{"label":"flu shot","nb_visits":1}]}]` {
+		t.Errorf("expanded: %s", out)
+	}
+	if out := call("UserCountry.getCountry", "label", "Germany"); !strings.Contains(out, `"code":"de"`) || !strings.Contains(out, `"segment":"countryCode==de"`) {
+		t.Errorf("country columns: %s", out)
+	}
+	// Drilling down with a row's segment gives that row's visits.
+	if out := call("VisitsSummary.getVisits", "segment", "countryCode==de"); out != `{"value":2}` {
+		t.Errorf("visits of the Germany row's segment: %s", out)
+	}
+	if out := call("VisitFrequency.get", "showColumns", "nb_visits_new,nb_visits_returning,nb_actions_new,bounce_rate_new"); out != `{"nb_visits_new":5,"nb_actions_new":8,"bounce_rate_new":"60%","nb_visits_returning":0}` {
+		t.Errorf("VisitFrequency.get: %s", out)
+	}
+	// An unknown subtable and a bad pattern are refused with Matomo's error.
+	for _, extra := range [][]string{{"idSubtable", "12345"}, {"filter_pattern", "("}, {"filter_limit", "x"}} {
+		p := url.Values{"method": {"Referrers.getSearchEngines"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "token_auth": {tok}}
+		p.Set(extra[0], extra[1])
+		if code, v := s.API(t, p); code != 400 || !strings.Contains(fmt.Sprint(v), "error") {
+			t.Errorf("%v: %d %v", extra, code, v)
+		}
+	}
+}
