@@ -21,9 +21,11 @@ type Column struct {
 
 // Row is one row of a report table.
 type Row struct {
-	Key     string // the stored value the row stands for
-	Label   string
-	Totals  store.VisitTotals
+	Key    string // the stored value the row stands for
+	Label  string
+	Totals store.VisitTotals
+	// Action holds the metrics of rows of action reports (nil in visit reports).
+	Action  *ActionMetrics
 	Columns []Column
 	// Segment selects the row's visits, for drilling down ("" when none applies).
 	Segment string
@@ -39,6 +41,9 @@ type Table struct {
 	VisitsOnly bool
 	// Ordered tables keep their natural order (hours, weekdays, buckets) unless a sort is asked.
 	Ordered bool
+	// Metrics names the column set of action reports: "pages", "entry", "exit" or "hits"
+	// (subtables take their parent's).
+	Metrics string
 }
 
 // VisitReport is a report of visits grouped by a visit dimension.

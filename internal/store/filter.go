@@ -62,6 +62,13 @@ const (
 	FieldLanguagePrimary   Field = "visit.language_primary"    // "de" of "de-de"
 )
 
+// Action grouping fields.
+const (
+	FieldActionURL      Field = "action.url"
+	FieldActionTitle    Field = "action.title"
+	FieldSearchCategory Field = "action.search_category"
+)
+
 // Action fields.
 const (
 	FieldPageURL         Field = "action.page_url"   // URL of a pageview

@@ -138,6 +138,30 @@ type GroupQuery struct {
 	Remap map[string]string
 }
 
+// ActionQuery asks for action aggregates of given types grouped by an action field (the
+// actions of the visits the segment keeps).
+type ActionQuery struct {
+	ReportQuery
+	Types []event.ActionType
+	By    Field // FieldActionURL, FieldActionTitle, FieldSearchKeyword, FieldSearchCategory, ...
+	// NoResults keeps only site searches that found nothing.
+	NoResults bool
+}
+
+// ActionRow is one group of actions of one range.
+type ActionRow struct {
+	Range          int
+	Key            string
+	Hits           int64 // actions
+	Visits         int64 // visits with at least one of them
+	UniqueVisitors int64
+	// TimeSpent is the time spent after these actions until the visit's next action (or,
+	// for its last one, until its last heartbeat), in seconds.
+	TimeSpent int64
+	// ExitVisits are the visits whose last action this was.
+	ExitVisits int64
+}
+
 // GroupRow is one group of visits of one range. A row of the first level has one key; with
 // two fields, each first-level row also comes with its second-level rows (two keys). Keys
 // are text; a missing value is "".
@@ -336,6 +360,8 @@ type Events interface {
 	VisitTotals(ctx context.Context, q ReportQuery) ([]VisitTotals, error)
 	// VisitGroups aggregates the same visits grouped by fields (visit fields only).
 	VisitGroups(ctx context.Context, q GroupQuery) ([]GroupRow, error)
+	// ActionGroups aggregates actions by the period of their own time.
+	ActionGroups(ctx context.Context, q ActionQuery) ([]ActionRow, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

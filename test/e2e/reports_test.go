@@ -25,6 +25,30 @@ type hit struct {
 	extra   url.Values // more tracking parameters
 }
 
+// kv builds parameters from alternating names and values.
+func kv(pairs ...string) url.Values {
+	out := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out.Set(pairs[i], pairs[i+1])
+	}
+	return out
+}
+
+// dayReport returns a function that calls a report of site 1 for one day, in JSON, with more
+// parameters as alternating names and values, and returns the trimmed answer.
+func dayReport(t *testing.T, s *testbin.Server, tok, date string) func(method string, extra ...string) string {
+	return func(method string, extra ...string) string {
+		t.Helper()
+		p := kv(extra...)
+		for k, v := range kv("method", method, "idSite", "1", "period", "day", "date", date, "format", "json") {
+			if p.Get(k) == "" {
+				p[k] = v
+			}
+		}
+		return strings.TrimSpace(s.Report(t, tok, p))
+	}
+}
+
 // sendHits posts hits as one authenticated bulk request (cid and cdt need a token) and waits
 // until the visitor logs of the sites hold them all.
 func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {

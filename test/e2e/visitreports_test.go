@@ -25,13 +25,7 @@ func TestVisitReports(t *testing.T) {
 	s.AddSite(t, tok, nil)
 	const win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 	const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
-	v := func(k ...string) url.Values {
-		out := url.Values{}
-		for i := 0; i+1 < len(k); i += 2 {
-			out.Set(k[i], k[i+1])
-		}
-		return out
-	}
+	v := kv
 	sendHits(t, s, tok, []hit{
 		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/", "", v("urlref", "https://www.google.com/search?q=flu+shot", "country", "de", "res", "1920x1080", "lang", "de-de", "h", "10")},
 		{1, "1111111111111111", "", "2024-03-06T10:01:00Z", "/care", "", v("country", "de", "lang", "de-de")},
@@ -42,14 +36,7 @@ func TestVisitReports(t *testing.T) {
 		{1, "4444444444444444", "", "2024-03-06T23:30:00Z", "/", win, v("urlref", "https://partner.example/links", "lang", "de-de")},
 		{1, "5555555555555555", "", "2024-03-06T12:30:00Z", "/", "", v("country", "us", "lang", "en-us")},
 	})
-	call := func(method string, extra ...string) string {
-		t.Helper()
-		p := url.Values{"method": {method}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format": {"json"}}
-		for i := 0; i+1 < len(extra); i += 2 {
-			p.Set(extra[i], extra[i+1])
-		}
-		return strings.TrimSpace(s.Report(t, tok, p))
-	}
+	call := dayReport(t, s, tok, "2024-03-06")
 	// labels renders a report as "label:nb_visits" pairs, in order.
 	labels := func(method string, extra ...string) string {
 		t.Helper()

@@ -130,9 +130,13 @@ func New(opts Options) *API {
 		"VisitsSummary.getVisitsConverted":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Converted })},
 		"VisitsSummary.getSumVisitsLength":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.VisitLength })},
 		"VisitFrequency.get":                         {fn: a.visitFrequency},
+		"Actions.get":                                {fn: a.actionsSummary},
 	}
 	for _, d := range report.VisitReports {
 		a.methods[d.Method()] = method{fn: a.visitReport(d)}
+	}
+	for _, d := range report.ActionReports {
+		a.methods[d.Method()] = method{fn: a.actionReport(d)}
 	}
 	return a
 }

@@ -169,7 +169,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	// Every report of visits by a dimension answers viewers of the site.
 	matrix["VisitFrequency.get"] = entry{viewOn, reportParams}
+	matrix["Actions.get"] = entry{viewOn, reportParams}
 	for _, d := range report.VisitReports {
+		matrix[d.Method()] = entry{viewOn, reportParams}
+	}
+	for _, d := range report.ActionReports {
 		matrix[d.Method()] = entry{viewOn, reportParams}
 	}
 	// Every method is in the matrix, except token creation, which authenticates by password.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"hearth/internal/event"
 	"hearth/internal/report"
 	"hearth/internal/store"
 )
@@ -115,39 +116,66 @@ func (o tableOptions) render(t *report.Table) ([]*Row, error) {
 	rows := t.Rows
 	if o.idSubtable > 0 {
 		rows = nil
-		for _, r := range t.Rows {
-			if r.SubID == o.idSubtable && r.Sub != nil {
-				rows = r.Sub.Rows
+		var find func(rs []*report.Row)
+		find = func(rs []*report.Row) {
+			for _, r := range rs {
+				if r.Sub != nil {
+					if r.SubID == o.idSubtable {
+						rows = r.Sub.Rows
+						return
+					}
+					find(r.Sub.Rows)
+				}
 			}
 		}
+		find(t.Rows)
 		if rows == nil {
 			return nil, errorf(400, "The subtable %d does not exist in this report for this period.", o.idSubtable)
 		}
 	}
 	if o.flat {
+		// Page trees join folders and pages into a path ("blog/post"); other reports join
+		// a row and its subtable row with " - ".
+		paths := t.Metrics == "pages" || t.Metrics == "entry" || t.Metrics == "exit"
 		var flat []*report.Row
-		for _, r := range rows {
-			if r.Sub == nil {
-				flat = append(flat, r)
-				continue
-			}
-			for _, s := range r.Sub.Rows {
-				f := *s
-				f.Label = r.Label + " - " + s.Label
-				flat = append(flat, &f)
+		var walk func(rs []*report.Row, prefix string)
+		walk = func(rs []*report.Row, prefix string) {
+			for _, r := range rs {
+				label := r.Label
+				switch {
+				case prefix == "":
+				case paths && strings.HasPrefix(label, "/"):
+					label = prefix + label
+				case paths:
+					label = prefix + "/" + label
+				default:
+					label = prefix + " - " + label
+				}
+				if r.Sub == nil {
+					f := *r
+					f.Label = label
+					flat = append(flat, &f)
+					continue
+				}
+				walk(r.Sub.Rows, label)
 			}
 		}
+		walk(rows, "")
 		rows = flat
 	}
 	out := make([]*Row, 0, len(rows))
 	for _, r := range rows {
-		row := reportRow(r, t.VisitsOnly, !o.flat && !o.expanded)
+		row := reportRow(r, t, !o.flat && !o.expanded)
 		if o.expanded && r.Sub != nil {
-			sub, err := tableOptions{limit: o.limit, truncate: -1, sortColumn: o.sortColumn, sortAsc: o.sortAsc, sortGiven: o.sortGiven}.render(r.Sub)
+			sub := *r.Sub
+			if sub.Metrics == "" {
+				sub.Metrics, sub.VisitsOnly = t.Metrics, t.VisitsOnly
+			}
+			sub2, err := tableOptions{limit: o.limit, truncate: -1, sortColumn: o.sortColumn, sortAsc: o.sortAsc, sortGiven: o.sortGiven}.render(&sub)
 			if err != nil {
 				return nil, err
 			}
-			row.Set("subtable", sub)
+			row.Set("subtable", sub2)
 		}
 		out = append(out, row)
 	}
@@ -155,9 +183,11 @@ func (o tableOptions) render(t *report.Table) ([]*Row, error) {
 }
 
 // reportRow is a report row with Matomo's columns.
-func reportRow(r *report.Row, visitsOnly, withSubtableID bool) *Row {
+func reportRow(r *report.Row, t *report.Table, withSubtableID bool) *Row {
 	row := NewRow().Set("label", r.Label)
-	if visitsOnly {
+	if m := r.Action; m != nil {
+		actionColumns(row, m, t.Metrics)
+	} else if t.VisitsOnly {
 		row.Set("nb_visits", r.Totals.Visits)
 	} else {
 		t := r.Totals
@@ -319,4 +349,108 @@ func atoiKey(s string) int {
 		return 1
 	}
 	return 0
+}
+
+// actionColumns sets the metrics of an action report's row, per Matomo's column sets.
+func actionColumns(row *Row, m *report.ActionMetrics, set string) {
+	switch set {
+	case "pages":
+		row.Set("nb_visits", m.Visits).Set("nb_uniq_visitors", m.UniqueVisitors).Set("nb_hits", m.Hits).
+			Set("sum_time_spent", m.TimeSpent).Set("entry_nb_visits", m.EntryVisits).Set("entry_nb_actions", m.EntryActions).
+			Set("entry_sum_visit_length", m.EntryLength).Set("entry_bounce_count", m.EntryBounces).Set("exit_nb_visits", m.ExitVisits).
+			Set("avg_time_on_page", int64(ratio(m.TimeSpent, m.Visits, 0))).
+			Set("bounce_rate", percent(m.EntryBounces, m.EntryVisits, "bc")).
+			Set("exit_rate", percent(m.ExitVisits, m.Visits, "bc"))
+	case "entry":
+		row.Set("entry_nb_visits", m.EntryVisits).Set("entry_nb_actions", m.EntryActions).
+			Set("entry_sum_visit_length", m.EntryLength).Set("entry_bounce_count", m.EntryBounces).
+			Set("bounce_rate", percent(m.EntryBounces, m.EntryVisits, "bc"))
+	case "exit":
+		row.Set("exit_nb_visits", m.ExitVisits).Set("nb_visits", m.Visits).Set("exit_rate", percent(m.ExitVisits, m.Visits, "bc"))
+	default:
+		row.Set("nb_visits", m.Visits).Set("nb_uniq_visitors", m.UniqueVisitors).Set("nb_hits", m.Hits)
+	}
+}
+
+// actionReport serves a report of actions: pages (as a folder tree), titles, entry and exit
+// pages, downloads and outlinks by host, site-search keywords and categories.
+func (a *API) actionReport(d *report.ActionReport) func(context.Context, *call) (any, error) {
+	return func(ctx context.Context, c *call) (any, error) {
+		opts, err := readTableOptions(c)
+		if err != nil {
+			return nil, err
+		}
+		result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+			base := sd.query()
+			var actions []store.ActionRow
+			var entries []store.GroupRow
+			if q, ok := d.ActionQuery(base); ok {
+				if actions, err = a.opts.Events.ActionGroups(ctx, q); err != nil {
+					return nil, err
+				}
+			}
+			if q, ok := d.EntryQuery(base); ok {
+				if entries, err = a.opts.Events.VisitGroups(ctx, q); err != nil {
+					return nil, err
+				}
+			}
+			tables := d.ActionTables(actions, entries, len(sd.dates.Periods))
+			out := make([]any, len(tables))
+			for i, t := range tables {
+				if out[i], err = opts.render(t); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return selectColumns(result, c), nil
+	}
+}
+
+// actionsSummary serves Actions.get: pageviews, downloads, outlinks (each with the visits
+// that had them, "unique") and site searches with their distinct keywords.
+func (a *API) actionsSummary(ctx context.Context, c *call) (any, error) {
+	result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+		n := len(sd.dates.Periods)
+		type sums struct{ hits, uniq, distinct []int64 }
+		count := func(types event.ActionType, by store.Field) (sums, error) {
+			rows, err := a.opts.Events.ActionGroups(ctx, store.ActionQuery{ReportQuery: sd.query(), Types: []event.ActionType{types}, By: by})
+			s := sums{make([]int64, n), make([]int64, n), make([]int64, n)}
+			for _, r := range rows {
+				if r.Range >= 0 && r.Range < n {
+					s.hits[r.Range] += r.Hits
+					s.uniq[r.Range] += r.Visits
+					s.distinct[r.Range]++
+				}
+			}
+			return s, err
+		}
+		var all [4]sums
+		for i, q := range []struct {
+			t  event.ActionType
+			by store.Field
+		}{{event.ActionPageview, store.FieldActionURL}, {event.ActionDownload, store.FieldActionURL},
+			{event.ActionOutlink, store.FieldActionURL}, {event.ActionSearch, store.FieldSearchKeyword}} {
+			var err error
+			if all[i], err = count(q.t, q.by); err != nil {
+				return nil, err
+			}
+		}
+		out := make([]any, n)
+		for i := range out {
+			out[i] = NewRow().
+				Set("nb_pageviews", all[0].hits[i]).Set("nb_uniq_pageviews", all[0].uniq[i]).
+				Set("nb_downloads", all[1].hits[i]).Set("nb_uniq_downloads", all[1].uniq[i]).
+				Set("nb_outlinks", all[2].hits[i]).Set("nb_uniq_outlinks", all[2].uniq[i]).
+				Set("nb_searches", all[3].hits[i]).Set("nb_keywords", all[3].distinct[i])
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return selectColumns(result, c), nil
 }

@@ -850,6 +850,78 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	return out, rows.Err()
 }
 
+// ActionGroups aggregates the actions of given types by the period of their time and a key;
+// for URLs and titles also the time spent after them and the visits they ended.
+func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.ActionRow, error) {
+	key, ok := actionKeys[q.By]
+	if !ok {
+		return nil, fmt.Errorf("cannot group actions by %q", q.By)
+	}
+	if len(q.Ranges) == 0 || len(q.Types) == 0 {
+		return nil, nil
+	}
+	join, joinArgs := rangeJoin(q.Ranges)
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	types := make([]string, len(q.Types))
+	for i, t := range q.Types {
+		types[i] = strconv.Itoa(int(t))
+	}
+	inSegment, inArgs := "", []any(nil)
+	if len(q.Segment.And) > 0 {
+		inSegment = " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND " + seg + ")"
+		inArgs = append([]any{int64(q.Site)}, segArgs...)
+	}
+	noResults := ""
+	if q.NoResults {
+		noResults = " AND search_count = 0"
+	}
+	var args []any
+	args = append(append(append(args, joinArgs...), int64(q.Site)), inArgs...)
+	dict := key.ref != ""
+	keyExpr := "coalesce(a." + key.col + ", '')"
+	if dict {
+		keyExpr = "a." + key.col
+	}
+	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
+	query := `WITH va AS (SELECT r.i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + keyExpr + ` AS k`
+	if dict {
+		query += `, a.` + key.ref + ` AS rk, a.ref_time_spent`
+	}
+	query += ` FROM actions a JOIN ` + join + ` ON a.ts >= r.f AND a.ts < r.t WHERE a.site_id = ?` + inSegment + `),
+		hits AS (SELECT i, k, count(*) AS h, count(DISTINCT visit_id) AS vis, count(DISTINCT visitor_id) AS uv
+			FROM va WHERE type IN (` + strings.Join(types, ",") + `)` + noResults + ` GROUP BY i, k)`
+	if dict {
+		exitJoin, exitJoinArgs := rangeJoin(q.Ranges)
+		args = append(append(append(args, exitJoinArgs...), int64(q.Site)), segArgs...)
+		query += `,
+		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
+		exits AS (SELECT r.i, v.` + key.exit + ` AS k, count(*) AS n, sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t
+			FROM visits v JOIN ` + exitJoin + ` ON v.last_ts >= r.f AND v.last_ts < r.t WHERE v.site_id = ? AND ` + seg + ` GROUP BY r.i, v.` + key.exit + `)
+		SELECT hits.i, coalesce(d.value, ''), h, vis, uv, coalesce(spent.t, 0) + coalesce(exits.t, 0), coalesce(exits.n, 0)
+		FROM hits LEFT JOIN spent USING (i, k) LEFT JOIN exits USING (i, k) LEFT JOIN dict d ON d.id = hits.k`
+	} else {
+		query += ` SELECT i, k, h, vis, uv, 0, 0 FROM hits`
+	}
+	// #nosec G202 -- the query is built of fixed column names, type numbers and placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("action groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ActionRow
+	for rows.Next() {
+		var r store.ActionRow
+		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits); err != nil {
+			return nil, fmt.Errorf("action groups: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // idCache is a bounded set of dictionary ids known to be stored.
 type idCache struct {
 	mu  sync.Mutex

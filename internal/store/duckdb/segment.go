@@ -281,9 +281,27 @@ func groupKey(f store.Field, zone []store.ZoneSpan) (string, []any, error) {
 		}
 		return "CAST(" + fn + "(v.last_ts + to_seconds(" + off + ")) AS VARCHAR)", args, nil
 	}
+	if col, ok := visitDictColumns[f]; ok {
+		return "coalesce((SELECT d.value FROM dict d WHERE d.id = " + col + "), '')", nil, nil
+	}
 	expr, ok := visitFieldExprs[f]
 	if !ok {
 		return "", nil, fmt.Errorf("cannot group by %q", f)
 	}
 	return "coalesce(CAST(" + expr + " AS VARCHAR), '')", nil, nil
+}
+
+// actionKeys are the action fields reports group by: a dictionary-id column (with the columns
+// of the referring action and of the visit's exit page, for time spent and exits) or a text
+// column.
+var actionKeys = map[store.Field]struct{ col, ref, exit string }{
+	store.FieldActionURL:      {"url_id", "ref_url_id", "exit_url_id"},
+	store.FieldActionTitle:    {"title_id", "ref_title_id", "exit_title_id"},
+	store.FieldSearchKeyword:  {"search_keyword", "", ""},
+	store.FieldSearchCategory: {"search_category", "", ""},
+	store.FieldEventCategory:  {"event_category", "", ""},
+	store.FieldEventAction:    {"event_action", "", ""},
+	store.FieldEventName:      {"event_name", "", ""},
+	store.FieldContentName:    {"content_name", "", ""},
+	store.FieldContentPiece:   {"content_piece", "", ""},
 }

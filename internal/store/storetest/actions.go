@@ -1,0 +1,121 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"hearth/internal/event"
+	"hearth/internal/store"
+)
+
+// runActions checks ActionGroups: hits, visits, unique visitors, time spent (until the next
+// pageview, or the visit's last heartbeat for its exit page) and exits.
+func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	defer s.Close()
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	at := func(secs int) time.Time { return t0.Add(time.Duration(secs) * time.Second) }
+	const home, blog, pdf = "https://ex.org/home", "https://ex.org/blog", "https://ex.org/f.pdf"
+	act := func(visit byte, idx int32, secs int, typ event.ActionType, url, title, ref, refTitle string, spent int32) event.Action {
+		return event.Action{SiteID: 1, VisitID: event.VisitID(visit), VisitorID: event.VisitorID{visit}, Time: at(secs), Index: idx, Type: typ,
+			URL: url, Title: title, RefURL: ref, RefTitle: refTitle, RefTimeSpent: spent, SearchCount: -1,
+			PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+	}
+	// Visit A: home, then blog 30 s later, a download 10 s after that, heartbeats until 100 s.
+	// Visit B: home, reloaded 10 s later, nothing after. Visit C: two site searches.
+	visits := []event.Visit{
+		{SiteID: 1, ID: 10, VisitorID: event.VisitorID{10}, First: t0, Last: at(100), VisitCount: 1, LocalTime: -1,
+			EntryURL: home, EntryTitle: "Home", ExitURL: blog, ExitTitle: "Blog", ExitTime: at(30), Actions: 3},
+		{SiteID: 1, ID: 20, VisitorID: event.VisitorID{20}, First: t0, Last: at(10), VisitCount: 1, LocalTime: -1,
+			EntryURL: home, EntryTitle: "Home", ExitURL: home, ExitTitle: "Home", ExitTime: at(10), Actions: 2},
+		{SiteID: 1, ID: 30, VisitorID: event.VisitorID{30}, First: t0, Last: at(5), VisitCount: 1, LocalTime: -1, Actions: 2},
+	}
+	search := func(idx int32, secs int, kw, cat string, count int32) event.Action {
+		a := act(30, idx, secs, event.ActionSearch, "https://ex.org/search", "", "", "", 0)
+		a.SearchKeyword, a.SearchCategory, a.SearchCount = kw, cat, count
+		return a
+	}
+	actions := []event.Action{
+		act(10, 1, 0, event.ActionPageview, home, "Home", "", "", 0),
+		act(10, 2, 30, event.ActionPageview, blog, "Blog", home, "Home", 30),
+		act(10, 3, 40, event.ActionDownload, pdf, "", blog, "Blog", 10),
+		act(20, 1, 0, event.ActionPageview, home, "Home", "", "", 0),
+		act(20, 2, 10, event.ActionPageview, home, "Home", home, "Home", 10),
+		search(1, 0, "flu", "Care", 0),
+		search(2, 5, "care", "", 5),
+	}
+	if err := s.Apply(ctx, store.Batch{Seq: 1, Visits: visits, Actions: actions}); err != nil {
+		t.Fatal(err)
+	}
+	day := []store.TimeRange{{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}}
+	get := func(q store.ActionQuery) map[string]store.ActionRow {
+		t.Helper()
+		q.Site, q.Ranges = 1, day
+		rows, err := s.ActionGroups(ctx, q)
+		if err != nil {
+			t.Fatalf("%v: %v", q.By, err)
+		}
+		out := map[string]store.ActionRow{}
+		for _, r := range rows {
+			r.Range = 0
+			out[r.Key] = r
+		}
+		return out
+	}
+	check := func(name string, got map[string]store.ActionRow, want map[string]store.ActionRow) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+		for k, w := range want {
+			w.Key = k
+			if got[k] != w {
+				t.Errorf("%s %q: %+v, want %+v", name, k, got[k], w)
+			}
+		}
+	}
+	pv := []event.ActionType{event.ActionPageview}
+	// home: 3 hits in 2 visits; 30 s before blog in A, 10 s before the reload in B, 0 s
+	// after the reload (B ends there); B exits on it. blog: A's exit page, 70 s until A's
+	// last heartbeat (the download in between does not end the page view).
+	check("page URLs", get(store.ActionQuery{Types: pv, By: store.FieldActionURL}), map[string]store.ActionRow{
+		home: {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
+		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
+	})
+	check("page titles", get(store.ActionQuery{Types: pv, By: store.FieldActionTitle}), map[string]store.ActionRow{
+		"Home": {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
+		"Blog": {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
+	})
+	check("downloads", get(store.ActionQuery{Types: []event.ActionType{event.ActionDownload}, By: store.FieldActionURL}), map[string]store.ActionRow{
+		pdf: {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	})
+	searches := []event.ActionType{event.ActionSearch}
+	check("search keywords", get(store.ActionQuery{Types: searches, By: store.FieldSearchKeyword}), map[string]store.ActionRow{
+		"flu": {Hits: 1, Visits: 1, UniqueVisitors: 1}, "care": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	})
+	check("searches without results", get(store.ActionQuery{Types: searches, By: store.FieldSearchKeyword, NoResults: true}), map[string]store.ActionRow{
+		"flu": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	})
+	check("search categories", get(store.ActionQuery{Types: searches, By: store.FieldSearchCategory}), map[string]store.ActionRow{
+		"Care": {Hits: 1, Visits: 1, UniqueVisitors: 1}, "": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	})
+	entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, g := range entries {
+		got[g.Keys[0]] = g.Visits
+	}
+	if len(got) != 2 || got[home] != 2 || got[""] != 1 {
+		t.Errorf("visits by entry URL: %v, want home 2 and none 1", got)
+	}
+	// Under a segment only the kept visits' actions count.
+	seg := store.Filter{And: [][]store.Cond{{c(store.FieldExitURL, store.OpEq, blog)}}}
+	check("page URLs of visits leaving on the blog", get(store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg}, Types: pv, By: store.FieldActionURL}), map[string]store.ActionRow{
+		home: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 30},
+		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
+	})
+}
