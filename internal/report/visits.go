@@ -24,8 +24,10 @@ type Row struct {
 	Key    string // the stored value the row stands for
 	Label  string
 	Totals store.VisitTotals
-	// Action holds the metrics of rows of action reports (nil in visit reports).
+	// Action holds the metrics of rows of action reports (nil in visit reports), Event those
+	// of event and content reports.
 	Action  *ActionMetrics
+	Event   *EventMetrics
 	Columns []Column
 	// Segment selects the row's visits, for drilling down ("" when none applies).
 	Segment string

@@ -162,6 +162,27 @@ type ActionRow struct {
 	ExitVisits int64
 }
 
+// EventQuery asks for aggregates of events or content actions grouped by one field and,
+// as subtables, a second.
+type EventQuery struct {
+	ReportQuery
+	Type event.ActionType // event.ActionEvent or event.ActionContent
+	By   [2]Field
+}
+
+// EventRow is one group of events or content actions of one range; a first-level row has one
+// key, a subtable row two.
+type EventRow struct {
+	Range          int
+	Keys           []string
+	Hits           int64 // events; content impressions and interactions
+	Visits         int64
+	UniqueVisitors int64
+	WithValue      int64 // events with a value
+	Sum, Min, Max  float64
+	Interactions   int64 // content interactions (the rest of the hits are impressions)
+}
+
 // GroupRow is one group of visits of one range. A row of the first level has one key; with
 // two fields, each first-level row also comes with its second-level rows (two keys). Keys
 // are text; a missing value is "".
@@ -362,6 +383,8 @@ type Events interface {
 	VisitGroups(ctx context.Context, q GroupQuery) ([]GroupRow, error)
 	// ActionGroups aggregates actions by the period of their own time.
 	ActionGroups(ctx context.Context, q ActionQuery) ([]ActionRow, error)
+	// EventGroups aggregates events or content actions by the period of their own time.
+	EventGroups(ctx context.Context, q EventQuery) ([]EventRow, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

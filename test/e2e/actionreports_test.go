@@ -107,3 +107,73 @@ func TestActionReports(t *testing.T) {
 		t.Errorf("Actions.get: %s", got)
 	}
 }
+
+// TestEventReports checks Events and Contents on one visit of 2024-03-06 with four events —
+// Video/Play/Intro (5), Video/Play/Outro (3), Video/Pause/Intro (no value), Form/Submit (no
+// name, no value) — and three content actions: Banner/img1 seen, Banner/img1 clicked,
+// Banner/img2 seen.
+func TestEventReports(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	const vis = "4444444444444444"
+	sendHits(t, s, tok, []hit{
+		{1, vis, "", "2024-03-06T13:00:00Z", "/video", "", kv("e_c", "Video", "e_a", "Play", "e_n", "Intro", "e_v", "5")},
+		{1, vis, "", "2024-03-06T13:00:10Z", "/video", "", kv("e_c", "Video", "e_a", "Play", "e_n", "Outro", "e_v", "3")},
+		{1, vis, "", "2024-03-06T13:00:20Z", "/video", "", kv("e_c", "Video", "e_a", "Pause", "e_n", "Intro")},
+		{1, vis, "", "2024-03-06T13:00:30Z", "/form", "", kv("e_c", "Form", "e_a", "Submit")},
+		{1, vis, "", "2024-03-06T13:00:40Z", "/", "", kv("c_n", "Banner", "c_p", "img1")},
+		{1, vis, "", "2024-03-06T13:00:50Z", "/", "", kv("c_n", "Banner", "c_p", "img1", "c_i", "click")},
+		{1, vis, "", "2024-03-06T13:01:00Z", "/", "", kv("c_n", "Banner", "c_p", "img2")},
+	})
+	call := dayReport(t, s, tok, "2024-03-06")
+	cases := []struct {
+		method string
+		extra  []string
+		want   string
+	}{
+		{"Events.getCategory", []string{"showColumns", "nb_events,nb_visits,nb_events_with_value,sum_event_value,min_event_value,max_event_value,avg_event_value,segment"},
+			`[{"label":"Video","nb_visits":1,"nb_events":3,"nb_events_with_value":2,"sum_event_value":8,"min_event_value":3,"max_event_value":5,"avg_event_value":4,"segment":"eventCategory==Video","idsubdatatable":%d},` +
+				`{"label":"Form","nb_visits":1,"nb_events":1,"nb_events_with_value":0,"sum_event_value":0,"min_event_value":0,"max_event_value":0,"avg_event_value":0,"segment":"eventCategory==Form","idsubdatatable":%d}]`},
+		{"Events.getCategory", []string{"flat", "1", "showColumns", "nb_events,sum_event_value"},
+			// Flattened rows keep the tree's order where the sort ties.
+			`[{"label":"Video - Play","nb_events":2,"sum_event_value":8},{"label":"Video - Pause","nb_events":1,"sum_event_value":0},{"label":"Form - Submit","nb_events":1,"sum_event_value":0}]`},
+		{"Events.getCategory", []string{"flat", "1", "secondaryDimension", "eventName", "showColumns", "nb_events"},
+			`[{"label":"Video - Intro","nb_events":2},{"label":"Video - Outro","nb_events":1},{"label":"Form - Not defined","nb_events":1}]`},
+		{"Events.getAction", []string{"showColumns", "nb_events"},
+			`[{"label":"Play","nb_events":2,"idsubdatatable":%d},{"label":"Pause","nb_events":1,"idsubdatatable":%d},{"label":"Submit","nb_events":1,"idsubdatatable":%d}]`},
+		{"Events.getName", []string{"showColumns", "nb_events,nb_events_with_value,sum_event_value", "flat", "1"},
+			`[{"label":"Intro - Pause","nb_events":1,"nb_events_with_value":0,"sum_event_value":0},{"label":"Intro - Play","nb_events":1,"nb_events_with_value":1,"sum_event_value":5},` +
+				`{"label":"Not defined - Submit","nb_events":1,"nb_events_with_value":0,"sum_event_value":0},{"label":"Outro - Play","nb_events":1,"nb_events_with_value":1,"sum_event_value":3}]`},
+		{"Contents.getContentNames", []string{"expanded", "1"},
+			`[{"label":"Banner","nb_visits":1,"nb_impressions":2,"nb_interactions":1,"interaction_rate":"50%","segment":"contentName==Banner","subtable":[` +
+				`{"label":"img1","nb_visits":1,"nb_impressions":1,"nb_interactions":1,"interaction_rate":"100%","segment":"contentName==Banner;contentPiece==img1"},` +
+				`{"label":"img2","nb_visits":1,"nb_impressions":1,"nb_interactions":0,"interaction_rate":"0%","segment":"contentName==Banner;contentPiece==img2"}]}]`},
+		{"Contents.getContentPieces", []string{"showColumns", "nb_impressions,nb_interactions", "flat", "1"},
+			`[{"label":"img1 - Banner","nb_impressions":1,"nb_interactions":1},{"label":"img2 - Banner","nb_impressions":1,"nb_interactions":0}]`},
+	}
+	for _, tc := range cases {
+		got := call(tc.method, tc.extra...)
+		want := tc.want
+		if strings.Contains(want, "%d") {
+			// Subtable ids are hashes: take them from the answer, check everything else.
+			var rows []map[string]any
+			if err := json.Unmarshal([]byte(got), &rows); err != nil {
+				t.Fatalf("%s: %v", tc.method, err)
+			}
+			var ids []any
+			for _, r := range rows {
+				ids = append(ids, int(r["idsubdatatable"].(float64)))
+			}
+			want = fmt.Sprintf(want, ids...)
+		}
+		if got != want {
+			t.Errorf("%s %v:\n got %s\nwant %s", tc.method, tc.extra, got, want)
+		}
+	}
+	if code, v := s.API(t, kv("method", "Events.getCategory", "idSite", "1", "period", "day", "date", "2024-03-06", "token_auth", tok,
+		"secondaryDimension", "contentName")); code != 400 || !strings.Contains(fmt.Sprint(v), "secondaryDimension") {
+		t.Errorf("bad secondaryDimension: %d %v", code, v)
+	}
+}

@@ -138,6 +138,9 @@ func New(opts Options) *API {
 	for _, d := range report.ActionReports {
 		a.methods[d.Method()] = method{fn: a.actionReport(d)}
 	}
+	for _, d := range report.EventReports {
+		a.methods[d.Method()] = method{fn: a.eventReport(d)}
+	}
 	return a
 }
 

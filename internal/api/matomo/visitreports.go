@@ -2,6 +2,7 @@ package matomo
 
 import (
 	"context"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -20,27 +21,36 @@ func (a *API) visitReport(d *report.VisitReport) func(context.Context, *call) (a
 		if err != nil {
 			return nil, err
 		}
-		result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+		return a.tableReport(ctx, c, opts, func(ctx context.Context, sd siteDates) ([]*report.Table, error) {
 			groups, err := a.opts.Events.VisitGroups(ctx, d.Query(sd.query()))
 			if err != nil {
 				return nil, err
 			}
-			tables := d.Tables(groups, len(sd.dates.Periods))
-			out := make([]any, len(tables))
-			for i, t := range tables {
-				rows, err := opts.render(t)
-				if err != nil {
-					return nil, err
-				}
-				out[i] = rows
-			}
-			return out, nil
+			return d.Tables(groups, len(sd.dates.Periods)), nil
 		})
+	}
+}
+
+// tableReport answers a report made of tables: tables gives each period's table of a site,
+// and the answer renders them with the request's generic parameters.
+func (a *API) tableReport(ctx context.Context, c *call, opts tableOptions, tables func(context.Context, siteDates) ([]*report.Table, error)) (any, error) {
+	result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+		ts, err := tables(ctx, sd)
 		if err != nil {
 			return nil, err
 		}
-		return selectColumns(result, c), nil
+		out := make([]any, len(ts))
+		for i, t := range ts {
+			if out[i], err = opts.render(t); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return selectColumns(result, c), nil
 }
 
 // tableOptions are the generic parameters of a report request.
@@ -187,6 +197,8 @@ func reportRow(r *report.Row, t *report.Table, withSubtableID bool) *Row {
 	row := NewRow().Set("label", r.Label)
 	if m := r.Action; m != nil {
 		actionColumns(row, m, t.Metrics)
+	} else if m := r.Event; m != nil {
+		eventColumns(row, m, t.Metrics)
 	} else if t.VisitsOnly {
 		row.Set("nb_visits", r.Totals.Visits)
 	} else {
@@ -380,10 +392,11 @@ func (a *API) actionReport(d *report.ActionReport) func(context.Context, *call) 
 		if err != nil {
 			return nil, err
 		}
-		result, err := a.perSitePeriod(ctx, c, func(ctx context.Context, sd siteDates) ([]any, error) {
+		return a.tableReport(ctx, c, opts, func(ctx context.Context, sd siteDates) ([]*report.Table, error) {
 			base := sd.query()
 			var actions []store.ActionRow
 			var entries []store.GroupRow
+			var err error
 			if q, ok := d.ActionQuery(base); ok {
 				if actions, err = a.opts.Events.ActionGroups(ctx, q); err != nil {
 					return nil, err
@@ -394,19 +407,8 @@ func (a *API) actionReport(d *report.ActionReport) func(context.Context, *call) 
 					return nil, err
 				}
 			}
-			tables := d.ActionTables(actions, entries, len(sd.dates.Periods))
-			out := make([]any, len(tables))
-			for i, t := range tables {
-				if out[i], err = opts.render(t); err != nil {
-					return nil, err
-				}
-			}
-			return out, nil
+			return d.ActionTables(actions, entries, len(sd.dates.Periods)), nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		return selectColumns(result, c), nil
 	}
 }
 
@@ -453,4 +455,49 @@ func (a *API) actionsSummary(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return selectColumns(result, c), nil
+}
+
+// eventColumns sets the metrics of an event or content report's row.
+func eventColumns(row *Row, m *report.EventMetrics, set string) {
+	if set == "contents" {
+		row.Set("nb_visits", m.Visits).Set("nb_impressions", m.Hits-m.Interactions).Set("nb_interactions", m.Interactions).
+			Set("interaction_rate", percent(m.Interactions, m.Hits-m.Interactions, "bc"))
+		return
+	}
+	avg := 0.0
+	if m.WithValue > 0 {
+		avg = math.Round(m.Sum/float64(m.WithValue)*100) / 100
+	}
+	row.Set("nb_uniq_visitors", m.UniqueVisitors).Set("nb_visits", m.Visits).Set("nb_events", m.Hits).
+		Set("nb_events_with_value", m.WithValue).Set("sum_event_value", m.Sum).Set("min_event_value", m.Min).
+		Set("max_event_value", m.Max).Set("avg_event_value", avg)
+}
+
+// eventReport serves an Events or Contents report; secondaryDimension picks the subtables'
+// dimension.
+func (a *API) eventReport(d *report.EventReport) func(context.Context, *call) (any, error) {
+	return func(ctx context.Context, c *call) (any, error) {
+		opts, err := readTableOptions(c)
+		if err != nil {
+			return nil, err
+		}
+		opts.sortColumn = "nb_events"
+		if d.Type == event.ActionContent {
+			opts.sortColumn = "nb_impressions"
+		}
+		if col := strings.TrimSpace(c.params.Get("filter_sort_column")); col != "" {
+			opts.sortColumn = col
+		}
+		return a.tableReport(ctx, c, opts, func(ctx context.Context, sd siteDates) ([]*report.Table, error) {
+			q, ok := d.Query(sd.query(), strings.TrimSpace(c.params.Get("secondaryDimension")))
+			if !ok {
+				return nil, errorf(400, "The secondaryDimension '%s' is not one of this report's.", truncate(c.params.Get("secondaryDimension"), 40))
+			}
+			groups, err := a.opts.Events.EventGroups(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			return d.Tables(q, groups, len(sd.dates.Periods)), nil
+		})
+	}
 }

@@ -922,6 +922,59 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	return out, rows.Err()
 }
 
+// EventGroups aggregates events or content actions by a field and, as subtables, a second.
+func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.EventRow, error) {
+	if len(q.Ranges) == 0 {
+		return nil, nil
+	}
+	var cols [2]string
+	for i, f := range q.By {
+		k, ok := actionKeys[f]
+		if !ok || k.ref != "" {
+			return nil, fmt.Errorf("cannot group events by %q", f)
+		}
+		cols[i] = "coalesce(a." + k.col + ", '')"
+	}
+	join, joinArgs := rangeJoin(q.Ranges)
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	inSegment := ""
+	args := append(joinArgs, int64(q.Site))
+	if len(q.Segment.And) > 0 {
+		inSegment = " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND " + seg + ")"
+		args = append(append(args, int64(q.Site)), segArgs...)
+	}
+	// #nosec G202 -- built of fixed column names, a type number and placeholders; every value is bound.
+	query := `SELECT r.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), count(DISTINCT a.visitor_id),
+		count(a.event_value), coalesce(sum(a.event_value), 0), coalesce(min(a.event_value), 0), coalesce(max(a.event_value), 0),
+		count(*) FILTER (WHERE coalesce(a.content_interaction, '') <> '')
+		FROM (SELECT ` + cols[0] + ` AS k1, ` + cols[1] + ` AS k2, a.* FROM actions a) a JOIN ` + join + ` ON a.ts >= r.f AND a.ts < r.t
+		WHERE a.site_id = ? AND a.type = ` + strconv.Itoa(int(q.Type)) + inSegment + `
+		GROUP BY GROUPING SETS ((r.i, k1), (r.i, k1, k2))`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("event groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.EventRow
+	for rows.Next() {
+		var r store.EventRow
+		var k1, k2 sql.NullString
+		var grouping int
+		if err := rows.Scan(&r.Range, &k1, &k2, &grouping, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.WithValue, &r.Sum, &r.Min, &r.Max, &r.Interactions); err != nil {
+			return nil, fmt.Errorf("event groups: %w", err)
+		}
+		r.Keys = []string{k1.String}
+		if grouping == 0 {
+			r.Keys = append(r.Keys, k2.String)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // idCache is a bounded set of dictionary ids known to be stored.
 type idCache struct {
 	mu  sync.Mutex

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -46,6 +48,21 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		search(1, 0, "flu", "Care", 0),
 		search(2, 5, "care", "", 5),
 	}
+	// Visit D: events and content impressions and interactions.
+	visits = append(visits, event.Visit{SiteID: 1, ID: 40, VisitorID: event.VisitorID{40}, First: t0, Last: at(9), VisitCount: 1, LocalTime: -1, Actions: 5})
+	ev := func(idx int32, cat, action, name string, value float64, has bool) event.Action {
+		a := act(40, idx, int(idx), event.ActionEvent, "https://ex.org/video", "", "", "", 0)
+		a.EventCategory, a.EventAction, a.EventName, a.EventValue, a.HasEventValue = cat, action, name, value, has
+		return a
+	}
+	content := func(idx int32, name, piece, interaction string) event.Action {
+		a := act(40, idx, int(idx), event.ActionContent, "https://ex.org/", "", "", "", 0)
+		a.ContentName, a.ContentPiece, a.ContentInteraction = name, piece, interaction
+		return a
+	}
+	actions = append(actions, ev(1, "Video", "Play", "Intro", 5, true), ev(2, "Video", "Play", "Outro", 3, true),
+		ev(3, "Video", "Pause", "Intro", 0, false), ev(4, "Form", "Submit", "", 0, false),
+		content(5, "Banner", "img1", ""), content(6, "Banner", "img1", "click"), content(7, "Banner", "img2", ""))
 	if err := s.Apply(ctx, store.Batch{Seq: 1, Visits: visits, Actions: actions}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +118,37 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 	check("search categories", get(store.ActionQuery{Types: searches, By: store.FieldSearchCategory}), map[string]store.ActionRow{
 		"Care": {Hits: 1, Visits: 1, UniqueVisitors: 1}, "": {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	})
+	events := func(typ event.ActionType, by [2]store.Field) map[string]store.EventRow {
+		t.Helper()
+		rows, err := s.EventGroups(ctx, store.EventQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, Type: typ, By: by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]store.EventRow{}
+		for _, r := range rows {
+			k := fmt.Sprint(r.Keys)
+			r.Keys, r.Range = nil, 0
+			out[k] = r
+		}
+		return out
+	}
+	gotEvents := events(event.ActionEvent, [2]store.Field{store.FieldEventCategory, store.FieldEventAction})
+	wantEvents := map[string]store.EventRow{
+		"[Video]":       {Hits: 3, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
+		"[Video Play]":  {Hits: 2, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
+		"[Video Pause]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+		"[Form]":        {Hits: 1, Visits: 1, UniqueVisitors: 1},
+		"[Form Submit]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	}
+	sameGroups(t, "events", gotEvents, wantEvents)
+	gotContents := events(event.ActionContent, [2]store.Field{store.FieldContentName, store.FieldContentPiece})
+	wantContents := map[string]store.EventRow{
+		"[Banner]":      {Hits: 3, Visits: 1, UniqueVisitors: 1, Interactions: 1},
+		"[Banner img1]": {Hits: 2, Visits: 1, UniqueVisitors: 1, Interactions: 1},
+		"[Banner img2]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+	}
+	sameGroups(t, "contents", gotContents, wantContents)
+
 	entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
 	if err != nil {
 		t.Fatal(err)
@@ -109,8 +157,8 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 	for _, g := range entries {
 		got[g.Keys[0]] = g.Visits
 	}
-	if len(got) != 2 || got[home] != 2 || got[""] != 1 {
-		t.Errorf("visits by entry URL: %v, want home 2 and none 1", got)
+	if len(got) != 2 || got[home] != 2 || got[""] != 2 {
+		t.Errorf("visits by entry URL: %v, want home 2 and none 2", got)
 	}
 	// Under a segment only the kept visits' actions count.
 	seg := store.Filter{And: [][]store.Cond{{c(store.FieldExitURL, store.OpEq, blog)}}}
@@ -118,4 +166,17 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		home: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 30},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
+}
+
+// sameGroups compares groups by key.
+func sameGroups[T any](t *testing.T, name string, got, want map[string]T) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %v, want %v", name, got, want)
+	}
+	for k, w := range want {
+		if !reflect.DeepEqual(got[k], w) {
+			t.Errorf("%s %s: %+v, want %+v", name, k, got[k], w)
+		}
+	}
 }
