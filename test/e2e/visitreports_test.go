@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/test/testbin"
 )
@@ -125,6 +126,52 @@ func TestVisitReports(t *testing.T) {
 	if out := call("VisitFrequency.get", "showColumns", "nb_visits_new,nb_visits_returning,nb_actions_new,bounce_rate_new"); out != `{"nb_visits_new":5,"nb_actions_new":8,"bounce_rate_new":"60%","nb_visits_returning":0}` {
 		t.Errorf("VisitFrequency.get: %s", out)
 	}
+	// Bulk requests, metadata and processed reports.
+	bulkAnswer := call("API.getBulkRequest", "urls[0]", "method=VisitsSummary.getVisits&idSite=1&period=day&date=2024-03-06",
+		"urls[1]", "method=UserCountry.getCountry&idSite=1&period=day&date=2024-03-06&filter_limit=1&showColumns=nb_visits",
+		"urls[2]", "method=VisitsSummary.getVisits&idSite=1&period=decade&date=today")
+	if bulkAnswer != `[{"value":5},[{"label":"Germany","nb_visits":2}],{"message":"The period 'decade' is not supported. Try any of the following instead: day, week, month, year, range","result":"error"}]` {
+		t.Errorf("bulk: %s", bulkAnswer)
+	}
+	meta := call("API.getReportMetadata")
+	for _, want := range []string{`"uniqueId":"UserCountry_getCountry"`, `"uniqueId":"Actions_getPageUrls"`, `"uniqueId":"Hearth_getBotCounts"`, `"bounce_rate":"Bounce Rate"`} {
+		if !strings.Contains(meta, want) {
+			t.Errorf("report metadata lacks %s", want)
+		}
+	}
+	if segs := call("API.getSegmentsMetadata"); !strings.Contains(segs, `"segment":"pageUrl"`) || !strings.Contains(segs, `"acceptValues":"campaign, direct, search, social, website"`) {
+		t.Errorf("segments metadata: %.300s", segs)
+	}
+	var processed struct {
+		Website     string           `json:"website"`
+		Columns     map[string]any   `json:"columns"`
+		ReportData  []map[string]any `json:"reportData"`
+		ReportTotal map[string]any   `json:"reportTotal"`
+	}
+	if err := json.Unmarshal([]byte(call("API.getProcessedReport", "apiModule", "UserCountry", "apiAction", "getCountry")), &processed); err != nil {
+		t.Fatal(err)
+	}
+	if processed.Website != "Clinic" || processed.Columns["label"] != "Country" || len(processed.ReportData) != 4 || processed.ReportTotal["nb_visits"] != 5.0 {
+		t.Errorf("processed report: %+v", processed)
+	}
+
+	// A crawler's request is not a visit, but it is counted.
+	bot := kv("idsite", "1", "rec", "1", "url", "https://clinic.example/", "cdt", "1709719200", "token_auth", tok,
+		"ua", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	if resp, body := testbin.Get(t, s.Base+"/matomo.php?"+bot.Encode(), nil); resp.StatusCode != 200 && resp.StatusCode != 204 {
+		t.Fatalf("bot hit: %d %s", resp.StatusCode, body)
+	}
+	botCount := ""
+	for range 100 {
+		if botCount = call("Hearth.getBotCounts"); botCount == `{"nb_bot_requests":1}` {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if botCount != `{"nb_bot_requests":1}` || call("VisitsSummary.getVisits") != `{"value":5}` {
+		t.Errorf("bot counts: %s, visits %s", botCount, call("VisitsSummary.getVisits"))
+	}
+
 	// An unknown subtable and a bad pattern are refused with Matomo's error.
 	for _, extra := range [][]string{{"idSubtable", "12345"}, {"filter_pattern", "("}, {"filter_limit", "x"}} {
 		p := url.Values{"method": {"Referrers.getSearchEngines"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "token_auth": {tok}}

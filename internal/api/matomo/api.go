@@ -5,6 +5,7 @@ package matomo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,6 +131,11 @@ func New(opts Options) *API {
 		"VisitsSummary.getVisitsConverted":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Converted })},
 		"VisitsSummary.getSumVisitsLength":           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.VisitLength })},
 		"VisitFrequency.get":                         {fn: a.visitFrequency},
+		"API.getBulkRequest":                         {fn: a.bulkRequest, anon: true},
+		"API.getReportMetadata":                      {fn: a.reportMetadata},
+		"API.getSegmentsMetadata":                    {fn: a.segmentsMetadata},
+		"API.getProcessedReport":                     {fn: a.processedReport},
+		"Hearth.getBotCounts":                        {fn: a.botCounts},
 		"Actions.get":                                {fn: a.actionsSummary},
 	}
 	for _, d := range report.VisitReports {
@@ -199,13 +205,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.ip = a.opts.ClientIP(r)
 	}
 	name := params.Get("method")
-	m, ok := a.methods[name]
-	if !ok {
-		write(w, format, http.StatusBadRequest, errorf(400, "The method '%s' does not exist or is not available in the module.", truncate(name, 100)))
-		return
-	}
-	if m.postOnly && r.Method != http.MethodPost {
-		write(w, format, http.StatusBadRequest, errorf(400, "%s must be called with POST", name))
+	if m, ok := a.methods[name]; !ok || m.postOnly && !c.post {
+		// Refused before any token is checked (and counted as a failure).
+		result, status := a.dispatch(r.Context(), c, name)
+		write(w, format, status, result)
 		return
 	}
 	token := body.Get("token_auth")
@@ -224,26 +227,89 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.principal = p
 	}
+	result, status := a.dispatch(r.Context(), c, name)
+	write(w, format, status, result)
+}
+
+// dispatch runs one method call after the checks every call passes: the method exists,
+// read-only tokens do not change anything, anonymous callers reach only anonymous methods.
+// It returns the answer and its HTTP status.
+func (a *API) dispatch(ctx context.Context, c *call, name string) (any, int) {
+	m, ok := a.methods[name]
+	if !ok {
+		return errorf(400, "The method '%s' does not exist or is not available in the module.", truncate(name, 100)), http.StatusBadRequest
+	}
+	if m.postOnly && !c.post {
+		return errorf(400, "%s must be called with POST", name), http.StatusBadRequest
+	}
 	if m.write && c.principal != nil && c.principal.ReadOnly {
-		write(w, format, http.StatusUnauthorized, errorf(401, "This token is read-only: %s changes data.", name))
-		return
+		return errorf(401, "This token is read-only: %s changes data.", name), http.StatusUnauthorized
 	}
 	if c.principal == nil && !m.anon {
-		write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality."))
-		return
+		return errorf(401, "You must be logged in to access this functionality."), http.StatusUnauthorized
 	}
-	result, err := m.fn(r.Context(), c)
+	result, err := m.fn(ctx, c)
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
-			write(w, format, ae.status, ae)
-			return
+			return ae, ae.status
 		}
 		a.opts.Logger.Error("api method failed", "method", name, "err", err)
-		write(w, format, http.StatusInternalServerError, errorf(500, "An internal error occurred."))
-		return
+		return errorf(500, "An internal error occurred."), http.StatusInternalServerError
 	}
-	write(w, format, http.StatusOK, result)
+	return result, http.StatusOK
+}
+
+// maxBulk bounds the requests of one API.getBulkRequest.
+const maxBulk = 100
+
+// bulk is the answer of API.getBulkRequest: one answer per request, in order.
+type bulk []any
+
+// MarshalJSON writes the answers as an array, errors in Matomo's error shape.
+func (b bulk) MarshalJSON() ([]byte, error) {
+	out := make([]any, len(b))
+	for i, v := range b {
+		out[i] = jsonShape(v)
+	}
+	return json.Marshal(out)
+}
+
+// bulkRequest serves API.getBulkRequest: urls[0], urls[1], … each hold a URL-encoded query
+// string of one call, run as the caller with the caller's rights and checks. A request for
+// another bulk request is refused.
+func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
+	var reqs []string
+	for i := 0; ; i++ {
+		v, ok := c.params[fmt.Sprintf("urls[%d]", i)]
+		if !ok {
+			break
+		}
+		if i == maxBulk {
+			return nil, errorf(400, "API.getBulkRequest takes at most %d requests.", maxBulk)
+		}
+		reqs = append(reqs, v[0])
+	}
+	if len(reqs) == 0 {
+		return nil, errorf(400, "Please specify a value for 'urls'.")
+	}
+	out := make(bulk, len(reqs))
+	for i, raw := range reqs {
+		q, err := url.ParseQuery(strings.TrimPrefix(raw, "?"))
+		if err != nil {
+			out[i] = errorf(400, "Request %d of the bulk request is not a valid query string.", i)
+			continue
+		}
+		q.Del("token_auth")
+		name := q.Get("method")
+		if name == "API.getBulkRequest" {
+			out[i] = errorf(400, "A bulk request cannot contain another bulk request.")
+			continue
+		}
+		sub := &call{params: q, principal: c.principal, format: "json", post: c.post, ip: c.ip}
+		out[i], _ = a.dispatch(ctx, sub, name)
+	}
+	return out, nil
 }
 
 func isTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }

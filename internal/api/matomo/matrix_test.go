@@ -170,6 +170,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// Every report of visits by a dimension answers viewers of the site.
 	matrix["VisitFrequency.get"] = entry{viewOn, reportParams}
 	matrix["Actions.get"] = entry{viewOn, reportParams}
+	matrix["Hearth.getBotCounts"] = entry{viewOn, reportParams}
+	matrix["API.getReportMetadata"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["API.getSegmentsMetadata"] = entry{anyUser, func(s int) url.Values { return url.Values{"idSites": {fmt.Sprint(s)}} }}
+	matrix["API.getProcessedReport"] = entry{viewOn, func(s int) url.Values {
+		return url.Values{"idSite": {fmt.Sprint(s)}, "period": {"day"}, "date": {"2026-11-20"}, "apiModule": {"UserCountry"}, "apiAction": {"getCountry"}}
+	}}
 	for _, d := range report.VisitReports {
 		matrix[d.Method()] = entry{viewOn, reportParams}
 	}
@@ -182,7 +188,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {
-		if _, ok := matrix[m]; !ok && m != "UsersManager.createAppSpecificTokenAuth" {
+		if _, ok := matrix[m]; !ok && m != "UsersManager.createAppSpecificTokenAuth" && m != "API.getBulkRequest" {
 			missing = append(missing, m)
 		}
 	}
@@ -256,6 +262,39 @@ func TestAuthorizationMatrix(t *testing.T) {
 	_, body = r.call(t, "viewer", url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"all"}})
 	if body != "[]\n" {
 		t.Errorf("raw data through idSite=all for viewer: %s", body)
+	}
+}
+
+// TestBulkRequestAuthorization: every request inside API.getBulkRequest runs with the caller's
+// rights only — the bulk answers 200, and each inner request gets what it would get alone.
+func TestBulkRequestAuthorization(t *testing.T) {
+	r := newMatrixRig(t)
+	for _, site := range []int{1, 2} {
+		for _, who := range principals {
+			inner := fmt.Sprintf("method=VisitsSummary.getVisits&idSite=%d&period=day&date=2026-11-20", site)
+			code, body := r.call(t, who, url.Values{"method": {"API.getBulkRequest"}, "urls[0]": {inner},
+				"urls[1]": {"method=SitesManager.getAllSites"}, "urls[2]": {"method=API.getBulkRequest&urls[0]=method%3DAPI.getMatomoVersion"}})
+			if code != 200 {
+				t.Fatalf("bulk as %s: %d %s", who, code, body)
+			}
+			var raw []json.RawMessage
+			if err := json.Unmarshal([]byte(body), &raw); err != nil || len(raw) != 3 {
+				t.Fatalf("bulk as %s: %v %s", who, err, body)
+			}
+			got := make([]map[string]any, 3)
+			for i, m := range raw {
+				_ = json.Unmarshal(m, &got[i]) // a list (getAllSites' answer) leaves the map nil
+			}
+			if viewOn(who, site) != (got[0]["value"] == 0.0) || viewOn(who, site) == (got[0]["result"] == "error") {
+				t.Errorf("bulk getVisits of site %d as %s: %v", site, who, got[0])
+			}
+			if superOnly(who, site) != strings.HasPrefix(string(raw[1]), "[") || superOnly(who, site) == (got[1]["result"] == "error") {
+				t.Errorf("bulk getAllSites as %s: %s", who, raw[1])
+			}
+			if got[2]["result"] != "error" || !strings.Contains(fmt.Sprint(got[2]["message"]), "cannot contain another bulk") {
+				t.Errorf("nested bulk as %s: %v", who, got[2])
+			}
+		}
 	}
 }
 

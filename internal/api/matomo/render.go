@@ -132,6 +132,8 @@ func writeXML(w io.Writer, result any) {
 		io.WriteString(w, "</result>\n")
 	case *keyed:
 		writeXMLKeyed(w, r, 0)
+	case bulk:
+		writeXMLKeyed(w, &keyed{keys: make([]string, len(r)), vals: r}, 0)
 	default:
 		b, _ := json.Marshal(r)
 		fmt.Fprintf(w, "<result>%s</result>\n", xmlEscape(string(b)))
@@ -226,11 +228,18 @@ func writeXMLKeyed(w io.Writer, k *keyed, depth int) {
 	}
 	for i, key := range k.keys {
 		open := fmt.Sprintf("%s\t<result %s=\"%s\"", ind, k.attr, xmlEscape(key))
+		if k.attr == "" {
+			open = ind + "\t<result"
+		}
 		switch v := k.vals[i].(type) {
 		case *Row:
 			io.WriteString(w, open+">\n")
 			writeXMLFields(w, v, depth+2)
 			fmt.Fprintf(w, "%s\t</result>\n", ind)
+		case *apiError:
+			fmt.Fprintf(w, "%s>\n%s\t\t<error message=\"%s\" />\n%s\t</result>\n", open, ind, xmlEscape(v.msg), ind)
+		case value:
+			fmt.Fprintf(w, "%s>%s</result>\n", open, xmlEscape(scalar(v.V)))
 		case []*Row:
 			if len(v) == 0 {
 				io.WriteString(w, open+" />\n")
@@ -330,6 +339,10 @@ func (t *table) add(prefix map[string]string, keys []string, v any) {
 		}
 		for _, r := range x {
 			t.line(prefix, r)
+		}
+	case bulk:
+		for _, v := range x {
+			t.add(prefix, keys, v)
 		}
 	case *keyed:
 		if !t.seen[x.attr] {
