@@ -346,6 +346,8 @@ type VisitQuery struct {
 	Offset int
 	// WithActions fills VisitDetail.Actions.
 	WithActions bool
+	// Segment keeps only the visits it selects.
+	Segment Filter
 }
 
 // VisitDetail is a visit with its actions in order.
@@ -374,7 +376,7 @@ type Events interface {
 	// in-memory filter of known visitors at start-up.
 	EachVisitor(ctx context.Context, fn func(event.SiteID, event.VisitorID)) error
 	Visits(ctx context.Context, q VisitQuery) ([]VisitDetail, error)
-	Counters(ctx context.Context, sites []event.SiteID, since time.Time) (Counters, error)
+	Counters(ctx context.Context, sites []event.SiteID, since time.Time, segment Filter) (Counters, error)
 	BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error)
 	// VisitTotals aggregates the visits of a site whose last action falls in each range (as
 	// Matomo assigns a visit to a period), one result per range, in order.

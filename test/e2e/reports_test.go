@@ -210,6 +210,18 @@ func TestVisitsSummary(t *testing.T) {
 		t.Errorf("actions of visits with /care: %s, want 6 (3 + 1 + 2)", got)
 	}
 
+	// The visitor log takes periods and segments as reports do.
+	for _, tc := range []struct{ period, date, segment string }{
+		{"week", "2024-03-06", ""}, {"month", "2024-03-01", "userId==alice"}, {"range", "2024-03-07,2024-03-07", ""}, {"day", "2024-03-06", "visitorType==returning"},
+	} {
+		want := map[string]int{"week": 5, "month": 1, "range": 2, "day": 1}[tc.period]
+		var visits []any
+		body := get(url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "period": {tc.period}, "date": {tc.date}, "segment": {tc.segment}, "format": {"json"}})
+		if err := json.Unmarshal([]byte(body), &visits); err != nil || len(visits) != want {
+			t.Errorf("visitor log %s %s %s: %d visits, want %d (%v)", tc.period, tc.date, tc.segment, len(visits), want, err)
+		}
+	}
+
 	// XML, the default format, single and per period.
 	xml := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}})
 	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<result>\n\t<nb_visits>3</nb_visits>\n\t<bounce_rate>67%</bounce_rate>\n</result>\n"; xml != want {

@@ -210,7 +210,8 @@ func TestLiveParameters(t *testing.T) {
 		want   string
 	}{
 		{url.Values{"date": {"notadate"}}, "not a correct date"},
-		{url.Values{"period": {"month"}, "date": {"today"}}, "period=day"},
+		{url.Values{"period": {"decade"}, "date": {"today"}}, "period 'decade' is not supported"},
+		{url.Values{"segment": {"shoeSize==42"}}, "not a supported segment"},
 		{url.Values{"filter_limit": {"x"}}, "filter_limit"},
 		{url.Values{"minTimestamp": {"soon"}}, "minTimestamp"},
 	} {
@@ -226,6 +227,10 @@ func TestLiveParameters(t *testing.T) {
 	code, v := r.json(t, url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "date": {"today"}, "period": {"day"}})
 	if code != 200 || len(v.([]any)) != 0 {
 		t.Fatalf("empty log: %d %v", code, v)
+	}
+	code, v = r.json(t, url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "date": {"last7"}, "period": {"week"}})
+	if code != 200 || len(v.([]any)) != 0 {
+		t.Fatalf("empty log over weeks: %d %v", code, v)
 	}
 	code, v = r.json(t, url.Values{"method": {"Live.getCounters"}, "idSite": {"1"}, "lastMinutes": {"5000"}})
 	if code != 400 {

@@ -9,36 +9,26 @@ import (
 
 	"hearth/internal/audit"
 	"hearth/internal/event"
+	"hearth/internal/report"
 	"hearth/internal/store"
 )
 
-// dayRange resolves period=day with date=YYYY-MM-DD|today|yesterday in the site's timezone;
-// without a date the whole history is listed, newest first. Other periods arrive with the
-// reporting module.
-func dayRange(c *call, tz *time.Location, now time.Time) (time.Time, time.Time, error) {
+// liveRange resolves period and date of a Live request in the site's timezone, as every
+// report does; without a date the whole history is listed, newest first.
+func liveRange(c *call, tz *time.Location, now time.Time) (time.Time, time.Time, error) {
 	date := strings.TrimSpace(c.params.Get("date"))
-	period := strings.TrimSpace(c.params.Get("period"))
 	if date == "" {
 		return time.Time{}, time.Time{}, nil
 	}
-	if period != "" && period != "day" {
-		return time.Time{}, time.Time{}, errorf(400, "Live.getLastVisitsDetails supports period=day here; got %q.", truncate(period, 20))
+	period := strings.TrimSpace(c.params.Get("period"))
+	if period == "" {
+		period = "day"
 	}
-	local := now.In(tz)
-	var day time.Time
-	switch date {
-	case "today", "now":
-		day = time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, tz)
-	case "yesterday":
-		day = time.Date(local.Year(), local.Month(), local.Day()-1, 0, 0, 0, 0, tz)
-	default:
-		d, err := time.ParseInLocation("2006-01-02", date, tz)
-		if err != nil {
-			return time.Time{}, time.Time{}, errorf(400, "The date '%s' is not a correct date.", truncate(date, 40))
-		}
-		day = d
+	d, err := report.ParseDates(period, date, tz, now)
+	if err != nil {
+		return time.Time{}, time.Time{}, errorf(400, "%s", err.Error())
 	}
-	return day, day.AddDate(0, 0, 1), nil
+	return d.Periods[0].From, d.Periods[len(d.Periods)-1].To, nil
 }
 
 func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
@@ -68,7 +58,11 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		tz = time.UTC
 	}
-	from, to, err := dayRange(c, tz, a.opts.Now())
+	from, to, err := liveRange(c, tz, a.opts.Now())
+	if err != nil {
+		return nil, err
+	}
+	seg, err := a.segment(c)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +98,7 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	if limit == 0 {
 		return []*Row{}, nil
 	}
-	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, WithActions: withActions})
+	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, WithActions: withActions, Segment: seg})
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +343,11 @@ func (a *API) counters(ctx context.Context, c *call) (any, error) {
 	if err != nil || minutes <= 0 || minutes > 2880 {
 		return nil, errorf(400, "lastMinutes must be a number between 1 and 2880.")
 	}
-	cnt, err := a.opts.Events.Counters(ctx, ids, a.opts.Now().Add(-time.Duration(minutes)*time.Minute))
+	seg, err := a.segment(c)
+	if err != nil {
+		return nil, err
+	}
+	cnt, err := a.opts.Events.Counters(ctx, ids, a.opts.Now().Add(-time.Duration(minutes)*time.Minute), seg)
 	if err != nil {
 		return nil, err
 	}

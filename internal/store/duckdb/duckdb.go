@@ -555,6 +555,14 @@ func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDe
 		where += ` AND v.last_ts < ?`
 		args = append(args, q.To.UTC())
 	}
+	if len(q.Segment.And) > 0 {
+		seg, segArgs, err := segmentSQL(q.Segment)
+		if err != nil {
+			return nil, err
+		}
+		where += ` AND ` + seg
+		args = append(args, segArgs...)
+	}
 	args = append(args, q.Limit, q.Offset)
 	// #nosec G202 -- where holds constants and formatted site ids; values are bound.
 	rows, err := s.db.QueryContext(ctx, `SELECT `+visitColumns+` FROM visits v`+visitJoins+where+
@@ -699,13 +707,18 @@ func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
 }
 
 // Counters returns Live.getCounters figures for visits active since the given time.
-func (s *Store) Counters(ctx context.Context, sites []event.SiteID, since time.Time) (store.Counters, error) {
+func (s *Store) Counters(ctx context.Context, sites []event.SiteID, since time.Time, segment store.Filter) (store.Counters, error) {
 	var c store.Counters
 	if len(sites) == 0 {
 		return c, nil
 	}
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(actions), 0), count(DISTINCT visitor_id), count(*) FILTER (WHERE conversions > 0)
-		FROM visits WHERE site_id IN (`+siteList(sites)+`) AND last_ts >= ?`, since.UTC()).
+	seg, segArgs, err := segmentSQL(segment)
+	if err != nil {
+		return c, err
+	}
+	// #nosec G202 -- site ids are formatted integers and seg is built of fixed expressions and placeholders.
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(v.actions), 0), count(DISTINCT v.visitor_id), count(*) FILTER (WHERE v.conversions > 0)
+		FROM visits v WHERE v.site_id IN (`+siteList(sites)+`) AND v.last_ts >= ? AND `+seg, append([]any{since.UTC()}, segArgs...)...).
 		Scan(&c.Visits, &c.Actions, &c.Visitors, &c.VisitsConverted)
 	if err != nil {
 		return c, fmt.Errorf("live counters: %w", err)

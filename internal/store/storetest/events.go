@@ -83,12 +83,26 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		}); err != nil || len(each) != 1 || each[0] != vid {
 			t.Fatalf("each visitor = %v, %v", each, err)
 		}
-		c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute))
+		c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), store.Filter{})
 		if err != nil || c.Visits != 1 || c.Actions != 2 || c.Visitors != 1 || c.VisitsConverted != 1 {
 			t.Fatalf("counters = %+v %v", c, err)
 		}
-		if c, _ := s.Counters(ctx, []event.SiteID{2}, t0.Add(-time.Minute)); c.Visits != 0 {
+		if c, _ := s.Counters(ctx, []event.SiteID{2}, t0.Add(-time.Minute), store.Filter{}); c.Visits != 0 {
 			t.Fatalf("counters leaked across sites: %+v", c)
+		}
+		chrome := store.Filter{And: [][]store.Cond{{{Field: store.FieldBrowser, Op: store.OpEq, Str: "chrome"}}}}
+		firefox := store.Filter{And: [][]store.Cond{{{Field: store.FieldBrowser, Op: store.OpEq, Str: "firefox"}}}}
+		if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), chrome); c.Visits != 1 {
+			t.Fatalf("counters of Chrome visits: %+v", c)
+		}
+		if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), firefox); c.Visits != 0 {
+			t.Fatalf("counters of Firefox visits: %+v", c)
+		}
+		if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: firefox}); err != nil || len(got) != 0 {
+			t.Fatalf("visits of Firefox: %d, %v", len(got), err)
+		}
+		if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: chrome}); err != nil || len(got) != 1 {
+			t.Fatalf("visits of Chrome: %d, %v", len(got), err)
 		}
 		n, err := s.BotCount(ctx, 1, t0.Truncate(24*time.Hour), t0.Add(24*time.Hour))
 		if err != nil || n != 2 {
