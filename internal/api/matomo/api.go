@@ -47,8 +47,10 @@ type Options struct {
 	APITokenPostOnly bool
 	// Pseudonym turns a user ID into its stored pseudonym, for userId segments.
 	Pseudonym func(string) string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// QueryTimeout bounds one API request (a bulk request as a whole); 0 means 60 seconds.
+	QueryTimeout time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // API is the HTTP handler.
@@ -97,6 +99,9 @@ func New(opts Options) *API {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = time.Minute
 	}
 	a := &API{opts: opts}
 	a.methods = map[string]method{
@@ -227,7 +232,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.principal = p
 	}
-	result, status := a.dispatch(r.Context(), c, name)
+	ctx, cancel := context.WithTimeout(r.Context(), a.opts.QueryTimeout)
+	defer cancel()
+	result, status := a.dispatch(ctx, c, name)
 	write(w, format, status, result)
 }
 
@@ -253,6 +260,10 @@ func (a *API) dispatch(ctx context.Context, c *call, name string) (any, int) {
 		var ae *apiError
 		if errors.As(err, &ae) {
 			return ae, ae.status
+		}
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			a.opts.Logger.Warn("api method stopped", "method", name, "err", err)
+			return errorf(503, "The request took longer than %s and was stopped: ask for a shorter period, fewer sites or a simpler segment.", a.opts.QueryTimeout), http.StatusServiceUnavailable
 		}
 		a.opts.Logger.Error("api method failed", "method", name, "err", err)
 		return errorf(500, "An internal error occurred."), http.StatusInternalServerError

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -268,5 +269,21 @@ func TestTokenFlags(t *testing.T) {
 	}
 	if code, _ := r.call(t, false, url.Values{"method": {"API.getMatomoVersion"}, "format": {"json"}, "token_auth": {po}}); code != 200 {
 		t.Fatalf("post-only token in the body: %d", code)
+	}
+}
+
+// TestQueryTimeout: a request that outlives its time limit is stopped and answered 503 with a
+// hint, and the server goes on serving.
+func TestQueryTimeout(t *testing.T) {
+	r := newAPIRig(t, false)
+	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}, "urls[0]": {"https://clinic.example"}})
+	r.api.opts.QueryTimeout = time.Nanosecond
+	code, v := r.json(t, url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"last365"}})
+	if code != 503 || !strings.Contains(fmt.Sprint(v), "took longer than") {
+		t.Fatalf("timed-out report: %d %v", code, v)
+	}
+	r.api.opts.QueryTimeout = time.Minute
+	if code, _ := r.json(t, url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"last365"}}); code != 200 {
+		t.Fatalf("after a timeout: %d", code)
 	}
 }
