@@ -27,7 +27,7 @@ FUZZ_TARGETS := \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment
 
-.PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short clean
+.PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
 
 all: build
 
@@ -60,6 +60,7 @@ test: e2e-deps lint
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 	$(MAKE) bench-ingest-short
+	$(MAKE) bench-reports-short
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
@@ -88,6 +89,13 @@ vulncheck:
 	@echo "Run 'go run golang.org/x/vuln/cmd/govulncheck@latest ./...' on a machine with internet access."
 
 # Full ingest benchmark: hearth serve against a ceiling server, figures for docs/PERFORMANCE.md.
+# Report speed on 10 million demo actions against hand-written SQL (medians of 5 runs).
+bench-reports:
+	HEARTH_BENCH_ACTIONS=10000000 $(GO) test -run '^$$' -bench 'BenchmarkReports' -benchtime 5x -v -timeout 60m ./internal/store/duckdb/
+
+bench-reports-short:
+	HEARTH_BENCH_ACTIONS=30000 $(GO) test -run '^$$' -bench 'BenchmarkReports' -benchtime 2x ./internal/store/duckdb/
+
 bench-ingest: build
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 100000x -count 3 -timeout 30m ./test/bench/
 

@@ -48,6 +48,10 @@ Usage:
   hearth audit verify       check the audit trail; non-zero exit naming the first bad entry
   hearth audit export [--format ndjson|csv] [--since T] [--until T]
                             write the audit trail to stdout
+  hearth audit retention [--days N]
+                            show or set how long audit entries are kept (0: forever)
+  hearth demo [--events N] [--site ID] [--days D]
+                            write a synthetic dataset (server stopped)
   hearth version            print the version
 
 Run "hearth <command> --help" for a command's flags. Every setting can also be given as an
@@ -74,6 +78,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = tokenCmd(ctx, args[1:], env)
 	case "unblock-ip":
 		err = unblockIPCmd(ctx, args[1:], env)
+	case "demo":
+		err = demoCmd(ctx, args[1:], env)
 	case "version", "--version", "-v":
 		fmt.Fprintf(env.Stdout, "hearth %s\n", Version)
 		return 0

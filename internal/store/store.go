@@ -204,6 +204,19 @@ type VisitTotals struct {
 	Converted      int64 // nb_visits_converted: visits with a goal conversion
 }
 
+// Segment is a stored, named segment definition.
+type Segment struct {
+	ID          int64
+	Login       string // owner
+	Name        string
+	Definition  string
+	SiteID      event.SiteID // 0: every site
+	AllUsers    bool         // shared with everyone who can view the site
+	AutoArchive bool         // kept for Matomo compatibility; reports are always computed live
+	Created     time.Time
+	Updated     time.Time
+}
+
 // Passkey is a WebAuthn credential a user registered as a second factor.
 type Passkey struct {
 	ID         []byte // the credential ID
@@ -311,6 +324,14 @@ type Meta interface {
 	ClearAuthFailures(ctx context.Context, login string, ipHash []byte) (int, error)
 	// PurgeAuthFailures deletes failures older than cutoff.
 	PurgeAuthFailures(ctx context.Context, cutoff time.Time) error
+
+	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one.
+	CreateSegment(ctx context.Context, s Segment) (int64, error)
+	UpdateSegment(ctx context.Context, s Segment) error
+	Segment(ctx context.Context, id int64) (Segment, error)
+	// Segments lists every stored segment, oldest first.
+	Segments(ctx context.Context) ([]Segment, error)
+	DeleteSegment(ctx context.Context, id int64) error
 
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error

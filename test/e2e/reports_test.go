@@ -286,3 +286,33 @@ func TestReportRequestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoCommand: `hearth demo` fills a new Demo site with visits that the reports then show.
+func TestDemoCommand(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	out, code := testbin.Run(t, nil, "demo", "--data-dir", dir, "--events", "3000", "--days", "10")
+	if code != 0 || !strings.Contains(out, "site 1:") {
+		t.Fatalf("demo: %d %s", code, out)
+	}
+	if out, code := testbin.Run(t, nil, "demo", "--data-dir", dir, "--events", "0"); code != 2 || !strings.Contains(out, "between 1 and") {
+		t.Fatalf("demo --events 0: %d %s", code, out)
+	}
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	var totals map[string]any
+	body := s.Report(t, tok, kv("method", "VisitsSummary.get", "idSite", "1", "period", "range", "date", "last11", "format", "json"))
+	if err := json.Unmarshal([]byte(body), &totals); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if visits, _ := totals["nb_visits"].(float64); visits < 300 {
+		t.Errorf("demo visits over the last 11 days: %v", totals)
+	}
+	actions, _ := totals["nb_actions"].(float64)
+	if actions < 2000 || actions > 3000 {
+		t.Errorf("demo actions: %v, want most of the 3,000 (orders do not count as actions)", actions)
+	}
+	exp, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
+	if !strings.Contains(exp, `"action":"site.create"`) || !strings.Contains(exp, `"name":"Demo"`) {
+		t.Errorf("demo site creation not audited:\n%s", exp)
+	}
+}

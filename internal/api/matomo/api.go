@@ -141,6 +141,11 @@ func New(opts Options) *API {
 		"API.getSegmentsMetadata":                    {fn: a.segmentsMetadata},
 		"API.getProcessedReport":                     {fn: a.processedReport},
 		"Hearth.getBotCounts":                        {fn: a.botCounts},
+		"SegmentEditor.add":                          {fn: a.segmentAdd, write: true},
+		"SegmentEditor.update":                       {fn: a.segmentUpdate, write: true},
+		"SegmentEditor.delete":                       {fn: a.segmentDelete, write: true},
+		"SegmentEditor.get":                          {fn: a.segmentGet},
+		"SegmentEditor.getAll":                       {fn: a.segmentGetAll},
 		"Actions.get":                                {fn: a.actionsSummary},
 	}
 	for _, d := range report.VisitReports {

@@ -98,6 +98,9 @@ var (
 		return who == "root" || site == 1 && (who == "rawviewer" || who == "admin1")
 	}
 	adminOn rule = func(who string, site int) bool { return who == "root" || site == 1 && who == "admin1" }
+	writeOn rule = func(who string, site int) bool {
+		return who == "root" || site == 1 && (who == "writer" || who == "admin1")
+	}
 )
 
 // reportParams ask a report of one site for the last three days.
@@ -185,6 +188,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, d := range report.EventReports {
 		matrix[d.Method()] = entry{viewOn, reportParams}
 	}
+	// A segment shared by its owner (the superuser) with everyone who views its site.
+	sharedSegment := func(s int) url.Values {
+		id, err := r.meta.CreateSegment(ctx, store.Segment{Login: "root", Name: "Mobile", Definition: "deviceType==smartphone",
+			SiteID: event.SiteID(s), AllUsers: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"idSegment": {fmt.Sprint(id)}}
+	}
+	matrix["SegmentEditor.add"] = entry{writeOn, func(s int) url.Values {
+		return url.Values{"name": {"Mobile"}, "definition": {"deviceType==smartphone"}, "idSite": {fmt.Sprint(s)}}
+	}}
+	matrix["SegmentEditor.getAll"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["SegmentEditor.get"] = entry{viewOn, sharedSegment}
+	matrix["SegmentEditor.update"] = entry{superOnly, func(s int) url.Values {
+		v := sharedSegment(s)
+		v.Set("name", "Phones")
+		return v
+	}}
+	matrix["SegmentEditor.delete"] = entry{superOnly, sharedSegment}
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {
@@ -327,5 +350,65 @@ func TestGrantsExpire(t *testing.T) {
 	code, body = r.call(t, "root", url.Values{"method": {"UsersManager.setSuperUserAccess"}, "userLogin": {"root"}, "hasSuperUserAccess": {"0"}, "passwordConfirmation": {"$own"}})
 	if code != 400 || !strings.Contains(body, "last superuser") {
 		t.Fatalf("demoting the last superuser: %d %s", code, body)
+	}
+}
+
+// TestSegmentEditor: a writer's segment is theirs until shared; sharing needs admin; invalid
+// definitions are refused; the owner edits and deletes it.
+func TestSegmentEditor(t *testing.T) {
+	r := newMatrixRig(t)
+	call := func(who string, p url.Values) (int, string) { t.Helper(); return r.call(t, who, p) }
+	code, body := call("writer", url.Values{"method": {"SegmentEditor.add"}, "name": {"Phones"}, "definition": {"deviceType==smartphone"}, "idSite": {"1"}})
+	var id struct{ Value int64 }
+	if code != 200 || json.Unmarshal([]byte(body), &id) != nil || id.Value == 0 {
+		t.Fatalf("add: %d %s", code, body)
+	}
+	names := func(who string) string {
+		_, body := call(who, url.Values{"method": {"SegmentEditor.getAll"}, "idSite": {"1"}})
+		var rows []map[string]any
+		_ = json.Unmarshal([]byte(body), &rows)
+		var out []string
+		for _, row := range rows {
+			out = append(out, fmt.Sprint(row["name"]))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names("writer"); got != "Phones" {
+		t.Errorf("writer sees %q", got)
+	}
+	if got := names("viewer"); got != "" {
+		t.Errorf("viewer sees an unshared segment: %q", got)
+	}
+	idp := fmt.Sprint(id.Value)
+	if code, body := call("writer", url.Values{"method": {"SegmentEditor.update"}, "idSegment": {idp}, "enabledAllUsers": {"1"}}); code != 401 || !strings.Contains(body, "admin") {
+		t.Errorf("writer shares: %d %s", code, body)
+	}
+	if code, body := call("writer", url.Values{"method": {"SegmentEditor.update"}, "idSegment": {idp}, "definition": {"shoeSize==42"}}); code != 400 || !strings.Contains(body, "not a supported segment") {
+		t.Errorf("invalid definition: %d %s", code, body)
+	}
+	if code, body := call("writer", url.Values{"method": {"SegmentEditor.update"}, "idSegment": {idp}, "name": {"Mobile"}, "definition": {"deviceType==smartphone,deviceType==tablet"}}); code != 200 {
+		t.Errorf("owner updates: %d %s", code, body)
+	}
+	if code, body := call("root", url.Values{"method": {"SegmentEditor.update"}, "idSegment": {idp}, "enabledAllUsers": {"1"}}); code != 200 {
+		t.Errorf("superuser shares: %d %s", code, body)
+	}
+	if got := names("viewer"); got != "Mobile" {
+		t.Errorf("viewer sees %q after sharing", got)
+	}
+	_, body = call("viewer", url.Values{"method": {"SegmentEditor.get"}, "idSegment": {idp}})
+	if !strings.Contains(body, `"definition":"deviceType==smartphone,deviceType==tablet"`) || !strings.Contains(body, `"enable_all_users":true`) {
+		t.Errorf("get: %s", body)
+	}
+	if code, _ := call("viewer", url.Values{"method": {"SegmentEditor.delete"}, "idSegment": {idp}}); code != 401 {
+		t.Errorf("viewer deletes: %d", code)
+	}
+	if code, _ := call("writer", url.Values{"method": {"SegmentEditor.delete"}, "idSegment": {idp}}); code != 200 {
+		t.Errorf("owner deletes: %d", code)
+	}
+	if got := names("writer"); got != "" {
+		t.Errorf("after delete: %q", got)
+	}
+	if code, body := call("writer", url.Values{"method": {"SegmentEditor.add"}, "name": {"All"}, "definition": {"visitCount>1"}, "idSite": {"0"}}); code != 401 {
+		t.Errorf("writer adds a segment for every site: %d %s", code, body)
 	}
 }

@@ -899,12 +899,23 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 		keyExpr = "a." + key.col
 	}
 	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
-	query := `WITH va AS (SELECT r.i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + keyExpr + ` AS k`
+	// Visits per page view URL or title: the ingest flag "first of its URL (title) in the
+	// visit" turns a distinct count into a sum.
+	visits := "count(DISTINCT visit_id)"
+	if len(q.Types) == 1 && q.Types[0] == event.ActionPageview && dict {
+		visits = "count(*) FILTER (WHERE first)"
+	}
+	first := "a.first_url"
+	if q.By == store.FieldActionTitle {
+		first = "a.first_title"
+	}
+	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
+	query := `WITH va AS (SELECT r.i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + first + ` AS first, ` + keyExpr + ` AS k`
 	if dict {
 		query += `, a.` + key.ref + ` AS rk, a.ref_time_spent`
 	}
 	query += ` FROM actions a JOIN ` + join + ` ON a.ts >= r.f AND a.ts < r.t WHERE a.site_id = ?` + inSegment + `),
-		hits AS (SELECT i, k, count(*) AS h, count(DISTINCT visit_id) AS vis, count(DISTINCT visitor_id) AS uv
+		hits AS (SELECT i, k, count(*) AS h, ` + visits + ` AS vis, count(DISTINCT visitor_id) AS uv
 			FROM va WHERE type IN (` + strings.Join(types, ",") + `)` + noResults + ` GROUP BY i, k)`
 	if dict {
 		exitJoin, exitJoinArgs := rangeJoin(q.Ranges)

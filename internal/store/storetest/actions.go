@@ -39,11 +39,16 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		a.SearchKeyword, a.SearchCategory, a.SearchCount = kw, cat, count
 		return a
 	}
+	// Ingest marks the first view of a URL (and of a title) in each visit.
+	firstView := func(a event.Action) event.Action {
+		a.FirstURLInVisit, a.FirstTitleInVisit = true, true
+		return a
+	}
 	actions := []event.Action{
-		act(10, 1, 0, event.ActionPageview, home, "Home", "", "", 0),
-		act(10, 2, 30, event.ActionPageview, blog, "Blog", home, "Home", 30),
+		firstView(act(10, 1, 0, event.ActionPageview, home, "Home", "", "", 0)),
+		firstView(act(10, 2, 30, event.ActionPageview, blog, "Blog", home, "Home", 30)),
 		act(10, 3, 40, event.ActionDownload, pdf, "", blog, "Blog", 10),
-		act(20, 1, 0, event.ActionPageview, home, "Home", "", "", 0),
+		firstView(act(20, 1, 0, event.ActionPageview, home, "Home", "", "", 0)),
 		act(20, 2, 10, event.ActionPageview, home, "Home", home, "Home", 10),
 		search(1, 0, "flu", "Care", 0),
 		search(2, 5, "care", "", 5),
