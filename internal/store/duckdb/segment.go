@@ -108,8 +108,16 @@ func segmentSQL(f store.Filter) (string, []any, error) {
 	return strings.Join(parts, " AND "), args, nil
 }
 
+// storedLower are visit fields ingest stores in lower case: text conditions compare them
+// directly (which zone maps can use) instead of lower-casing every row.
+var storedLower = map[store.Field]bool{store.FieldCountry: true, store.FieldLanguage: true, store.FieldDeviceType: true}
+
 func condSQL(c store.Cond) (string, []any, error) {
 	if expr, ok := visitFieldExprs[c.Field]; ok {
+		if storedLower[c.Field] && !c.IsNum {
+			c.Str = strings.ToLower(c.Str)
+			return compareLower(expr, c)
+		}
 		return compare(expr, c)
 	}
 	if col, ok := visitDictColumns[c.Field]; ok {
@@ -189,20 +197,33 @@ func compare(expr string, c store.Cond) (string, []any, error) {
 			return "(" + expr + " IS NOT NULL AND CAST(" + expr + " AS VARCHAR) <> '')", nil, nil
 		}
 	}
-	text := "lower(CAST(" + expr + " AS VARCHAR))"
+	return textCompare(expr, "lower(CAST("+expr+" AS VARCHAR))", "lower(?)", c)
+}
+
+// compareLower compares a lower-case stored column with an already lower-cased value.
+func compareLower(expr string, c store.Cond) (string, []any, error) {
+	if c.Str == "" && (c.Op == store.OpEq || c.Op == store.OpNe) {
+		return compare(expr, c)
+	}
+	return textCompare(expr, expr, "?", c)
+}
+
+// textCompare writes a text condition on text (the expression as compared) against value
+// (the placeholder as compared); expr is the raw expression for NULL tests.
+func textCompare(expr, text, value string, c store.Cond) (string, []any, error) {
 	switch c.Op {
 	case store.OpEq:
-		return text + " = lower(?)", []any{c.Str}, nil
+		return text + " = " + value, []any{c.Str}, nil
 	case store.OpNe:
-		return "(" + expr + " IS NULL OR " + text + " <> lower(?))", []any{c.Str}, nil
+		return "(" + expr + " IS NULL OR " + text + " <> " + value + ")", []any{c.Str}, nil
 	case store.OpContains:
-		return "contains(" + text + ", lower(?))", []any{c.Str}, nil
+		return "contains(" + text + ", " + value + ")", []any{c.Str}, nil
 	case store.OpNotContains:
-		return "(" + expr + " IS NULL OR NOT contains(" + text + ", lower(?)))", []any{c.Str}, nil
+		return "(" + expr + " IS NULL OR NOT contains(" + text + ", " + value + "))", []any{c.Str}, nil
 	case store.OpStarts:
-		return "starts_with(" + text + ", lower(?))", []any{c.Str}, nil
+		return "starts_with(" + text + ", " + value + ")", []any{c.Str}, nil
 	case store.OpEnds:
-		return "ends_with(" + text + ", lower(?))", []any{c.Str}, nil
+		return "ends_with(" + text + ", " + value + ")", []any{c.Str}, nil
 	}
 	return "", nil, fmt.Errorf("operator %s does not compare text", c.Op)
 }
