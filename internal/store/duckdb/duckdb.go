@@ -863,6 +863,26 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	return out, rows.Err()
 }
 
+// segmentVisits restricts actions (alias a) to the visits a segment keeps. Only visits that
+// overlap the query's ranges can own its actions, so the visits scanned are bounded by time
+// too (zone maps skip the rest).
+func segmentVisits(q store.ReportQuery, seg string, segArgs []any) (string, []any) {
+	if len(q.Segment.And) == 0 {
+		return "", nil
+	}
+	from, to := q.Ranges[0].From, q.Ranges[0].To
+	for _, r := range q.Ranges {
+		if r.From.Before(from) {
+			from = r.From
+		}
+		if r.To.After(to) {
+			to = r.To
+		}
+	}
+	return " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND v.last_ts >= ? AND v.first_ts < ? AND " + seg + ")",
+		append([]any{int64(q.Site), from.UTC(), to.UTC()}, segArgs...)
+}
+
 // ActionGroups aggregates the actions of given types by the period of their time and a key;
 // for URLs and titles also the time spent after them and the visits they ended.
 func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.ActionRow, error) {
@@ -882,11 +902,7 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	for i, t := range q.Types {
 		types[i] = strconv.Itoa(int(t))
 	}
-	inSegment, inArgs := "", []any(nil)
-	if len(q.Segment.And) > 0 {
-		inSegment = " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND " + seg + ")"
-		inArgs = append([]any{int64(q.Site)}, segArgs...)
-	}
+	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
 	noResults := ""
 	if q.NoResults {
 		noResults = " AND search_count = 0"
@@ -964,12 +980,8 @@ func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.Ev
 	if err != nil {
 		return nil, err
 	}
-	inSegment := ""
-	args := append(joinArgs, int64(q.Site))
-	if len(q.Segment.And) > 0 {
-		inSegment = " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND " + seg + ")"
-		args = append(append(args, int64(q.Site)), segArgs...)
-	}
+	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
+	args := append(append(joinArgs, int64(q.Site)), inArgs...)
 	// #nosec G202 -- built of fixed column names, a type number and placeholders; every value is bound.
 	query := `SELECT r.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), count(DISTINCT a.visitor_id),
 		count(a.event_value), coalesce(sum(a.event_value), 0), coalesce(min(a.event_value), 0), coalesce(max(a.event_value), 0),
