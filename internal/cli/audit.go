@@ -15,18 +15,7 @@ import (
 )
 
 func auditCmd(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		return usageError{errors.New("audit needs a subcommand: verify, export or retention")}
-	}
-	switch args[0] {
-	case "verify":
-		return auditVerify(ctx, args[1:], env)
-	case "export":
-		return auditExport(ctx, args[1:], env)
-	case "retention":
-		return auditRetention(ctx, args[1:], env)
-	}
-	return usageError{fmt.Errorf("unknown audit subcommand %q (use verify, export or retention)", args[0])}
+	return subcommand(ctx, "audit", args, env, []sub{{"verify", auditVerify}, {"export", auditExport}, {"retention", auditRetention}})
 }
 
 func auditVerify(ctx context.Context, args []string, env Env) error {

@@ -176,3 +176,27 @@ func readSecret(env Env, envName, file string) (string, error) {
 	}
 	return "", fmt.Errorf("no password given: set %s or use --admin-password-file", envName)
 }
+
+// sub is a subcommand of a command.
+type sub struct {
+	name string
+	run  func(context.Context, []string, Env) error
+}
+
+// subcommand runs the subcommand args names, or says which there are.
+func subcommand(ctx context.Context, cmd string, args []string, env Env, subs []sub) error {
+	names := make([]string, len(subs))
+	for i, s := range subs {
+		names[i] = s.name
+	}
+	list := strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("%s needs a subcommand: %s", cmd, list)}
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, args[1:], env)
+		}
+	}
+	return usageError{fmt.Errorf("unknown %s subcommand %q (use %s)", cmd, args[0], list)}
+}

@@ -64,24 +64,15 @@ func positional(args []string, what string) (string, []string, error) {
 }
 
 func userCmd(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		return usageError{errors.New("user needs a subcommand: add, passwd, disable, enable, unlock, reset-2fa or list")}
-	}
-	switch args[0] {
-	case "add":
-		return userAdd(ctx, args[1:], env)
-	case "passwd":
-		return userPasswd(ctx, args[1:], env)
-	case "disable", "enable":
-		return userSetDisabled(ctx, args[1:], env, args[0] == "disable")
-	case "list":
-		return userList(ctx, args[1:], env)
-	case "unlock":
-		return userUnlock(ctx, args[1:], env)
-	case "reset-2fa":
-		return userReset2FA(ctx, args[1:], env)
-	}
-	return usageError{fmt.Errorf("unknown user subcommand %q", args[0])}
+	return subcommand(ctx, "user", args, env, []sub{
+		{"add", userAdd},
+		{"passwd", userPasswd},
+		{"disable", func(ctx context.Context, args []string, env Env) error { return userSetDisabled(ctx, args, env, true) }},
+		{"enable", func(ctx context.Context, args []string, env Env) error { return userSetDisabled(ctx, args, env, false) }},
+		{"unlock", userUnlock},
+		{"reset-2fa", userReset2FA},
+		{"list", userList},
+	})
 }
 
 // newPassword reads a new password from HEARTH_USER_PASSWORD, --password-file, or a prompt
@@ -263,16 +254,7 @@ func userList(ctx context.Context, args []string, env Env) error {
 }
 
 func tokenCmd(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		return usageError{errors.New("token needs a subcommand: list or revoke")}
-	}
-	switch args[0] {
-	case "list":
-		return tokenList(ctx, args[1:], env)
-	case "revoke":
-		return tokenRevoke(ctx, args[1:], env)
-	}
-	return usageError{fmt.Errorf("unknown token subcommand %q", args[0])}
+	return subcommand(ctx, "token", args, env, []sub{{"list", tokenList}, {"revoke", tokenRevoke}})
 }
 
 func tokenList(ctx context.Context, args []string, env Env) error {

@@ -229,3 +229,23 @@ func TestConfigChangeAudited(t *testing.T) {
 		t.Fatalf("change not described:\n%s", out)
 	}
 }
+
+// TestSubcommandErrors: a command without its subcommand, or with an unknown one, exits 2 and
+// names the subcommands there are.
+func TestSubcommandErrors(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token"}, "token needs a subcommand: list or revoke"},
+		{[]string{"token", "--data-dir", dir}, `unknown token subcommand "--data-dir" (use list or revoke)`},
+		{[]string{"audit", "shred"}, `unknown audit subcommand "shred" (use verify, export or retention)`},
+		{[]string{"user"}, "user needs a subcommand: add, passwd, disable, enable, unlock, reset-2fa or list"},
+	} {
+		out, code := testbin.Run(t, nil, tc.args...)
+		if code != 2 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: %d %s", tc.args, code, out)
+		}
+	}
+}
