@@ -499,7 +499,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery, ActionAuditPrune}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery, ActionAuditPrune, ActionDimensionCreate, ActionDimensionUpdate}
 	sort.Strings(a)
 	return a
 }
@@ -542,6 +542,8 @@ const (
 	ActionSettingChange    = "setting.change"
 	ActionConfigChange     = "config.change"
 	ActionAuditPrune       = "audit.prune"
+	ActionDimensionCreate  = "dimension.create"
+	ActionDimensionUpdate  = "dimension.update"
 )
 
 // ParseTime reads a --since/--until or since/until bound: RFC 3339, YYYY-MM-DDTHH:MM:SS or

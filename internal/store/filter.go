@@ -1,5 +1,10 @@
 package store
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Field names a segmentable value of the event schema, independent of any engine: each
 // engine maps it to a column or expression. Visit fields describe the visit; action fields
 // an action of it (the visit matches when one of its actions does); item fields an
@@ -124,4 +129,20 @@ type Cond struct {
 // conditions does (OR). An empty filter keeps everything.
 type Filter struct {
 	And [][]Cond
+}
+
+// DimensionField is the grouping field of custom dimension id in a scope ("visit" or "action").
+func DimensionField(scope string, id int64) Field {
+	return Field(scope + ".dimension." + strconv.FormatInt(id, 10))
+}
+
+// ParseDimensionField reads a DimensionField back; ok is false for other fields.
+func ParseDimensionField(f Field) (scope string, id int64, ok bool) {
+	for _, sc := range []string{"visit", "action"} {
+		if rest, found := strings.CutPrefix(string(f), sc+".dimension."); found {
+			n, err := strconv.ParseInt(rest, 10, 64)
+			return sc, n, err == nil && n > 0
+		}
+	}
+	return "", 0, false
 }

@@ -204,6 +204,18 @@ type VisitTotals struct {
 	Converted      int64 // nb_visits_converted: visits with a goal conversion
 }
 
+// CustomDimension is a custom dimension configured for a site.
+type CustomDimension struct {
+	ID            int64 // the N of the tracker's dimensionN parameter
+	SiteID        event.SiteID
+	Name          string
+	Scope         string // "visit" or "action"
+	Index         int    // position among the site's dimensions of its scope, from 1
+	Active        bool
+	CaseSensitive bool
+	Created       time.Time
+}
+
 // Segment is a stored, named segment definition.
 type Segment struct {
 	ID          int64
@@ -324,6 +336,12 @@ type Meta interface {
 	ClearAuthFailures(ctx context.Context, login string, ipHash []byte) (int, error)
 	// PurgeAuthFailures deletes failures older than cutoff.
 	PurgeAuthFailures(ctx context.Context, cutoff time.Time) error
+
+	// CreateCustomDimension stores a new dimension (giving it the next index of its scope on
+	// the site) and returns its id; UpdateCustomDimension replaces name and flags.
+	CreateCustomDimension(ctx context.Context, d CustomDimension) (CustomDimension, error)
+	UpdateCustomDimension(ctx context.Context, d CustomDimension) error
+	CustomDimensions(ctx context.Context, site event.SiteID) ([]CustomDimension, error)
 
 	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one.
 	CreateSegment(ctx context.Context, s Segment) (int64, error)

@@ -177,3 +177,46 @@ func TestEventReports(t *testing.T) {
 		t.Errorf("bad secondaryDimension: %d %v", code, v)
 	}
 }
+
+// TestCustomDimensions: a visit-scope dimension (id 1) and an action-scope one (id 2) are
+// configured, hits carry dimension1 and dimension2, and the reports count them: two visits
+// "gold" and one without; pageviews "red" twice, once "blue".
+func TestCustomDimensions(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, nil)
+	call := dayReport(t, s, tok, "2024-03-06")
+	if id := call("CustomDimensions.configureNewCustomDimension", "name", "Plan", "scope", "visit"); id != `{"value":1}` {
+		t.Fatalf("configure visit dimension: %s", id)
+	}
+	if id := call("CustomDimensions.configureNewCustomDimension", "name", "Colour", "scope", "action"); id != `{"value":2}` {
+		t.Fatalf("configure action dimension: %s", id)
+	}
+	if code, v := s.API(t, kv("method", "CustomDimensions.configureNewCustomDimension", "idSite", "1", "name", "X", "scope", "visit",
+		"extractions[0][dimension]", "url", "extractions[0][pattern]", "plan=(.*)", "token_auth", tok)); code != 400 || !strings.Contains(fmt.Sprint(v), "Extractions are not supported") {
+		t.Errorf("extractions: %d %v", code, v)
+	}
+	if code, v := s.API(t, kv("method", "CustomDimensions.configureNewCustomDimension", "idSite", "1", "name", "X", "scope", "page", "token_auth", tok)); code != 400 {
+		t.Errorf("bad scope: %d %v", code, v)
+	}
+	sendHits(t, s, tok, []hit{
+		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/", "", kv("dimension1", "gold", "dimension2", "red")},
+		{1, "1111111111111111", "", "2024-03-06T10:01:00Z", "/a", "", kv("dimension2", "blue")},
+		{1, "2222222222222222", "", "2024-03-06T11:00:00Z", "/", "", kv("dimension1", "gold", "dimension2", "red")},
+		{1, "3333333333333333", "", "2024-03-06T12:00:00Z", "/", "", nil},
+	})
+	if got := call("CustomDimensions.getCustomDimension", "idDimension", "1", "showColumns", "nb_visits,nb_actions"); got != `[{"label":"gold","nb_visits":2,"nb_actions":3},{"label":"Value not defined","nb_visits":1,"nb_actions":1}]` {
+		t.Errorf("visit dimension report: %s", got)
+	}
+	if got := call("CustomDimensions.getCustomDimension", "idDimension", "2", "showColumns", "nb_hits,nb_visits"); got != `[{"label":"red","nb_visits":2,"nb_hits":2},{"label":"Value not defined","nb_visits":1,"nb_hits":1},{"label":"blue","nb_visits":1,"nb_hits":1}]` {
+		t.Errorf("action dimension report: %s", got)
+	}
+	if got := call("CustomDimensions.getConfiguredCustomDimensions"); !strings.Contains(got, `"name":"Plan","index":1,"scope":"visit","active":true`) ||
+		!strings.Contains(got, `"name":"Colour","index":1,"scope":"action"`) {
+		t.Errorf("configured dimensions: %s", got)
+	}
+	if got := call("CustomDimensions.configureExistingCustomDimension", "idDimension", "1", "name", "Tier", "active", "0"); got != `{"message":"ok","result":"success"}` {
+		t.Errorf("update: %s", got)
+	}
+}

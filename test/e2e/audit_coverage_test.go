@@ -123,6 +123,12 @@ func TestAuditCoverage(t *testing.T) {
 		{"site.update", func() {
 			api("SitesManager.updateSite", url.Values{"idSite": {fmt.Sprint(site)}, "siteName": {"Renamed"}})
 		}},
+		{"dimension.create", func() {
+			api("CustomDimensions.configureNewCustomDimension", url.Values{"idSite": {fmt.Sprint(site)}, "name": {"Plan"}, "scope": {"visit"}})
+		}},
+		{"dimension.update", func() {
+			api("CustomDimensions.configureExistingCustomDimension", url.Values{"idSite": {fmt.Sprint(site)}, "idDimension": {"1"}, "name": {"Tier"}})
+		}},
 		{"rawdata.view", func() { api("Live.getLastVisitsDetails", url.Values{"idSite": {fmt.Sprint(site)}}) }},
 		{"audit.export", func() {
 			req, _ := http.NewRequest("GET", s.Base+"/api/v1/audit?action=nothing", nil)

@@ -208,6 +208,28 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return v
 	}}
 	matrix["SegmentEditor.delete"] = entry{superOnly, sharedSegment}
+	dimension := func(s int) url.Values {
+		d, err := r.meta.CreateCustomDimension(ctx, store.CustomDimension{SiteID: event.SiteID(s), Name: "Plan", Scope: "visit", Active: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"idSite": {fmt.Sprint(s)}, "idDimension": {fmt.Sprint(d.ID)}}
+	}
+	matrix["CustomDimensions.configureNewCustomDimension"] = entry{writeOn, func(s int) url.Values {
+		return url.Values{"idSite": {fmt.Sprint(s)}, "name": {"Plan"}, "scope": {"visit"}}
+	}}
+	matrix["CustomDimensions.configureExistingCustomDimension"] = entry{writeOn, func(s int) url.Values {
+		v := dimension(s)
+		v.Set("name", "Tier")
+		return v
+	}}
+	matrix["CustomDimensions.getConfiguredCustomDimensions"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["CustomDimensions.getCustomDimension"] = entry{viewOn, func(s int) url.Values {
+		v := dimension(s)
+		v.Set("period", "day")
+		v.Set("date", "2026-11-20")
+		return v
+	}}
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {

@@ -887,6 +887,10 @@ func segmentVisits(q store.ReportQuery, seg string, segArgs []any) (string, []an
 // for URLs and titles also the time spent after them and the visits they ended.
 func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.ActionRow, error) {
 	key, ok := actionKeys[q.By]
+	dimension := ""
+	if scope, id, isDim := store.ParseDimensionField(q.By); isDim && scope == "action" {
+		dimension, ok = dimensionValue("a", id), true
+	}
 	if !ok {
 		return nil, fmt.Errorf("cannot group actions by %q", q.By)
 	}
@@ -913,6 +917,9 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	keyExpr := "coalesce(a." + key.col + ", '')"
 	if dict {
 		keyExpr = "a." + key.col
+	}
+	if dimension != "" {
+		keyExpr = dimension
 	}
 	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
 	// Visits per page view URL or title: the ingest flag "first of its URL (title) in the

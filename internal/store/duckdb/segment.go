@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"hearth/internal/event"
@@ -305,6 +306,9 @@ func groupKey(f store.Field, zone []store.ZoneSpan) (string, []any, error) {
 	if col, ok := visitDictColumns[f]; ok {
 		return "coalesce((SELECT d.value FROM dict d WHERE d.id = " + col + "), '')", nil, nil
 	}
+	if scope, id, ok := store.ParseDimensionField(f); ok && scope == "visit" {
+		return dimensionValue("v", id), nil, nil
+	}
 	expr, ok := visitFieldExprs[f]
 	if !ok {
 		return "", nil, fmt.Errorf("cannot group by %q", f)
@@ -325,4 +329,9 @@ var actionKeys = map[store.Field]struct{ col, ref, exit string }{
 	store.FieldEventName:      {"event_name", "", ""},
 	store.FieldContentName:    {"content_name", "", ""},
 	store.FieldContentPiece:   {"content_piece", "", ""},
+}
+
+// dimensionValue is a custom dimension's value in the JSON dimensions column of a table alias.
+func dimensionValue(alias string, id int64) string {
+	return "coalesce(json_extract_string(" + alias + ".dimensions, '$.\"" + strconv.FormatInt(id, 10) + "\"'), '')"
 }

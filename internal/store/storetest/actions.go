@@ -44,9 +44,14 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		a.FirstURLInVisit, a.FirstTitleInVisit = true, true
 		return a
 	}
+	visits[0].Dimensions, visits[1].Dimensions = map[int]string{1: "gold"}, map[int]string{1: "silver"}
+	red := func(a event.Action) event.Action {
+		a.Dimensions = map[int]string{2: "red"}
+		return a
+	}
 	actions := []event.Action{
-		firstView(act(10, 1, 0, event.ActionPageview, home, "Home", "", "", 0)),
-		firstView(act(10, 2, 30, event.ActionPageview, blog, "Blog", home, "Home", 30)),
+		red(firstView(act(10, 1, 0, event.ActionPageview, home, "Home", "", "", 0))),
+		red(firstView(act(10, 2, 30, event.ActionPageview, blog, "Blog", home, "Home", 30))),
 		act(10, 3, 40, event.ActionDownload, pdf, "", blog, "Blog", 10),
 		firstView(act(20, 1, 0, event.ActionPageview, home, "Home", "", "", 0)),
 		act(20, 2, 10, event.ActionPageview, home, "Home", home, "Home", 10),
@@ -153,6 +158,23 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		"[Banner img2]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	}
 	sameGroups(t, "contents", gotContents, wantContents)
+
+	// Custom dimensions: a visit-scope one on the visits, an action-scope one on A's pageviews.
+	byDim, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.DimensionField("visit", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dims := map[string]int64{}
+	for _, g := range byDim {
+		dims[g.Keys[0]] = g.Visits
+	}
+	if len(dims) != 3 || dims["gold"] != 1 || dims["silver"] != 1 || dims[""] != 2 {
+		t.Errorf("visits by visit dimension 1: %v", dims)
+	}
+	check("pageviews by action dimension 2", get(store.ActionQuery{Types: pv, By: store.DimensionField("action", 2)}), map[string]store.ActionRow{
+		"red": {Hits: 2, Visits: 1, UniqueVisitors: 1},
+		"":    {Hits: 2, Visits: 1, UniqueVisitors: 1},
+	})
 
 	entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
 	if err != nil {
