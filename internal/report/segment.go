@@ -238,6 +238,16 @@ func Compile(seg Segment, pseudonym Pseudonymizer) (store.Filter, error) {
 func compileCondition(c Condition, pseudonym Pseudonymizer) (store.Cond, error) {
 	d, ok := Dimensions[c.Dimension]
 	if !ok {
+		// dimensionN: custom dimension N, in the visit or any of its actions.
+		if rest, found := strings.CutPrefix(c.Dimension, "dimension"); found {
+			if n, err := strconv.ParseInt(rest, 10, 64); err == nil && n > 0 && strconv.FormatInt(n, 10) == rest {
+				switch c.Op {
+				case store.OpEq, store.OpNe, store.OpContains, store.OpNotContains, store.OpStarts, store.OpEnds:
+					return store.Cond{Field: store.DimensionField("any", n), Op: c.Op, Str: c.Value}, nil
+				}
+				return store.Cond{}, segErr("The segment '%s' compares text: %s does not apply.", quote(c.Dimension), c.Op)
+			}
+		}
 		return store.Cond{}, segErr("Segment '%s' is not a supported segment.", quote(c.Dimension))
 	}
 	out := store.Cond{Field: d.Field, Op: c.Op}

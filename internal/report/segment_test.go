@@ -71,6 +71,9 @@ func TestSegmentErrors(t *testing.T) {
 		{"visitorType==alien", "new or returning"},
 		{"visitorId==xyz", "16 hexadecimal"},
 		{"userId=@ali", "only takes == and !="},
+		{"dimension0==x", "not a supported segment"},
+		{"dimension01==x", "not a supported segment"},
+		{"dimension3>1", "compares text"},
 		{strings.Repeat("visitCount==1;", 70) + "visitCount==1", "more than 64 conditions"},
 		{strings.Repeat("a", MaxSegmentLength+1), "longer than"},
 	}
@@ -87,6 +90,11 @@ func TestSegmentErrors(t *testing.T) {
 }
 
 func TestCompileSegment(t *testing.T) {
+	if seg, err := ParseSegment("dimension3=@gold"); err != nil {
+		t.Fatal(err)
+	} else if f, err := Compile(seg, nil); err != nil || f.And[0][0] != (store.Cond{Field: store.DimensionField("any", 3), Op: store.OpContains, Str: "gold"}) {
+		t.Fatalf("dimension3: %+v %v", f, err)
+	}
 	seg, err := ParseSegment("referrerType==search;visitCount>2,userId==alice;actionType==downloads")
 	if err != nil {
 		t.Fatal(err)

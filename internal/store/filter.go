@@ -131,14 +131,15 @@ type Filter struct {
 	And [][]Cond
 }
 
-// DimensionField is the grouping field of custom dimension id in a scope ("visit" or "action").
+// DimensionField is the field of custom dimension id in a scope: "visit" or "action" (for
+// grouping), or "any" (for segments: the visit's value or any of its actions').
 func DimensionField(scope string, id int64) Field {
 	return Field(scope + ".dimension." + strconv.FormatInt(id, 10))
 }
 
 // ParseDimensionField reads a DimensionField back; ok is false for other fields.
 func ParseDimensionField(f Field) (scope string, id int64, ok bool) {
-	for _, sc := range []string{"visit", "action"} {
+	for _, sc := range []string{"visit", "action", "any"} {
 		if rest, found := strings.CutPrefix(string(f), sc+".dimension."); found {
 			n, err := strconv.ParseInt(rest, 10, 64)
 			return sc, n, err == nil && n > 0

@@ -212,6 +212,12 @@ func TestCustomDimensions(t *testing.T) {
 	if got := call("CustomDimensions.getCustomDimension", "idDimension", "2", "showColumns", "nb_hits,nb_visits"); got != `[{"label":"red","nb_visits":2,"nb_hits":2},{"label":"Value not defined","nb_visits":1,"nb_hits":1},{"label":"blue","nb_visits":1,"nb_hits":1}]` {
 		t.Errorf("action dimension report: %s", got)
 	}
+	for segment, want := range map[string]string{"dimension1==gold": `{"value":2}`, "dimension2==blue": `{"value":1}`,
+		"dimension2!=red": `{"value":1}`, "dimension1==": `{"value":1}`} {
+		if got := call("VisitsSummary.getVisits", "segment", segment); got != want {
+			t.Errorf("visits with %s: %s, want %s", segment, got, want)
+		}
+	}
 	if got := call("CustomDimensions.getConfiguredCustomDimensions"); !strings.Contains(got, `"name":"Plan","index":1,"scope":"visit","active":true`) ||
 		!strings.Contains(got, `"name":"Colour","index":1,"scope":"action"`) {
 		t.Errorf("configured dimensions: %s", got)

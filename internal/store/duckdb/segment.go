@@ -127,6 +127,9 @@ func condSQL(c store.Cond) (string, []any, error) {
 	if c.Field == store.FieldVisitorID {
 		return visitorCompare(c)
 	}
+	if scope, id, ok := store.ParseDimensionField(c.Field); ok && scope == "any" {
+		return dimensionCompare(id, c)
+	}
 	// Action and item fields: the visit has (or, for != and !@ with a value, has no) action
 	// or item that matches.
 	positive := c
@@ -334,4 +337,29 @@ var actionKeys = map[store.Field]struct{ col, ref, exit string }{
 // dimensionValue is a custom dimension's value in the JSON dimensions column of a table alias.
 func dimensionValue(alias string, id int64) string {
 	return "coalesce(json_extract_string(" + alias + ".dimensions, '$.\"" + strconv.FormatInt(id, 10) + "\"'), '')"
+}
+
+// dimensionCompare is a condition on custom dimension id: the visit's value or one of its
+// actions' matches; != and !@ (and == with no value) hold when none does.
+func dimensionCompare(id int64, c store.Cond) (string, []any, error) {
+	positive, negate := c, false
+	switch {
+	case c.Str == "" && c.Op == store.OpEq:
+		positive.Op, negate = store.OpNe, true // no value anywhere
+	case c.Op.Negative() && c.Str != "":
+		positive.Op, negate = map[store.Op]store.Op{store.OpNe: store.OpEq, store.OpNotContains: store.OpContains}[c.Op], true
+	}
+	visit, vargs, err := compare(dimensionValue("v", id), positive)
+	if err != nil {
+		return "", nil, err
+	}
+	action, aargs, err := compare(dimensionValue("a", id), positive)
+	if err != nil {
+		return "", nil, err
+	}
+	sql := "(" + visit + " OR EXISTS (SELECT 1 FROM actions a WHERE a.site_id = v.site_id AND a.visit_id = v.visit_id AND " + action + "))"
+	if negate {
+		sql = "NOT " + sql
+	}
+	return sql, append(vargs, aargs...), nil
 }

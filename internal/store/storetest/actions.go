@@ -176,6 +176,25 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		"":    {Hits: 2, Visits: 1, UniqueVisitors: 1},
 	})
 
+	// Segments on custom dimensions look at the visit's value and its actions'.
+	for _, tc := range []struct {
+		name string
+		cond store.Cond
+		want int64
+	}{
+		{"visit dimension", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpEq, Str: "GOLD"}, 1},
+		{"visit dimension contains", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpContains, Str: "ol"}, 1},
+		{"action dimension", store.Cond{Field: store.DimensionField("any", 2), Op: store.OpEq, Str: "red"}, 1},
+		{"no action with it", store.Cond{Field: store.DimensionField("any", 2), Op: store.OpNe, Str: "red"}, 3},
+		{"no value anywhere", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpEq}, 2},
+		{"some value", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpNe}, 2},
+	} {
+		got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: day, Segment: store.Filter{And: [][]store.Cond{{tc.cond}}}})
+		if err != nil || got[0].Visits != tc.want {
+			t.Errorf("segment %s: %+v %v, want %d visits", tc.name, got, err, tc.want)
+		}
+	}
+
 	entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
 	if err != nil {
 		t.Fatal(err)
