@@ -183,6 +183,34 @@ type EventRow struct {
 	Interactions   int64 // content interactions (the rest of the hits are impressions)
 }
 
+// ItemQuery asks for ecommerce item aggregates by SKU, name or category: of orders, or of the
+// carts visits left without ordering (their last cart update).
+type ItemQuery struct {
+	ReportQuery
+	By        ItemKey
+	Abandoned bool
+}
+
+// ItemKey is what item reports group by.
+type ItemKey string
+
+// Item keys.
+const (
+	ItemSKU      ItemKey = "sku"
+	ItemName     ItemKey = "name"
+	ItemCategory ItemKey = "category" // each of an item's categories
+)
+
+// ItemRow is one group of items of one range.
+type ItemRow struct {
+	Range    int
+	Key      string
+	Revenue  float64 // price × quantity
+	Quantity int64
+	Orders   int64 // distinct orders (or abandoned carts: visits)
+	Visits   int64
+}
+
 // GroupRow is one group of visits of one range. A row of the first level has one key; with
 // two fields, each first-level row also comes with its second-level rows (two keys). Keys
 // are text; a missing value is "".
@@ -424,6 +452,8 @@ type Events interface {
 	VisitGroups(ctx context.Context, q GroupQuery) ([]GroupRow, error)
 	// ActionGroups aggregates actions by the period of their own time.
 	ActionGroups(ctx context.Context, q ActionQuery) ([]ActionRow, error)
+	// ItemGroups aggregates ecommerce items by the period of their order or cart update.
+	ItemGroups(ctx context.Context, q ItemQuery) ([]ItemRow, error)
 	// EventGroups aggregates events or content actions by the period of their own time.
 	EventGroups(ctx context.Context, q EventQuery) ([]EventRow, error)
 	Ping(ctx context.Context) error

@@ -226,3 +226,43 @@ func TestCustomDimensions(t *testing.T) {
 		t.Errorf("update: %s", got)
 	}
 }
+
+// TestEcommerceItems: V1 orders 2 gloves (10 each, categories Care and Hands) and a mask (5,
+// Care); V2 updates its cart twice (last: 3 gloves and a mask) and leaves; V3 puts 2 masks in
+// its cart and orders them. Orders: gloves 20 (2, one order), masks 15 (3 in two orders);
+// abandoned: V2's last cart only.
+func TestEcommerceItems(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	s.AddSite(t, tok, kv("ecommerce", "1"))
+	const gloves = `["A","Gloves",["Care","Hands"],10,%d]`
+	const mask = `["B","Mask","Care",5,%d]`
+	items := func(parts ...string) string { return "[" + strings.Join(parts, ",") + "]" }
+	sendHits(t, s, tok, []hit{
+		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/shop", "", kv("idgoal", "0", "ec_id", "O-1", "revenue", "25",
+			"ec_items", items(fmt.Sprintf(gloves, 2), fmt.Sprintf(mask, 1)))},
+		{1, "2222222222222222", "", "2024-03-06T11:00:00Z", "/shop", "", kv("idgoal", "0", "revenue", "10", "ec_items", items(fmt.Sprintf(gloves, 1)))},
+		{1, "2222222222222222", "", "2024-03-06T11:00:10Z", "/shop", "", kv("idgoal", "0", "revenue", "35",
+			"ec_items", items(fmt.Sprintf(gloves, 3), fmt.Sprintf(mask, 1)))},
+		{1, "3333333333333333", "", "2024-03-06T12:00:00Z", "/shop", "", kv("idgoal", "0", "revenue", "10", "ec_items", items(fmt.Sprintf(mask, 2)))},
+		{1, "3333333333333333", "", "2024-03-06T12:00:10Z", "/shop", "", kv("idgoal", "0", "ec_id", "O-2", "revenue", "10", "ec_items", items(fmt.Sprintf(mask, 2)))},
+	})
+	call := dayReport(t, s, tok, "2024-03-06")
+	for _, tc := range []struct {
+		method string
+		extra  []string
+		want   string
+	}{
+		{"Goals.getItemsSku", nil, `[{"label":"A","revenue":20,"quantity":2,"orders":1,"avg_price":10,"avg_quantity":2,"nb_visits":1},` +
+			`{"label":"B","revenue":15,"quantity":3,"orders":2,"avg_price":5,"avg_quantity":1.5,"nb_visits":2}]`},
+		{"Goals.getItemsName", []string{"showColumns", "revenue"}, `[{"label":"Gloves","revenue":20},{"label":"Mask","revenue":15}]`},
+		{"Goals.getItemsCategory", []string{"showColumns", "revenue,quantity"}, `[{"label":"Care","revenue":35,"quantity":5},{"label":"Hands","revenue":20,"quantity":2}]`},
+		{"Goals.getItemsSku", []string{"abandonedCarts", "1", "showColumns", "revenue,quantity,abandoned_carts"},
+			`[{"label":"A","revenue":30,"quantity":3,"abandoned_carts":1},{"label":"B","revenue":5,"quantity":1,"abandoned_carts":1}]`},
+	} {
+		if got := call(tc.method, tc.extra...); got != tc.want {
+			t.Errorf("%s %v:\n got %s\nwant %s", tc.method, tc.extra, got, tc.want)
+		}
+	}
+}

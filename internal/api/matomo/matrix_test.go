@@ -174,6 +174,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	matrix["VisitFrequency.get"] = entry{viewOn, reportParams}
 	matrix["Actions.get"] = entry{viewOn, reportParams}
 	matrix["Hearth.getBotCounts"] = entry{viewOn, reportParams}
+	for _, m := range []string{"Goals.getItemsSku", "Goals.getItemsName", "Goals.getItemsCategory"} {
+		matrix[m] = entry{viewOn, reportParams}
+	}
 	matrix["API.getReportMetadata"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
 	matrix["API.getSegmentsMetadata"] = entry{anyUser, func(s int) url.Values { return url.Values{"idSites": {fmt.Sprint(s)}} }}
 	matrix["API.getProcessedReport"] = entry{viewOn, func(s int) url.Values {

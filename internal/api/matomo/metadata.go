@@ -50,6 +50,11 @@ func reportMetas() []reportMeta {
 			{"nb_searches", "Searches"}, {"nb_keywords", "Unique Keywords"}}, nil},
 		{"Visits", "Bot requests", "Hearth", "getBotCounts", "", [][2]string{{"nb_bot_requests", "Requests from bots (filtered at ingest, not counted as visits)"}}, nil},
 	}
+	itemMetrics := [][2]string{{"revenue", "Product Revenue"}, {"quantity", "Quantity"}, {"orders", "Unique Purchases"}, {"nb_visits", "Visits"}}
+	itemProcessed := [][2]string{{"avg_price", "Average Price"}, {"avg_quantity", "Average Quantity"}}
+	for _, it := range [][3]string{{"getItemsSku", "Product SKU", "Product SKU"}, {"getItemsName", "Product Name", "Product Name"}, {"getItemsCategory", "Product Category", "Product Category"}} {
+		out = append(out, reportMeta{"Goals", it[1], "Goals", it[0], it[2], itemMetrics, itemProcessed})
+	}
 	for _, d := range report.VisitReports {
 		m := visitMetrics
 		if strings.HasPrefix(d.Module, "VisitorInterest") {

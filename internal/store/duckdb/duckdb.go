@@ -969,6 +969,59 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	return out, rows.Err()
 }
 
+// ItemGroups aggregates ordered items, or the last cart of visits that ended with an
+// abandoned cart, by SKU, name or category.
+func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.ItemRow, error) {
+	if len(q.Ranges) == 0 {
+		return nil, nil
+	}
+	key := map[store.ItemKey]string{store.ItemSKU: "i.sku", store.ItemName: "coalesce(i.name, '')",
+		store.ItemCategory: "unnest(CASE WHEN i.categories IS NULL THEN [''] ELSE from_json(i.categories, '[\"VARCHAR\"]') END)"}[q.By]
+	if key == "" {
+		return nil, fmt.Errorf("cannot group items by %q", q.By)
+	}
+	join, joinArgs := rangeJoin(q.Ranges)
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	inSegment, inArgs := "", []any(nil)
+	if len(q.Segment.And) > 0 {
+		inSegment, inArgs = segmentVisits(q.ReportQuery, seg, segArgs)
+		inSegment = strings.Replace(inSegment, "a.visit_id", "i.visit_id", 1)
+	}
+	kind, orders := strconv.Itoa(int(event.ActionOrder)), "count(DISTINCT i.order_id)"
+	abandoned := ""
+	if q.Abandoned {
+		// The cart a visit left: its last cart update, in visits whose status ends abandoned.
+		kind, orders = strconv.Itoa(int(event.ActionCartUpdate)), "count(DISTINCT i.visit_id)"
+		abandoned = ` AND i.ts = (SELECT max(l.ts) FROM items l WHERE l.site_id = i.site_id AND l.visit_id = i.visit_id AND l.kind = ` + kind + `)
+			AND i.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = i.site_id AND v.ecommerce IN (` +
+			strconv.Itoa(int(event.EcommerceAbandonedCart)) + `, ` + strconv.Itoa(int(event.EcommerceOrderedThenAbandonedCart)) + `))`
+	}
+	args := append(append(joinArgs, int64(q.Site)), inArgs...)
+	// #nosec G202 -- built of fixed expressions, type numbers and placeholders; every value is bound.
+	query := `SELECT i, k, sum(price * quantity), sum(quantity)::BIGINT, ` + strings.Replace(orders, "i.", "", 1) + `, count(DISTINCT visit_id)
+		FROM (SELECT r.i AS i, ` + key + ` AS k, i.price, i.quantity, i.order_id, i.visit_id
+			FROM items i JOIN ` + join + ` ON i.ts >= r.f AND i.ts < r.t
+			WHERE i.site_id = ? AND i.kind = ` + kind + inSegment + abandoned + `)
+		GROUP BY i, k`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("item groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ItemRow
+	for rows.Next() {
+		var r store.ItemRow
+		if err := rows.Scan(&r.Range, &r.Key, &r.Revenue, &r.Quantity, &r.Orders, &r.Visits); err != nil {
+			return nil, fmt.Errorf("item groups: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // EventGroups aggregates events or content actions by a field and, as subtables, a second.
 func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.EventRow, error) {
 	if len(q.Ranges) == 0 {
