@@ -17,6 +17,7 @@ import (
 	"hearth/internal/api/matomo"
 	"hearth/internal/auth"
 	"hearth/internal/demo"
+	"hearth/internal/event"
 	"hearth/internal/store"
 	"hearth/internal/store/duckdb"
 	"hearth/internal/store/sqlite"
@@ -222,6 +223,37 @@ func BenchmarkReports(b *testing.B) {
 	b.Run("overview", func(b *testing.B) { overview(b, r, "", "") })
 	b.Run("overview-segmented", func(b *testing.B) {
 		overview(b, r, "deviceType==smartphone;referrerType==search", "AND device_type = 'smartphone' AND referrer_type = 2")
+	})
+	b.Run("overview-under-ingest", func(b *testing.B) {
+		// 5,000 actions a second go into the store (in one batch a second, as ingest applies
+		// them) while the overview runs: the store side of ingest at that rate.
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for i := uint64(1); ; i++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				case <-tick.C:
+				}
+				err := demo.Generate(demo.Options{Site: 1, Actions: 5000, Days: 1, End: benchEnd, Seed: 1000 + i,
+					FirstVisit: event.VisitID(1_000_000_000 + i*10_000)}, func(batch store.Batch) error {
+					return r.events.Apply(context.Background(), batch)
+				})
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+		}()
+		overview(b, r, "", "")
+		close(stop)
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
 	})
 	b.Run("year-uniques", func(b *testing.B) {
 		compare(b, func() {
