@@ -16,7 +16,9 @@ import (
 
 var metaKey = bytes.Repeat([]byte{3}, 64)
 
-func newTrail(t *testing.T) (*Trail, string, string) {
+// openTrail opens a trail on a fresh metadata store with a clock; it returns the trail and
+// the paths of the database and the head file.
+func openTrail(t *testing.T, now func() time.Time) (*Trail, string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "meta.db")
@@ -25,11 +27,17 @@ func newTrail(t *testing.T) (*Trail, string, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { meta.Close() })
+	head := filepath.Join(dir, "audit.head")
+	return New(meta, Options{Key: []byte("audit-key"), HeadPath: head, Now: now}), path, head
+}
+
+func newTrail(t *testing.T) (*Trail, string, string) {
+	t.Helper()
 	clock := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	tr := New(meta, Options{Key: []byte("audit-key"), HeadPath: filepath.Join(dir, "audit.head"), Now: func() time.Time {
+	tr, path, head := openTrail(t, func() time.Time {
 		clock = clock.Add(time.Second)
 		return clock
-	}})
+	})
 	for i, action := range []string{ActionServerStart, ActionUserCreate, ActionTokenCreate, ActionSiteCreate, ActionRawDataView} {
 		err := tr.Record(context.Background(), Event{Actor: "alice", IP: netip.MustParseAddr("203.0.113.77"), Action: action,
 			Target: "site:1", Details: map[string]string{"n": string(rune('a' + i))}})
@@ -37,7 +45,7 @@ func newTrail(t *testing.T) (*Trail, string, string) {
 			t.Fatal(err)
 		}
 	}
-	return tr, path, filepath.Join(dir, "audit.head")
+	return tr, path, head
 }
 
 // tamper runs SQL on the metadata file through a direct connection with the key, bypassing
@@ -148,16 +156,9 @@ func TestHeadNeverMovesBack(t *testing.T) {
 }
 
 func TestRetention(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "meta.db")
-	meta, err := sqlite.Open(context.Background(), sqlite.Options{Path: path, Key: metaKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
-	tr := New(meta, Options{Key: []byte("audit-key"), HeadPath: filepath.Join(dir, "audit.head"), Now: func() time.Time { return clock }})
+	tr, path, _ := openTrail(t, func() time.Time { return clock })
 	record := func(n int) {
 		for range n {
 			if err := tr.Record(ctx, Event{Actor: "alice", Action: ActionLogin, Target: "user:alice"}); err != nil {

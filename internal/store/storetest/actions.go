@@ -21,9 +21,9 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 	at := func(secs int) time.Time { return t0.Add(time.Duration(secs) * time.Second) }
 	const home, blog, pdf = "https://ex.org/home", "https://ex.org/blog", "https://ex.org/f.pdf"
 	act := func(visit byte, idx int32, secs int, typ event.ActionType, url, title, ref, refTitle string, spent int32) event.Action {
-		return event.Action{SiteID: 1, VisitID: event.VisitID(visit), VisitorID: event.VisitorID{visit}, Time: at(secs), Index: idx, Type: typ,
-			URL: url, Title: title, RefURL: ref, RefTitle: refTitle, RefTimeSpent: spent, SearchCount: -1,
-			PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+		a := action(visit, idx, at(secs), typ)
+		a.URL, a.Title, a.RefURL, a.RefTitle, a.RefTimeSpent = url, title, ref, refTitle, spent
+		return a
 	}
 	// Visit A: home, then blog 30 s later, a download 10 s after that, heartbeats until 100 s.
 	// Visit B: home, reloaded 10 s later, nothing after. Visit C: two site searches.

@@ -10,6 +10,13 @@ import (
 	"hearth/internal/store"
 )
 
+// action is an action of visit id (visitor {id}) on site 1 with nothing measured: no search
+// count and no performance timings, as ingest stores them.
+func action(id byte, idx int32, at time.Time, typ event.ActionType) event.Action {
+	return event.Action{SiteID: 1, VisitID: event.VisitID(id), VisitorID: event.VisitorID{id}, Time: at, Index: idx, Type: typ, SearchCount: -1,
+		PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+}
+
 // RunEvents runs the event-store conformance suite. open returns a fresh, empty store
 // rooted in dir; reopen tests call it again with the same dir.
 func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {

@@ -24,9 +24,9 @@ func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		return event.Item{SKU: "B", Name: "Mask", Categories: []string{"Care"}, Price: 5, Quantity: q}
 	}
 	act := func(visit byte, idx int32, secs int, typ event.ActionType, order string, items ...event.Item) event.Action {
-		return event.Action{SiteID: 1, VisitID: event.VisitID(visit), VisitorID: event.VisitorID{visit}, Time: t0.Add(time.Duration(secs) * time.Second),
-			Index: idx, Type: typ, URL: "https://ex.org/shop", OrderID: order, Items: items, SearchCount: -1,
-			PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+		a := action(visit, idx, t0.Add(time.Duration(secs)*time.Second), typ)
+		a.URL, a.OrderID, a.Items = "https://ex.org/shop", order, items
+		return a
 	}
 	visit := func(id byte, status event.EcommerceStatus) event.Visit {
 		return event.Visit{SiteID: 1, ID: event.VisitID(id), VisitorID: event.VisitorID{id}, First: t0, Last: t0.Add(time.Minute), VisitCount: 1, LocalTime: -1, Ecommerce: status}

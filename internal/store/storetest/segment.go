@@ -58,8 +58,7 @@ func runSegments(t *testing.T, open func(t *testing.T, dir string) store.Events)
 	v4.EntryURL, v4.EntryTitle, v4.ExitURL, v4.ExitTitle, v4.Actions = "https://ex.org/blog", "Blog", "https://ex.org/blog", "Blog", 3
 
 	act := func(v event.Visit, idx int32, typ event.ActionType, mod func(*event.Action)) event.Action {
-		a := event.Action{SiteID: 1, VisitID: v.ID, VisitorID: v.VisitorID, Time: t0, Index: idx, Type: typ, SearchCount: -1,
-			PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+		a := action(v.VisitorID[0], idx, t0, typ)
 		mod(&a)
 		return a
 	}
