@@ -499,7 +499,7 @@ func Actions() []string {
 	a := []string{ActionServerStart, ActionServerStop, ActionUserCreate, ActionUserPassword, ActionUserDisable,
 		ActionUserEnable, ActionTokenCreate, ActionTokenRevoke, ActionAuthFailure, ActionAuthBlock, ActionAuthLockout, ActionAuthUnlock, ActionAuthUnblock, ActionSiteCreate, ActionSiteUpdate,
 		ActionRawDataView, ActionAccessGrant, ActionAccessRevoke, ActionCapabilityAdd, ActionCapabilityRemove,
-		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery, ActionAuditPrune, ActionDimensionCreate, ActionDimensionUpdate}
+		ActionSuperuserChange, ActionUserDelete, ActionUserUpdate, ActionAuditExport, ActionLogin, ActionLogout, ActionSessionExpire, Action2FAEnable, Action2FADisable, Action2FARecovery, ActionAuditPrune, ActionDimensionCreate, ActionDimensionUpdate, ActionGoalCreate, ActionGoalUpdate, ActionGoalDelete}
 	sort.Strings(a)
 	return a
 }
@@ -544,6 +544,9 @@ const (
 	ActionAuditPrune       = "audit.prune"
 	ActionDimensionCreate  = "dimension.create"
 	ActionDimensionUpdate  = "dimension.update"
+	ActionGoalCreate       = "goal.create"
+	ActionGoalUpdate       = "goal.update"
+	ActionGoalDelete       = "goal.delete"
 )
 
 // ParseTime reads a --since/--until or since/until bound: RFC 3339, YYYY-MM-DDTHH:MM:SS or

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"net/url"
@@ -570,5 +571,68 @@ func TestForcedVisitorIDsStayApart(t *testing.T) {
 		if v := got[i].Visit; v.VisitorID.String() != w.visitor || v.VisitCount != w.count || v.Returning != (w.count > 1) {
 			t.Errorf("visit %d: visitor %s count %d returning %v; want %s, %d", i, v.VisitorID, v.VisitCount, v.Returning, w.visitor, w.count)
 		}
+	}
+}
+
+// TestGoalConversions: goals convert from their definition on, once per visit unless they
+// allow more, with the goal's revenue, the tracker's, or the event value; unknown goal ids
+// are ignored as Matomo does.
+func TestGoalConversions(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	ctx := context.Background()
+	for _, g := range []store.Goal{
+		{Name: "Thanks", MatchAttribute: "url", Pattern: "/thanks", PatternType: "contains", Revenue: 10},
+		{Name: "Call", MatchAttribute: "manually", Revenue: 2, AllowMultiple: true},
+		{Name: "Form", MatchAttribute: "event_category", Pattern: "Form", PatternType: "exact", EventValueAsRevenue: true},
+		{Name: "Stayed", MatchAttribute: "visit_duration", Pattern: "1", PatternType: "greater_than"},
+	} {
+		g.SiteID = r.site
+		if _, err := r.meta.CreateGoal(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := r.now
+	page := func(path string) string {
+		return "idsite=1&rec=1&_id=1111111111111111&url=" + url.QueryEscape("https://clinic.example"+path)
+	}
+	r.mustTrack(page("/thanks"), t0)
+	r.visits() // a restart: the open visit remembers it converted goal 1
+	r.mustTrack(page("/thanks?again=1"), t0.Add(10*time.Second))
+	r.mustTrack(page("/call")+"&idgoal=2", t0.Add(20*time.Second))
+	r.mustTrack(page("/call")+"&idgoal=2&revenue=5", t0.Add(30*time.Second))
+	r.mustTrack(page("/call")+"&idgoal=99", t0.Add(40*time.Second))
+	r.mustTrack(page("/book")+"&e_c=Form&e_a=Submit&e_v=7", t0.Add(70*time.Second))
+	r.mustTrack(page("/book")+"&ping=1", t0.Add(80*time.Second))
+	// A goal defined now counts from when ingest learns of it, never for earlier hits.
+	if _, err := r.meta.CreateGoal(ctx, store.Goal{SiteID: r.site, Name: "Late", MatchAttribute: "url", Pattern: "/late", PatternType: "contains"}); err != nil {
+		t.Fatal(err)
+	}
+	r.mustTrack(page("/late"), t0.Add(90*time.Second))
+	r.p.InvalidateSite(r.site)
+	r.mustTrack(page("/late"), t0.Add(100*time.Second))
+
+	got := r.visits()
+	if len(got) != 1 {
+		t.Fatalf("visits = %d, want 1", len(got))
+	}
+	v := got[0].Visit
+	if v.Conversions != 6 || v.Revenue != 24 || v.Actions != 5 || v.Pageviews != 4 || v.Events != 1 {
+		t.Fatalf("visit: conversions=%d revenue=%v actions=%d pageviews=%d events=%d; want 6, 24, 5, 4, 1",
+			v.Conversions, v.Revenue, v.Actions, v.Pageviews, v.Events)
+	}
+	type conv struct {
+		goal    int32
+		revenue float64
+		url     string
+	}
+	var convs []conv
+	for _, a := range got[0].Actions {
+		if a.Type == event.ActionGoal {
+			convs = append(convs, conv{a.GoalID, a.Revenue, strings.TrimPrefix(a.URL, "https://clinic.example")})
+		}
+	}
+	want := []conv{{1, 10, "/thanks"}, {2, 2, "/call"}, {2, 5, "/call"}, {3, 7, "/book"}, {4, 0, "/book"}, {5, 0, "/late"}}
+	if fmt.Sprint(convs) != fmt.Sprint(want) {
+		t.Fatalf("conversions %v, want %v", convs, want)
 	}
 }

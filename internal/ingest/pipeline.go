@@ -23,6 +23,7 @@ import (
 	"hearth/internal/enrich/geo"
 	"hearth/internal/enrich/referrer"
 	"hearth/internal/event"
+	"hearth/internal/goal"
 	"hearth/internal/privacy"
 	"hearth/internal/store"
 )
@@ -188,8 +189,12 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore open visits: %w", err)
 	}
+	converted, err := convertedGoals(ctx, opts.Events, open, opts.Now().Add(-opts.VisitTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("restore open visits: %w", err)
+	}
 	for _, v := range open {
-		p.visits.restore(v)
+		p.visits.restore(v, converted[v.ID])
 	}
 	p.commit = newCommitter(p.flush)
 	p.wg.Add(1)
@@ -455,6 +460,7 @@ type siteConf struct {
 	kwParams  []string
 	catParams []string
 	precision geo.Precision
+	goals     *goal.Set
 }
 
 var defaultSearchParams = []string{"q", "query", "s", "search", "searchword", "k", "keyword", "keywords"}
@@ -484,6 +490,15 @@ func (p *Pipeline) site(ctx context.Context, id event.SiteID) (*siteConf, error)
 	c, err = compileSite(s, p.opts.GlobalExcludedParams)
 	if err != nil {
 		return nil, err
+	}
+	goals, err := p.opts.Meta.Goals(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("load goals of site %d: %w", id, err)
+	}
+	var bad []error
+	c.goals, bad = goal.Compile(goals)
+	for _, err := range bad {
+		p.log.Warn("goal skipped", "err", err)
 	}
 	p.sitesMu.Lock()
 	p.sites[id] = c
@@ -717,4 +732,31 @@ func extraJSON(m map[string]string) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// convertedGoals reads which goals the open visits converted, so a goal that converts once
+// per visit does not convert again after a restart.
+func convertedGoals(ctx context.Context, events store.Events, open []event.Visit, since time.Time) (map[event.VisitID][]int32, error) {
+	bySite := map[event.SiteID]int{}
+	for _, v := range open {
+		if v.Conversions > 0 {
+			bySite[v.SiteID]++
+		}
+	}
+	out := map[event.VisitID][]int32{}
+	convertedOnly := store.Filter{And: [][]store.Cond{{{Field: store.FieldConverted, Op: store.OpEq, Num: 1, IsNum: true}}}}
+	for site, n := range bySite {
+		details, err := events.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{site}, From: since, Limit: n, WithActions: true, Segment: convertedOnly})
+		if err != nil {
+			return nil, fmt.Errorf("converted goals of site %d: %w", site, err)
+		}
+		for _, d := range details {
+			for _, a := range d.Actions {
+				if a.Type == event.ActionGoal {
+					out[d.Visit.ID] = append(out[d.Visit.ID], a.GoalID)
+				}
+			}
+		}
+	}
+	return out, nil
 }

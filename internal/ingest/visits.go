@@ -12,6 +12,7 @@ import (
 
 	"hearth/internal/collect"
 	"hearth/internal/event"
+	"hearth/internal/goal"
 	"hearth/internal/store"
 )
 
@@ -50,6 +51,8 @@ type visitState struct {
 	// stableID is set once a second hit arrives with the visit's tracker visitor ID: such a
 	// visitor keeps its ID, so other IDs are other people even from the same device profile.
 	stableID bool
+	// converted holds the goals this visit converted, for goals that convert once per visit.
+	converted map[int32]bool
 }
 
 const shards = 64
@@ -85,12 +88,15 @@ func (t *visitTable) shardOf(site event.SiteID) int {
 	return int(maphash.Bytes(t.seed, b[:]) % shards)
 }
 
-func (t *visitTable) restore(v event.Visit) {
+func (t *visitTable) restore(v event.Visit, converted []int32) {
 	s := &t.shard[t.shardOf(v.SiteID)]
 	s.Lock()
 	defer s.Unlock()
 	st := &visitState{visit: v, lastURL: v.ExitURL, lastTitle: v.ExitTitle, lastAction: v.Last,
 		seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
+	for _, g := range converted {
+		st.markConverted(g)
+	}
 	if v.ExitURL != "" {
 		st.seenURLs[v.ExitURL] = true
 	}
@@ -140,6 +146,15 @@ func daysBetween(a, b time.Time) int32 {
 // sees one visitor's snapshots in order.
 func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*pending, error) {
 	h := in.hit
+	var manual goal.Conversion
+	if h.GoalID > 0 {
+		// A goal triggered by id must exist on the site; Matomo ignores the request otherwise.
+		var ok bool
+		if manual, ok = in.site.goals.Manual(h.GoalID, h.Revenue, h.HasRevenue); !ok {
+			p.stats.Ignored.Add(1)
+			return nil, nil
+		}
+	}
 	s := &t.shard[t.shardOf(h.SiteID)]
 	s.Lock()
 	defer s.Unlock()
@@ -192,10 +207,19 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		v.First = in.at // hits of one visit can arrive out of order
 	}
 	if h.Ping {
+		goals := st.convert(in, in.site.goals.Duration(v.Last.Sub(v.First)), "", "")
 		snap := *v
-		return p.enqueue(&record{Visit: &snap})
+		return p.enqueue(append([]*record{{Visit: &snap}}, goals...)...)
 	}
 	a := buildAction(in)
+	if a.Type == event.ActionGoal {
+		if !manual.AllowMultiple && st.converted[manual.Goal] {
+			snap := *v // converted already in this visit: the hit only extends it
+			return p.enqueue(&record{Visit: &snap})
+		}
+		a.Revenue = manual.Revenue
+		st.markConverted(manual.Goal)
+	}
 	a.SiteID, a.VisitID, a.VisitorID, a.Time = h.SiteID, v.ID, v.VisitorID, in.at
 	v.Actions++ // countAction takes it back for types Matomo does not count
 	countAction(v, a)
@@ -244,8 +268,41 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		}
 		v.CustomVars[k] = val
 	}
+	var goals []*record
+	if a.Type != event.ActionGoal {
+		goals = st.convert(in, in.site.goals.Action(&a), a.URL, a.Title)
+	}
+	goals = append(goals, st.convert(in, in.site.goals.Duration(v.Last.Sub(v.First)), a.URL, a.Title)...)
 	snap := *v
-	return p.enqueue(&record{Visit: &snap, Action: &a})
+	return p.enqueue(append([]*record{{Visit: &snap, Action: &a}}, goals...)...)
+}
+
+// convert records the conversions an action or the visit's length brought, skipping goals
+// that convert once per visit and already did.
+func (st *visitState) convert(in hitInput, convs []goal.Conversion, url, title string) []*record {
+	var out []*record
+	v := &st.visit
+	for _, c := range convs {
+		if !c.AllowMultiple && st.converted[c.Goal] {
+			continue
+		}
+		st.markConverted(c.Goal)
+		st.count++
+		g := event.Action{SiteID: v.SiteID, VisitID: v.ID, VisitorID: v.VisitorID, Time: in.at, Index: st.count,
+			Type: event.ActionGoal, GoalID: c.Goal, Revenue: c.Revenue, URL: url, Title: title, SearchCount: -1,
+			PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+		v.Actions++
+		countAction(v, g)
+		out = append(out, &record{Action: &g})
+	}
+	return out
+}
+
+func (st *visitState) markConverted(id int32) {
+	if st.converted == nil {
+		st.converted = map[int32]bool{}
+	}
+	st.converted[id] = true
 }
 
 func historyOf(v event.Visit) store.VisitorHistory {

@@ -163,6 +163,7 @@ var Dimensions = func() map[string]Dimension {
 	add("visitDuration", store.FieldVisitDuration, number, behaviour, "Visit duration (in seconds)")
 	add("actions", store.FieldActions, number, behaviour, "Number of actions")
 	add("visitConverted", store.FieldConverted, number, visitors, "Visit converted at least one goal")
+	add("visitConvertedGoalId", store.FieldConvertedGoal, number, visitors, "Visit converted a specific goal (id)")
 	addEnum("visitEcommerceStatus", store.FieldEcommerce, ecommerceStatuses, ecommerce, "Visit ecommerce status at the end of the visit")
 	add("daysSinceFirstVisit", store.FieldDaysSinceFirst, number, visitors, "Days since first visit")
 	add("daysSinceLastVisit", store.FieldDaysSinceLast, number, visitors, "Days since last visit")

@@ -89,6 +89,7 @@ const (
 	FieldContentName     Field = "action.content_name"
 	FieldContentPiece    Field = "action.content_piece"
 	FieldOrderID         Field = "action.order_id"
+	FieldConvertedGoal   Field = "action.goal_id" // id of a goal the visit converted
 	FieldProductSKU      Field = "item.sku"
 	FieldProductCategory Field = "item.category"
 )

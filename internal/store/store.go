@@ -211,6 +211,29 @@ type ItemRow struct {
 	Visits   int64
 }
 
+// Goal ids of conversion rows besides a site's goals (1 and up), as Matomo numbers them.
+const (
+	GoalEcommerceOrder int32 = 0  // ecommerce orders
+	GoalAbandonedCart  int32 = -1 // the carts visits left without ordering
+	GoalAll            int32 = -2 // every goal and order together, not abandoned carts
+)
+
+// ConversionRow is the conversions of one goal in one range: of all visits (Visitor "") or
+// of new or returning visits only ("new", "returning").
+type ConversionRow struct {
+	Range       int
+	Goal        int32
+	Visitor     string
+	Conversions int64
+	Visits      int64 // distinct visits converted
+	Revenue     float64
+	Items       int64 // quantity of items, for orders and abandoned carts
+	Subtotal    float64
+	Tax         float64
+	Shipping    float64
+	Discount    float64
+}
+
 // GroupRow is one group of visits of one range. A row of the first level has one key; with
 // two fields, each first-level row also comes with its second-level rows (two keys). Keys
 // are text; a missing value is "".
@@ -242,6 +265,25 @@ type CustomDimension struct {
 	Active        bool
 	CaseSensitive bool
 	Created       time.Time
+}
+
+// Goal is a conversion goal configured for a site (Matomo's Goals API). Conversions are
+// recorded at ingest from the goal's creation on; a deleted goal keeps its id and its
+// recorded conversions but converts no more.
+type Goal struct {
+	ID                  int32 // idgoal, numbered per site from 1 and never reused
+	SiteID              event.SiteID
+	Name                string
+	Description         string
+	MatchAttribute      string // url, title, file, external_website, event_category, event_action, event_name, visit_duration, manually
+	Pattern             string
+	PatternType         string // contains, exact, regex; greater_than for visit_duration
+	CaseSensitive       bool
+	AllowMultiple       bool // convert on every match instead of once per visit
+	Revenue             float64
+	EventValueAsRevenue bool
+	Deleted             bool
+	Created             time.Time
 }
 
 // Segment is a stored, named segment definition.
@@ -371,6 +413,14 @@ type Meta interface {
 	UpdateCustomDimension(ctx context.Context, d CustomDimension) error
 	CustomDimensions(ctx context.Context, site event.SiteID) ([]CustomDimension, error)
 
+	// CreateGoal stores a new goal with the next id of its site and returns it; UpdateGoal
+	// replaces a goal's definition; DeleteGoal marks it deleted. Goals lists a site's goals
+	// that are not deleted, by id.
+	CreateGoal(ctx context.Context, g Goal) (Goal, error)
+	UpdateGoal(ctx context.Context, g Goal) error
+	DeleteGoal(ctx context.Context, site event.SiteID, id int32) error
+	Goals(ctx context.Context, site event.SiteID) ([]Goal, error)
+
 	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one.
 	CreateSegment(ctx context.Context, s Segment) (int64, error)
 	UpdateSegment(ctx context.Context, s Segment) error
@@ -452,6 +502,9 @@ type Events interface {
 	VisitGroups(ctx context.Context, q GroupQuery) ([]GroupRow, error)
 	// ActionGroups aggregates actions by the period of their own time.
 	ActionGroups(ctx context.Context, q ActionQuery) ([]ActionRow, error)
+	// Conversions aggregates goal conversions, orders and abandoned carts by the period of
+	// their time and goal, overall and split into new and returning visits.
+	Conversions(ctx context.Context, q ReportQuery) ([]ConversionRow, error)
 	// ItemGroups aggregates ecommerce items by the period of their order or cart update.
 	ItemGroups(ctx context.Context, q ItemQuery) ([]ItemRow, error)
 	// EventGroups aggregates events or content actions by the period of their own time.

@@ -129,6 +129,13 @@ func TestAuditCoverage(t *testing.T) {
 		{"dimension.update", func() {
 			api("CustomDimensions.configureExistingCustomDimension", url.Values{"idSite": {fmt.Sprint(site)}, "idDimension": {"1"}, "name": {"Tier"}})
 		}},
+		{"goal.create", func() {
+			api("Goals.addGoal", url.Values{"idSite": {fmt.Sprint(site)}, "name": {"Signup"}, "matchAttribute": {"url"}, "pattern": {"/welcome"}, "patternType": {"contains"}})
+		}},
+		{"goal.update", func() {
+			api("Goals.updateGoal", url.Values{"idSite": {fmt.Sprint(site)}, "idGoal": {"1"}, "name": {"Welcome"}, "matchAttribute": {"url"}, "pattern": {"/welcome"}, "patternType": {"contains"}})
+		}},
+		{"goal.delete", func() { api("Goals.deleteGoal", url.Values{"idSite": {fmt.Sprint(site)}, "idGoal": {"1"}}) }},
 		{"rawdata.view", func() { api("Live.getLastVisitsDetails", url.Values{"idSite": {fmt.Sprint(site)}}) }},
 		{"audit.export", func() {
 			req, _ := http.NewRequest("GET", s.Base+"/api/v1/audit?action=nothing", nil)

@@ -50,8 +50,15 @@ func dayReport(t *testing.T, s *testbin.Server, tok, date string) func(method st
 }
 
 // sendHits posts hits as one authenticated bulk request (cid and cdt need a token) and waits
-// until the visitor logs of the sites hold them all.
+// until the visitor logs of the sites hold them all, one action per hit.
 func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {
+	t.Helper()
+	sendHitsWant(t, s, tok, hits, nil)
+}
+
+// sendHitsWant is sendHits for hits that do not make one action each (goal conversions): it
+// waits for want[site] actions instead.
+func sendHitsWant(t *testing.T, s *testbin.Server, tok string, hits []hit, want map[int]int) {
 	t.Helper()
 	var reqs []string
 	perSite := map[int]int{}
@@ -84,6 +91,9 @@ func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf(`"tracked":%d`, len(hits))) {
 		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
+	}
+	if want != nil {
+		perSite = want
 	}
 	for site, n := range perSite {
 		got := 0

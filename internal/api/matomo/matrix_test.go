@@ -233,6 +233,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 		v.Set("date", "2026-11-20")
 		return v
 	}}
+	goalOn := func(s int) url.Values {
+		g, err := r.meta.CreateGoal(ctx, store.Goal{SiteID: event.SiteID(s), Name: "Signup", MatchAttribute: "url", Pattern: "/thanks", PatternType: "contains"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"idSite": {fmt.Sprint(s)}, "idGoal": {fmt.Sprint(g.ID)}}
+	}
+	goalDef := url.Values{"name": {"Signup"}, "matchAttribute": {"url"}, "pattern": {"/thanks"}, "patternType": {"contains"}}
+	withGoal := func(v url.Values) url.Values {
+		for k, vs := range goalDef {
+			v[k] = vs
+		}
+		return v
+	}
+	matrix["Goals.addGoal"] = entry{writeOn, func(s int) url.Values { return withGoal(url.Values{"idSite": {fmt.Sprint(s)}}) }}
+	matrix["Goals.updateGoal"] = entry{writeOn, func(s int) url.Values { return withGoal(goalOn(s)) }}
+	matrix["Goals.deleteGoal"] = entry{writeOn, goalOn}
+	matrix["Goals.getGoals"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["Goals.getGoal"] = entry{viewOn, goalOn}
+	matrix["Goals.get"] = entry{viewOn, reportParams}
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {

@@ -48,6 +48,8 @@ func reportMetas() []reportMeta {
 		{"Actions", "Actions - Main metrics", "Actions", "get", "", [][2]string{{"nb_pageviews", "Pageviews"}, {"nb_uniq_pageviews", "Unique Pageviews"},
 			{"nb_downloads", "Downloads"}, {"nb_uniq_downloads", "Unique Downloads"}, {"nb_outlinks", "Outlinks"}, {"nb_uniq_outlinks", "Unique Outlinks"},
 			{"nb_searches", "Searches"}, {"nb_keywords", "Unique Keywords"}}, nil},
+		{"Goals", "Goals", "Goals", "get", "", [][2]string{{"nb_conversions", "Conversions"}, {"nb_visits_converted", "Visits converted"},
+			{"revenue", "Revenue"}}, [][2]string{{"conversion_rate", "Conversion Rate"}}},
 		{"Visits", "Bot requests", "Hearth", "getBotCounts", "", [][2]string{{"nb_bot_requests", "Requests from bots (filtered at ingest, not counted as visits)"}}, nil},
 	}
 	itemMetrics := [][2]string{{"revenue", "Product Revenue"}, {"quantity", "Quantity"}, {"orders", "Unique Purchases"}, {"nb_visits", "Visits"}}

@@ -1101,3 +1101,59 @@ func (c *idCache) add(id int64) {
 	}
 	c.cur[id] = struct{}{}
 }
+
+// Conversions aggregates goal conversions (goal actions), orders (goal 0) and abandoned
+// carts (goal -1: the last cart update of visits whose status ends abandoned) by range and
+// goal, with the overall row (goal -2, not abandoned carts) and the new/returning split.
+func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.ConversionRow, error) {
+	if len(q.Ranges) == 0 {
+		return nil, nil
+	}
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return nil, err
+	}
+	inSegment, inArgs := segmentVisits(q, seg, segArgs)
+	join1, args := rangeJoin(q.Ranges)
+	args = append(append(args, int64(q.Site)), inArgs...)
+	join2, args2 := rangeJoin(q.Ranges)
+	args = append(append(append(args, args2...), int64(q.Site)), inArgs...)
+	args = append(args, int64(q.Site))
+	goalType, order, cart := strconv.Itoa(int(event.ActionGoal)), strconv.Itoa(int(event.ActionOrder)), strconv.Itoa(int(event.ActionCartUpdate))
+	abandoned := strconv.Itoa(int(event.EcommerceAbandonedCart)) + ", " + strconv.Itoa(int(event.EcommerceOrderedThenAbandonedCart))
+	cols := `a.visit_id, a.ts, a.type, a.revenue, a.subtotal, a.tax, a.shipping, a.discount`
+	// #nosec G202 -- built of fixed expressions, type numbers and placeholders; every value is bound.
+	query := `WITH conv AS (
+		SELECT r.i, CASE WHEN a.type = ` + order + ` THEN 0 ELSE a.goal_id END AS g, ` + cols + `
+			FROM actions a JOIN ` + join1 + ` ON a.ts >= r.f AND a.ts < r.t
+			WHERE a.site_id = ? AND a.type IN (` + goalType + `, ` + order + `)` + inSegment + `
+		UNION ALL
+		SELECT r.i, -1 AS g, ` + cols + `
+			FROM actions a JOIN ` + join2 + ` ON a.ts >= r.f AND a.ts < r.t
+			WHERE a.site_id = ? AND a.type = ` + cart + inSegment + `
+			AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = a.site_id AND v.ecommerce IN (` + abandoned + `))
+			AND a.ts = (SELECT max(l.ts) FROM actions l WHERE l.site_id = a.site_id AND l.visit_id = a.visit_id AND l.type = ` + cart + `)),
+	convs AS (
+		SELECT c.*, v.is_returning AS ret, c.g <> -1 AS overall,
+			coalesce((SELECT sum(it.quantity) FROM items it WHERE it.site_id = v.site_id AND it.visit_id = c.visit_id AND it.ts = c.ts AND it.kind = c.type), 0) AS n
+		FROM conv c JOIN visits v ON v.visit_id = c.visit_id AND v.site_id = ?)
+	SELECT i, CASE WHEN GROUPING(g) = 1 THEN -2 ELSE g END, CASE WHEN GROUPING(ret) = 1 THEN '' WHEN ret THEN 'returning' ELSE 'new' END,
+		count(*), count(DISTINCT visit_id), sum(revenue), sum(n)::BIGINT, sum(subtotal), sum(tax), sum(shipping), sum(discount)
+	FROM convs
+	GROUP BY GROUPING SETS ((i, g, ret), (i, g), (i, overall, ret), (i, overall))
+	HAVING GROUPING(overall) = 1 OR overall`
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("conversions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ConversionRow
+	for rows.Next() {
+		var r store.ConversionRow
+		if err := rows.Scan(&r.Range, &r.Goal, &r.Visitor, &r.Conversions, &r.Visits, &r.Revenue, &r.Items, &r.Subtotal, &r.Tax, &r.Shipping, &r.Discount); err != nil {
+			return nil, fmt.Errorf("conversions: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -84,6 +84,7 @@ var actionColumns = map[store.Field]struct {
 	store.FieldContentName:   {"a.content_name", false, event.ActionContent},
 	store.FieldContentPiece:  {"a.content_piece", false, event.ActionContent},
 	store.FieldOrderID:       {"a.order_id", false, 0},
+	store.FieldConvertedGoal: {"a.goal_id", false, event.ActionGoal},
 }
 
 // segmentSQL turns a filter into a condition on the visits table (alias v), with every value
