@@ -114,12 +114,17 @@ type TimeRange struct{ From, To time.Time }
 // ReportQuery selects the raw events a report aggregates: one site, one or more periods, and
 // the visits a segment keeps.
 type ReportQuery struct {
-	Site    event.SiteID
+	Site event.SiteID
+	// Ranges are in ascending order and do not overlap (a request's periods).
 	Ranges  []TimeRange
 	Segment Filter
 	// Zone is the site's UTC offset over the ranges, for fields in the site's local time: each
 	// span's offset holds from its From to the next span's From (DST changes make several).
 	Zone []ZoneSpan
+	// NoRowUniques spares the distinct visitor and user counts of grouped rows (VisitGroups,
+	// ActionGroups, EventGroups), which then come back as -1: reports for years and ranges
+	// carry none per row, as Matomo's do.
+	NoRowUniques bool
 }
 
 // ZoneSpan is a UTC offset, in seconds, in force from an instant on.

@@ -119,6 +119,34 @@ func TestVisitReports(t *testing.T) {
 	if out := call("UserCountry.getCountry", "label", "Germany"); !strings.Contains(out, `"code":"de"`) || !strings.Contains(out, `"segment":"countryCode==de"`) {
 		t.Errorf("country columns: %s", out)
 	}
+	// Rows of months carry unique visitors and users; rows of years and ranges do not, as in
+	// Matomo, while VisitsSummary keeps exact uniques for every period.
+	for _, tc := range []struct {
+		method, period, date string
+		has                  bool
+	}{
+		{"UserCountry.getCountry", "month", "2024-03-06", true},
+		{"UserCountry.getCountry", "range", "2024-03-01,2024-03-31", false},
+		{"UserCountry.getCountry", "year", "2024-03-06", false},
+		{"Actions.getPageUrls", "week", "2024-03-06", true},
+		{"Actions.getPageUrls", "range", "2024-03-01,2024-03-31", false},
+		{"VisitsSummary.get", "range", "2024-03-01,2024-03-31", true},
+		{"VisitsSummary.get", "year", "2024-03-06", true},
+	} {
+		out := call(tc.method, "period", tc.period, "date", tc.date, "flat", "1")
+		if got := strings.Contains(out, `"nb_uniq_visitors":`); got != tc.has || !strings.Contains(out, `"nb_visits":`) {
+			t.Errorf("%s %s: nb_uniq_visitors present %v, want %v: %s", tc.method, tc.period, got, tc.has, out)
+		}
+		if tc.method == "UserCountry.getCountry" && strings.Contains(out, `"nb_users":`) != tc.has {
+			t.Errorf("%s %s: nb_users present %v: %s", tc.method, tc.period, !tc.has, out)
+		}
+	}
+	if out := call("UserCountry.getCountry", "period", "month", "label", "Germany", "showColumns", "nb_visits,nb_uniq_visitors"); out != `[{"label":"Germany","nb_uniq_visitors":2,"nb_visits":2}]` {
+		t.Errorf("Germany in March: %s", out)
+	}
+	if out := call("VisitsSummary.get", "period", "range", "date", "2024-03-01,2024-03-31", "showColumns", "nb_uniq_visitors"); out != `{"nb_uniq_visitors":5}` {
+		t.Errorf("uniques of a range: %s", out)
+	}
 	// Drilling down with a row's segment gives that row's visits.
 	if out := call("VisitsSummary.getVisits", "segment", "countryCode==de"); out != `{"value":2}` {
 		t.Errorf("visits of the Germany row's segment: %s", out)

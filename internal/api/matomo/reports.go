@@ -38,7 +38,8 @@ type siteDates struct {
 func (sd siteDates) query() store.ReportQuery {
 	ps := sd.dates.Periods
 	return store.ReportQuery{Site: sd.site.ID, Ranges: ranges(ps), Segment: sd.segment,
-		Zone: report.ZoneSpans(sd.loc, ps[0].From, ps[len(ps)-1].To)}
+		Zone:         report.ZoneSpans(sd.loc, ps[0].From, ps[len(ps)-1].To),
+		NoRowUniques: ps[0].Kind == report.Year || ps[0].Kind == report.Range}
 }
 
 // segment reads the request's segment parameter.
@@ -258,6 +259,12 @@ func (a *API) visitsSummaryValue(pick func(store.VisitTotals) int64) func(contex
 func selectColumns(result any, c *call) any {
 	show := splitList(c.params.Get("showColumns"))
 	hide := splitList(c.params.Get("hideColumns"))
+	return filterColumns(result, show, hide)
+}
+
+// filterColumns keeps the columns of show (every one when empty) that are not in hide, in
+// every row and subtable of an answer.
+func filterColumns(result any, show, hide map[string]bool) any {
 	if len(show) == 0 && len(hide) == 0 {
 		return result
 	}

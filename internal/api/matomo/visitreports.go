@@ -50,6 +50,11 @@ func (a *API) tableReport(ctx context.Context, c *call, opts tableOptions, table
 	if err != nil {
 		return nil, err
 	}
+	if p := c.params.Get("period"); p == string(report.Year) || p == string(report.Range) {
+		// Rows of years and ranges carry no unique visitors or users, as Matomo's do (the
+		// store spared counting them); VisitsSummary has them exact for every period.
+		result = filterColumns(result, nil, map[string]bool{"nb_uniq_visitors": true, "nb_users": true})
+	}
 	return selectColumns(result, c), nil
 }
 

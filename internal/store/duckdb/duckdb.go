@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -734,21 +735,54 @@ func (s *Store) BotCount(ctx context.Context, site event.SiteID, from, to time.T
 	return n, err
 }
 
-// rangeJoin is a VALUES list of the query's ranges, (i, from, to), with its arguments, for a
-// range join that assigns rows to periods in one scan.
-func rangeJoin(ranges []store.TimeRange) (string, []any) {
-	var b strings.Builder
-	args := make([]any, 0, 3*len(ranges))
-	b.WriteString("(VALUES ")
+// periods assigns rows to the query's ranges by a timestamp column: idx is the range's index
+// and cond keeps the rows of some range. The bounds are written as literals (they are times,
+// formatted here, never user text) so that the scan's zone maps skip everything outside them;
+// a join with a list of ranges cost up to ten times more. Consecutive ranges (every request's
+// periods are) need one comparison per range.
+func periods(col string, ranges []store.TimeRange) (idx, cond string) {
+	lit := func(t time.Time) string { return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'" }
+	from, to := ranges[0].From, ranges[0].To
+	contiguous := true
 	for i, r := range ranges {
-		if i > 0 {
-			b.WriteByte(',')
+		from, to = minTime(from, r.From), maxTime(to, r.To)
+		if i > 0 && !r.From.Equal(ranges[i-1].To) {
+			contiguous = false
 		}
-		b.WriteString("(?::INTEGER, ?::TIMESTAMP, ?::TIMESTAMP)")
-		args = append(args, i, r.From.UTC(), r.To.UTC())
 	}
-	b.WriteString(") AS r(i, f, t)")
-	return b.String(), args
+	cond = "(" + col + " >= " + lit(from) + " AND " + col + " < " + lit(to) + ")"
+	if len(ranges) == 1 {
+		return "0", cond
+	}
+	var b strings.Builder
+	b.WriteString("(CASE")
+	for i, r := range ranges {
+		b.WriteString(" WHEN ")
+		if !contiguous {
+			b.WriteString(col + " >= " + lit(r.From) + " AND ")
+		}
+		b.WriteString(col + " < " + lit(r.To) + " THEN " + strconv.Itoa(i))
+	}
+	b.WriteString(" END)")
+	idx = b.String()
+	if !contiguous {
+		cond += " AND " + idx + " IS NOT NULL"
+	}
+	return idx, cond
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // VisitTotals aggregates visits by the period of their last action.
@@ -757,18 +791,18 @@ func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.V
 	if len(q.Ranges) == 0 {
 		return out, nil
 	}
-	join, args := rangeJoin(q.Ranges)
+	idx, within := periods("v.last_ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
 		return nil, err
 	}
-	args = append(append(args, int64(q.Site)), segArgs...)
-	// #nosec G202 -- join and seg are built of fixed expressions and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, `SELECT r.i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
+	args := append([]any{int64(q.Site)}, segArgs...)
+	// #nosec G202 -- idx, within and seg are built of fixed expressions, formatted times and placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, `SELECT `+idx+` AS i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
 		sum(v.actions)::BIGINT, max(v.actions), sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT,
 		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
-		FROM `+join+` JOIN visits v ON v.last_ts >= r.f AND v.last_ts < r.t
-		WHERE v.site_id = ? AND `+seg+` GROUP BY r.i`, args...)
+		FROM visits v
+		WHERE `+within+` AND v.site_id = ? AND `+seg+` GROUP BY i`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visit totals: %w", err)
 	}
@@ -798,12 +832,24 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	if err != nil {
 		return nil, err
 	}
-	k2, k2Args, sets := "''", []any(nil), "(r.i, k1, k2)"
+	// Groups form on the stored values, which are cheaper to hash than their text; the text
+	// is made for the groups only: a dictionary field (entry/exit URL or title) is looked up
+	// by id, a plain column cast. (Stored values are never '', so the text stays distinct.)
+	dictKey := false
+	finish1, finish2 := "q.k1", "coalesce(q.k2, '')"
+	if col, ok := visitDictColumns[q.By[0]]; ok && len(q.Remap) == 0 {
+		k1, k1Args, dictKey, finish1 = col, nil, true, "coalesce(d.value, '')"
+	} else if raw, ok := visitFieldExprs[q.By[0]]; ok && len(q.Remap) == 0 {
+		k1, k1Args, finish1 = raw, nil, "coalesce(CAST(q.k1 AS VARCHAR), '')"
+	}
+	k2, k2Args, sets := "''", []any(nil), "(v.i, k1, k2)"
 	if len(q.By) == 2 {
-		if k2, k2Args, err = groupKey(q.By[1], q.Zone); err != nil {
+		if raw, ok := visitFieldExprs[q.By[1]]; ok {
+			k2, finish2 = raw, "coalesce(CAST(q.k2 AS VARCHAR), '')"
+		} else if k2, k2Args, err = groupKey(q.By[1], q.Zone); err != nil {
 			return nil, err
 		}
-		sets = "(r.i, k1), (r.i, k1, k2)"
+		sets = "(v.i, k1), (v.i, k1, k2)"
 	}
 	from, fromArgs := "visits v", []any(nil)
 	if len(q.Remap) > 0 {
@@ -826,22 +872,27 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		from, fromArgs = b.String(), append(fromArgs, k1Args...)
 		k1, k1Args = "coalesce(m.mv, '')", nil
 	}
-	join, joinArgs := rangeJoin(q.Ranges)
+	idx, within := periods("v.last_ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
 		return nil, err
 	}
 	var args []any
-	for _, a := range [][]any{k1Args, k2Args, fromArgs, joinArgs, {int64(q.Site)}, segArgs} {
+	for _, a := range [][]any{k1Args, k2Args, fromArgs, {int64(q.Site)}, segArgs} {
 		args = append(args, a...)
 	}
 	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, `SELECT r.i, k1, coalesce(k2, ''), GROUPING(k2), count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
+	query := `SELECT v.i AS i, k1, k2, GROUPING(k2) AS g, count(*) AS n, ` + uniques(q.NoRowUniques, "v.visitor_id", "v.user_id") + `,
 		sum(v.actions)::BIGINT, max(v.actions), sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT,
 		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
-		FROM (SELECT `+k1+` AS k1, `+k2+` AS k2, v.* FROM `+from+`) v
-		JOIN `+join+` ON v.last_ts >= r.f AND v.last_ts < r.t
-		WHERE v.site_id = ? AND `+seg+` GROUP BY GROUPING SETS (`+sets+`)`, args...)
+		FROM (SELECT ` + idx + ` AS i, ` + k1 + ` AS k1, ` + k2 + ` AS k2, v.* FROM ` + from + ` WHERE ` + within + `) v
+		WHERE v.site_id = ? AND ` + seg + ` GROUP BY GROUPING SETS (` + sets + `)`
+	query = `SELECT q.* REPLACE (` + finish1 + ` AS k1, ` + finish2 + ` AS k2) FROM (` + query + `) q`
+	if dictKey {
+		query += ` LEFT JOIN dict d ON d.id = q.k1`
+	}
+	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visit groups: %w", err)
 	}
@@ -861,6 +912,18 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// uniques is the distinct counts of the given columns, or -1 for each when they are spared.
+func uniques(skip bool, cols ...string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = "count(DISTINCT " + c + ")"
+		if skip {
+			out[i] = "-1"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // segmentVisits restricts actions (alias a) to the visits a segment keeps. Only visits that
@@ -897,23 +960,28 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	if len(q.Ranges) == 0 || len(q.Types) == 0 {
 		return nil, nil
 	}
-	join, joinArgs := rangeJoin(q.Ranges)
+	idx, within := periods("a.ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
 		return nil, err
 	}
+	dict := key.ref != ""
 	types := make([]string, len(q.Types))
+	scanned := map[event.ActionType]bool{}
 	for i, t := range q.Types {
 		types[i] = strconv.Itoa(int(t))
+		scanned[t] = true
+	}
+	scan := slices.Clone(types)
+	if dict && !scanned[event.ActionPageview] {
+		scan = append(scan, strconv.Itoa(int(event.ActionPageview))) // time spent comes from page views
 	}
 	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
 	noResults := ""
 	if q.NoResults {
 		noResults = " AND search_count = 0"
 	}
-	var args []any
-	args = append(append(append(args, joinArgs...), int64(q.Site)), inArgs...)
-	dict := key.ref != ""
+	args := append([]any{int64(q.Site)}, inArgs...)
 	keyExpr := "coalesce(a." + key.col + ", '')"
 	if dict {
 		keyExpr = "a." + key.col
@@ -933,20 +1001,21 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 		first = "a.first_title"
 	}
 	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
-	query := `WITH va AS (SELECT r.i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + first + ` AS first, ` + keyExpr + ` AS k`
+	// The scan is not materialised: each aggregate reads the columns it needs from the table.
+	query := `WITH va AS NOT MATERIALIZED (SELECT ` + idx + ` AS i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + first + ` AS first, ` + keyExpr + ` AS k`
 	if dict {
 		query += `, a.` + key.ref + ` AS rk, a.ref_time_spent`
 	}
-	query += ` FROM actions a JOIN ` + join + ` ON a.ts >= r.f AND a.ts < r.t WHERE a.site_id = ?` + inSegment + `),
-		hits AS (SELECT i, k, count(*) AS h, ` + visits + ` AS vis, count(DISTINCT visitor_id) AS uv
+	query += ` FROM actions a WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + strings.Join(scan, ",") + `)` + inSegment + `),
+		hits AS (SELECT i, k, count(*) AS h, ` + visits + ` AS vis, ` + uniques(q.NoRowUniques, "visitor_id") + ` AS uv
 			FROM va WHERE type IN (` + strings.Join(types, ",") + `)` + noResults + ` GROUP BY i, k)`
 	if dict {
-		exitJoin, exitJoinArgs := rangeJoin(q.Ranges)
-		args = append(append(append(args, exitJoinArgs...), int64(q.Site)), segArgs...)
+		exitIdx, exitWithin := periods("v.last_ts", q.Ranges)
+		args = append(append(args, int64(q.Site)), segArgs...)
 		query += `,
 		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
-		exits AS (SELECT r.i, v.` + key.exit + ` AS k, count(*) AS n, sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t
-			FROM visits v JOIN ` + exitJoin + ` ON v.last_ts >= r.f AND v.last_ts < r.t WHERE v.site_id = ? AND ` + seg + ` GROUP BY r.i, v.` + key.exit + `)
+		exits AS (SELECT ` + exitIdx + ` AS i, v.` + key.exit + ` AS k, count(*) AS n, sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t
+			FROM visits v WHERE ` + exitWithin + ` AND v.site_id = ? AND ` + seg + ` GROUP BY i, v.` + key.exit + `)
 		SELECT hits.i, coalesce(d.value, ''), h, vis, uv, coalesce(spent.t, 0) + coalesce(exits.t, 0), coalesce(exits.n, 0)
 		FROM hits LEFT JOIN spent USING (i, k) LEFT JOIN exits USING (i, k) LEFT JOIN dict d ON d.id = hits.k`
 	} else {
@@ -980,7 +1049,7 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 	if key == "" {
 		return nil, fmt.Errorf("cannot group items by %q", q.By)
 	}
-	join, joinArgs := rangeJoin(q.Ranges)
+	idx, within := periods("i.ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
 		return nil, err
@@ -999,12 +1068,12 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 			AND i.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = i.site_id AND v.ecommerce IN (` +
 			strconv.Itoa(int(event.EcommerceAbandonedCart)) + `, ` + strconv.Itoa(int(event.EcommerceOrderedThenAbandonedCart)) + `))`
 	}
-	args := append(append(joinArgs, int64(q.Site)), inArgs...)
-	// #nosec G202 -- built of fixed expressions, type numbers and placeholders; every value is bound.
+	args := append([]any{int64(q.Site)}, inArgs...)
+	// #nosec G202 -- built of fixed expressions, formatted times, type numbers and placeholders; every value is bound.
 	query := `SELECT i, k, sum(price * quantity), sum(quantity)::BIGINT, ` + strings.Replace(orders, "i.", "", 1) + `, count(DISTINCT visit_id)
-		FROM (SELECT r.i AS i, ` + key + ` AS k, i.price, i.quantity, i.order_id, i.visit_id
-			FROM items i JOIN ` + join + ` ON i.ts >= r.f AND i.ts < r.t
-			WHERE i.site_id = ? AND i.kind = ` + kind + inSegment + abandoned + `)
+		FROM (SELECT ` + idx + ` AS i, ` + key + ` AS k, i.price, i.quantity, i.order_id, i.visit_id
+			FROM items i
+			WHERE ` + within + ` AND i.site_id = ? AND i.kind = ` + kind + inSegment + abandoned + `)
 		GROUP BY i, k`
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -1035,20 +1104,20 @@ func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.Ev
 		}
 		cols[i] = "coalesce(a." + k.col + ", '')"
 	}
-	join, joinArgs := rangeJoin(q.Ranges)
+	idx, within := periods("a.ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
 		return nil, err
 	}
 	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
-	args := append(append(joinArgs, int64(q.Site)), inArgs...)
+	args := append([]any{int64(q.Site)}, inArgs...)
 	// #nosec G202 -- built of fixed column names, a type number and placeholders; every value is bound.
-	query := `SELECT r.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), count(DISTINCT a.visitor_id),
+	query := `SELECT a.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), ` + uniques(q.NoRowUniques, "a.visitor_id") + `,
 		count(a.event_value), coalesce(sum(a.event_value), 0), coalesce(min(a.event_value), 0), coalesce(max(a.event_value), 0),
 		count(*) FILTER (WHERE coalesce(a.content_interaction, '') <> '')
-		FROM (SELECT ` + cols[0] + ` AS k1, ` + cols[1] + ` AS k2, a.* FROM actions a) a JOIN ` + join + ` ON a.ts >= r.f AND a.ts < r.t
+		FROM (SELECT ` + idx + ` AS i, ` + cols[0] + ` AS k1, ` + cols[1] + ` AS k2, a.* FROM actions a WHERE ` + within + `) a
 		WHERE a.site_id = ? AND a.type = ` + strconv.Itoa(int(q.Type)) + inSegment + `
-		GROUP BY GROUPING SETS ((r.i, k1), (r.i, k1, k2))`
+		GROUP BY GROUPING SETS ((a.i, k1), (a.i, k1, k2))`
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("event groups: %w", err)
@@ -1114,23 +1183,22 @@ func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.C
 		return nil, err
 	}
 	inSegment, inArgs := segmentVisits(q, seg, segArgs)
-	join1, args := rangeJoin(q.Ranges)
+	idx, within := periods("a.ts", q.Ranges)
+	args := append([]any{int64(q.Site)}, inArgs...)
 	args = append(append(args, int64(q.Site)), inArgs...)
-	join2, args2 := rangeJoin(q.Ranges)
-	args = append(append(append(args, args2...), int64(q.Site)), inArgs...)
 	args = append(args, int64(q.Site))
 	goalType, order, cart := strconv.Itoa(int(event.ActionGoal)), strconv.Itoa(int(event.ActionOrder)), strconv.Itoa(int(event.ActionCartUpdate))
 	abandoned := strconv.Itoa(int(event.EcommerceAbandonedCart)) + ", " + strconv.Itoa(int(event.EcommerceOrderedThenAbandonedCart))
 	cols := `a.visit_id, a.ts, a.type, a.revenue, a.subtotal, a.tax, a.shipping, a.discount`
 	// #nosec G202 -- built of fixed expressions, type numbers and placeholders; every value is bound.
 	query := `WITH conv AS (
-		SELECT r.i, CASE WHEN a.type = ` + order + ` THEN 0 ELSE a.goal_id END AS g, ` + cols + `
-			FROM actions a JOIN ` + join1 + ` ON a.ts >= r.f AND a.ts < r.t
-			WHERE a.site_id = ? AND a.type IN (` + goalType + `, ` + order + `)` + inSegment + `
+		SELECT ` + idx + ` AS i, CASE WHEN a.type = ` + order + ` THEN 0 ELSE a.goal_id END AS g, ` + cols + `
+			FROM actions a
+			WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + goalType + `, ` + order + `)` + inSegment + `
 		UNION ALL
-		SELECT r.i, -1 AS g, ` + cols + `
-			FROM actions a JOIN ` + join2 + ` ON a.ts >= r.f AND a.ts < r.t
-			WHERE a.site_id = ? AND a.type = ` + cart + inSegment + `
+		SELECT ` + idx + ` AS i, -1 AS g, ` + cols + `
+			FROM actions a
+			WHERE ` + within + ` AND a.site_id = ? AND a.type = ` + cart + inSegment + `
 			AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = a.site_id AND v.ecommerce IN (` + abandoned + `))
 			AND a.ts = (SELECT max(l.ts) FROM actions l WHERE l.site_id = a.site_id AND l.visit_id = a.visit_id AND l.type = ` + cart + `)),
 	convs AS (

@@ -154,16 +154,28 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 			{From: day, To: day.Add(24 * time.Hour)},
 			{From: day.Add(24 * time.Hour), To: day.Add(48 * time.Hour)},
 			{From: day.Add(48 * time.Hour), To: day.Add(72 * time.Hour)},
-			{From: day, To: day.Add(72 * time.Hour)},
 		}})
 		if err != nil {
 			t.Fatal(err)
 		}
+		all, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{{From: day, To: day.Add(72 * time.Hour)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gaps, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{
+			{From: day.Add(4 * time.Hour), To: day.Add(6 * time.Hour)}, {From: day.Add(20 * time.Hour), To: day.Add(30 * time.Hour)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(append(got, all...), gaps...)
 		want := []store.VisitTotals{
 			{Visits: 4, UniqueVisitors: 3, Users: 1, Actions: 7, MaxActions: 3, VisitLength: 150, Bounces: 2, Converted: 1},
 			{Visits: 1, UniqueVisitors: 1, Users: 1, Actions: 4, MaxActions: 4, VisitLength: 600, Bounces: 0, Converted: 0},
 			{},
 			{Visits: 5, UniqueVisitors: 4, Users: 2, Actions: 11, MaxActions: 4, VisitLength: 750, Bounces: 2, Converted: 1},
+			// ranges with gaps: 04:00–06:00 holds visit 2 (ends 05:02), 20:00–06:00 visits 4 and 6
+			{Visits: 1, UniqueVisitors: 1, Users: 1, Actions: 3, MaxActions: 3, VisitLength: 120, Bounces: 0, Converted: 1},
+			{Visits: 2, UniqueVisitors: 2, Users: 1, Actions: 5, MaxActions: 4, VisitLength: 600, Bounces: 1, Converted: 0},
 		}
 		if len(got) != len(want) {
 			t.Fatalf("%d results, want %d", len(got), len(want))

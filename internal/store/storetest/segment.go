@@ -211,6 +211,18 @@ func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 	}
 	check("country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}}),
 		map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
+	spared := groups(store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldCountry}})
+	check("country, uniques spared", spared, map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
+	for k, g := range spared {
+		if g.UniqueVisitors != -1 || g.Users != -1 {
+			t.Errorf("uniques spared, %s: %+v, want -1 unique visitors and users", k, g)
+		}
+	}
+	for k, g := range groups(store.GroupQuery{By: []store.Field{store.FieldCountry}}) {
+		if g.UniqueVisitors < 1 {
+			t.Errorf("%s: %d unique visitors", k, g.UniqueVisitors)
+		}
+	}
 	check("device type and browser", groups(store.GroupQuery{By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
 		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
 			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
