@@ -86,7 +86,11 @@ func (k ActionKind) Titles() bool {
 func (d *ActionReport) ActionQuery(base store.ReportQuery) (store.ActionQuery, bool) {
 	q := store.ActionQuery{ReportQuery: base, Types: []event.ActionType{event.ActionPageview}, By: store.FieldActionURL}
 	switch d.Kind {
-	case PageTitles, ExitPageTitles:
+	case PageURLs:
+		q.Entries = true
+	case PageTitles:
+		q.By, q.Entries = store.FieldActionTitle, true
+	case ExitPageTitles:
 		q.By = store.FieldActionTitle
 	case EntryPageURLs, EntryPageTitles:
 		return q, false
@@ -104,10 +108,10 @@ func (d *ActionReport) ActionQuery(base store.ReportQuery) (store.ActionQuery, b
 
 // EntryQuery is the store's visit query for the entry (or exit) columns of a report, or false.
 func (d *ActionReport) EntryQuery(base store.ReportQuery) (store.GroupQuery, bool) {
-	switch d.Kind {
-	case PageURLs, EntryPageURLs:
+	switch d.Kind { // the page reports have their entries from the action query
+	case EntryPageURLs:
 		return store.GroupQuery{ReportQuery: base, By: []store.Field{store.FieldEntryURL}}, true
-	case PageTitles, EntryPageTitles:
+	case EntryPageTitles:
 		return store.GroupQuery{ReportQuery: base, By: []store.Field{store.FieldEntryTitle}}, true
 	}
 	return store.GroupQuery{}, false
@@ -131,7 +135,8 @@ func (d *ActionReport) ActionTables(actions []store.ActionRow, entries []store.G
 		if a.Range < 0 || a.Range >= n {
 			continue
 		}
-		get(a.Range, a.Key).add(ActionMetrics{Hits: a.Hits, Visits: a.Visits, UniqueVisitors: a.UniqueVisitors, TimeSpent: a.TimeSpent, ExitVisits: a.ExitVisits})
+		get(a.Range, a.Key).add(ActionMetrics{Hits: a.Hits, Visits: a.Visits, UniqueVisitors: a.UniqueVisitors, TimeSpent: a.TimeSpent, ExitVisits: a.ExitVisits,
+			EntryVisits: a.EntryVisits, EntryActions: a.EntryActions, EntryLength: a.EntryLength, EntryBounces: a.EntryBounces})
 	}
 	for _, g := range entries {
 		if g.Range < 0 || g.Range >= n || len(g.Keys) != 1 || g.Keys[0] == "" {

@@ -151,6 +151,9 @@ type ActionQuery struct {
 	By    Field // FieldActionURL, FieldActionTitle, FieldSearchKeyword, FieldSearchCategory, ...
 	// NoResults keeps only site searches that found nothing.
 	NoResults bool
+	// Entries adds the entry columns (visits that began with the URL or title) when grouping
+	// page views by URL or title.
+	Entries bool
 }
 
 // ActionRow is one group of actions of one range.
@@ -165,6 +168,9 @@ type ActionRow struct {
 	TimeSpent int64
 	// ExitVisits are the visits whose last action this was.
 	ExitVisits int64
+	// With ActionQuery.Entries: the visits that began here, their actions, their length in
+	// seconds and how many of them bounced.
+	EntryVisits, EntryActions, EntryLength, EntryBounces int64
 }
 
 // EventQuery asks for aggregates of events or content actions grouped by one field and,

@@ -850,6 +850,9 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 			return nil, err
 		}
 		sets = "(v.i, k1), (v.i, k1, k2)"
+		if q.NoRowUniques {
+			sets = "(v.i, k1, k2)" // the first level is summed from the second below
+		}
 	}
 	from, fromArgs := "visits v", []any(nil)
 	if len(q.Remap) > 0 {
@@ -911,7 +914,45 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		}
 		out = append(out, g)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(q.By) == 2 && q.NoRowUniques {
+		out = append(out, rollUp(out)...)
+	}
+	return out, nil
+}
+
+// rollUp sums second-level groups into their first-level groups; it serves only when
+// distinct counts are spared, since those do not add up.
+func rollUp(rows []store.GroupRow) []store.GroupRow {
+	type key struct {
+		r int
+		k string
+	}
+	var order []key
+	sums := map[key]*store.GroupRow{}
+	for _, g := range rows {
+		k := key{g.Range, g.Keys[0]}
+		t := sums[k]
+		if t == nil {
+			t = &store.GroupRow{Range: g.Range, Keys: []string{g.Keys[0]}}
+			t.UniqueVisitors, t.Users = -1, -1
+			sums[k] = t
+			order = append(order, k)
+		}
+		t.Visits += g.Visits
+		t.Actions += g.Actions
+		t.MaxActions = max(t.MaxActions, g.MaxActions)
+		t.VisitLength += g.VisitLength
+		t.Bounces += g.Bounces
+		t.Converted += g.Converted
+	}
+	out := make([]store.GroupRow, len(order))
+	for i, k := range order {
+		out[i] = *sums[k]
+	}
+	return out
 }
 
 // uniques is the distinct counts of the given columns, or -1 for each when they are spared.
@@ -933,16 +974,15 @@ func segmentVisits(q store.ReportQuery, seg string, segArgs []any) (string, []an
 	if len(q.Segment.And) == 0 {
 		return "", nil
 	}
-	from, to := q.Ranges[0].From, q.Ranges[0].To
-	for _, r := range q.Ranges {
-		if r.From.Before(from) {
-			from = r.From
-		}
-		if r.To.After(to) {
-			to = r.To
-		}
-	}
-	return " AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND v.last_ts >= ? AND v.first_ts < ? AND " + seg + ")",
+	set, args := segmentVisitSet(q, seg, segArgs)
+	return " AND a.visit_id IN (" + set + ")", args
+}
+
+// segmentVisitSet selects the ids of the visits a segment keeps among those overlapping the
+// query's ranges.
+func segmentVisitSet(q store.ReportQuery, seg string, segArgs []any) (string, []any) {
+	from, to := q.Ranges[0].From, q.Ranges[len(q.Ranges)-1].To
+	return "SELECT v.visit_id FROM visits v WHERE v.site_id = ? AND v.last_ts >= ? AND v.first_ts < ? AND " + seg,
 		append([]any{int64(q.Site), from.UTC(), to.UTC()}, segArgs...)
 }
 
@@ -1002,24 +1042,48 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	}
 	// #nosec G202 -- built of fixed column names, type numbers and placeholders; every value is bound.
 	// The scan is not materialised: each aggregate reads the columns it needs from the table.
-	query := `WITH va AS NOT MATERIALIZED (SELECT ` + idx + ` AS i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + first + ` AS first, ` + keyExpr + ` AS k`
+	// A segment's visits are found once (sv) for both.
+	query := `WITH `
+	if len(q.Segment.And) > 0 {
+		set, setArgs := segmentVisitSet(q.ReportQuery, seg, segArgs)
+		query += `sv AS MATERIALIZED (` + set + `), `
+		inSegment, args = " AND a.visit_id IN (SELECT visit_id FROM sv)", append(setArgs, int64(q.Site))
+	}
+	query += `va AS NOT MATERIALIZED (SELECT ` + idx + ` AS i, a.visit_id, a.visitor_id, a.type, a.search_count, ` + first + ` AS first, ` + keyExpr + ` AS k`
 	if dict {
 		query += `, a.` + key.ref + ` AS rk, a.ref_time_spent`
 	}
 	query += ` FROM actions a WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + strings.Join(scan, ",") + `)` + inSegment + `),
 		hits AS (SELECT i, k, count(*) AS h, ` + visits + ` AS vis, ` + uniques(q.NoRowUniques, "visitor_id") + ` AS uv
 			FROM va WHERE type IN (` + strings.Join(types, ",") + `)` + noResults + ` GROUP BY i, k)`
-	if dict {
+	switch {
+	case dict && q.Entries:
+		// Exits and entries come from one scan of the visits, as two grouping sets.
+		exitIdx, exitWithin := periods("v.last_ts", q.Ranges)
+		args = append(append(args, int64(q.Site)), segArgs...)
+		query += `,
+		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
+		vg AS (SELECT ` + exitIdx + ` AS i, v.` + key.exit + ` AS xk, v.` + key.entry + ` AS ek, GROUPING(v.` + key.exit + `) AS gx, count(*) AS n,
+				sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t, sum(v.actions)::BIGINT AS ea,
+				sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT AS el, count(*) FILTER (WHERE v.actions <= 1) AS eb
+			FROM visits v WHERE ` + exitWithin + ` AND v.site_id = ? AND ` + seg + `
+			GROUP BY GROUPING SETS ((i, v.` + key.exit + `), (i, v.` + key.entry + `))),
+		exits AS (SELECT i, xk AS k, n, t FROM vg WHERE gx = 0),
+		entries AS (SELECT i, ek AS k, n AS en, ea, el, eb FROM vg WHERE gx = 1 AND ek <> 0)
+		SELECT i, coalesce(d.value, ''), coalesce(h, 0), coalesce(vis, 0), coalesce(uv, -1), coalesce(spent.t, 0) + coalesce(exits.t, 0),
+			coalesce(exits.n, 0), coalesce(en, 0), coalesce(ea, 0), coalesce(el, 0), coalesce(eb, 0)
+		FROM hits FULL JOIN entries USING (i, k) LEFT JOIN spent USING (i, k) LEFT JOIN exits USING (i, k) LEFT JOIN dict d ON d.id = k`
+	case dict:
 		exitIdx, exitWithin := periods("v.last_ts", q.Ranges)
 		args = append(append(args, int64(q.Site)), segArgs...)
 		query += `,
 		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
 		exits AS (SELECT ` + exitIdx + ` AS i, v.` + key.exit + ` AS k, count(*) AS n, sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t
 			FROM visits v WHERE ` + exitWithin + ` AND v.site_id = ? AND ` + seg + ` GROUP BY i, v.` + key.exit + `)
-		SELECT hits.i, coalesce(d.value, ''), h, vis, uv, coalesce(spent.t, 0) + coalesce(exits.t, 0), coalesce(exits.n, 0)
+		SELECT hits.i, coalesce(d.value, ''), h, vis, uv, coalesce(spent.t, 0) + coalesce(exits.t, 0), coalesce(exits.n, 0), 0, 0, 0, 0
 		FROM hits LEFT JOIN spent USING (i, k) LEFT JOIN exits USING (i, k) LEFT JOIN dict d ON d.id = hits.k`
-	} else {
-		query += ` SELECT i, k, h, vis, uv, 0, 0 FROM hits`
+	default:
+		query += ` SELECT i, k, h, vis, uv, 0, 0, 0, 0, 0, 0 FROM hits`
 	}
 	// #nosec G202 -- the query is built of fixed column names, type numbers and placeholders; every value is bound.
 	rows, err := s.db.QueryContext(ctx, query, args...)
@@ -1030,7 +1094,8 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	var out []store.ActionRow
 	for rows.Next() {
 		var r store.ActionRow
-		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits); err != nil {
+		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits,
+			&r.EntryVisits, &r.EntryActions, &r.EntryLength, &r.EntryBounces); err != nil {
 			return nil, fmt.Errorf("action groups: %w", err)
 		}
 		out = append(out, r)

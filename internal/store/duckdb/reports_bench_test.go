@@ -131,18 +131,19 @@ func (r *reportRig) sql(b *testing.B, query string, args ...any) {
 }
 
 // Hand-written queries returning the numbers of each report, as one would write them for
-// this schema without any product code.
+// this schema without any product code. Rows of ranges carry no unique visitors or users
+// (as in Matomo); rows of days, weeks and months do (sqlByVisitUniques, uniquePages).
 const (
 	sqlSummary = `SELECT count(*), count(DISTINCT visitor_id), count(DISTINCT user_id), sum(actions), max(actions),
 		sum(date_diff('second', first_ts, last_ts)), count(*) FILTER (WHERE actions <= 1), count(*) FILTER (WHERE conversions > 0)
 		FROM visits WHERE site_id = 1 AND last_ts >= ? AND last_ts < ? %s`
-	sqlByVisit = `SELECT %s, count(*), count(DISTINCT visitor_id), count(DISTINCT user_id), sum(actions), max(actions),
+	sqlByVisit = `SELECT %s, count(*), sum(actions), max(actions),
 		sum(date_diff('second', first_ts, last_ts)), count(*) FILTER (WHERE actions <= 1), count(*) FILTER (WHERE conversions > 0)
 		FROM visits WHERE site_id = 1 AND last_ts >= ? AND last_ts < ? %s GROUP BY %s`
 	sqlPages = `WITH v AS (SELECT visit_id, entry_url_id, exit_url_id, exit_ts, last_ts, actions, first_ts FROM visits
 			WHERE site_id = 1 AND last_ts >= ? AND last_ts < ? %s),
 		a AS (SELECT * FROM actions WHERE site_id = 1 AND ts >= ? AND ts < ? AND visit_id IN (SELECT visit_id FROM v)),
-		hits AS (SELECT url_id, count(*) h, count(*) FILTER (WHERE first_url) vis, count(DISTINCT visitor_id) uv FROM a WHERE type = 1 GROUP BY url_id),
+		hits AS (SELECT url_id, count(*) h, count(*) FILTER (WHERE first_url) vis, %s uv FROM a WHERE type = 1 GROUP BY url_id),
 		spent AS (SELECT ref_url_id, sum(ref_time_spent) t FROM a WHERE type = 1 AND ref_url_id <> 0 GROUP BY ref_url_id),
 		exits AS (SELECT exit_url_id, count(*) n, sum(date_diff('second', exit_ts, last_ts)) t FROM v GROUP BY exit_url_id),
 		entries AS (SELECT entry_url_id, count(*) n, sum(actions) a, sum(date_diff('second', first_ts, last_ts)) l, count(*) FILTER (WHERE actions <= 1) b FROM v GROUP BY entry_url_id)
@@ -151,15 +152,20 @@ const (
 		LEFT JOIN exits ON exits.exit_url_id = hits.url_id LEFT JOIN entries ON entries.entry_url_id = hits.url_id`
 )
 
-// overview times the overview set through the API and by hand-written SQL; segment is
-// added to both ("" for none).
+// overview times the overview set through the API and by hand-written SQL for the last 30
+// days as a range; segment is added to both ("" for none).
 func overview(b *testing.B, r *reportRig, segment, where string) {
-	from, to := benchEnd.AddDate(0, 0, -30), benchEnd
+	overviewOf(b, r, "range", "last30", benchEnd.AddDate(0, 0, -30), benchEnd, segment, where)
+}
+
+// overviewOf times the overview set of one period.
+func overviewOf(b *testing.B, r *reportRig, period, date string, from, to time.Time, segment, where string) {
+	rowUniques := period != "range" && period != "year"
 	methods := []string{"VisitsSummary.get", "Actions.getPageUrls", "Referrers.getReferrerType", "UserCountry.getCountry", "DevicesDetection.getType"}
 	each := map[string][]float64{}
 	hearth := func() {
 		for _, m := range methods {
-			p := url.Values{"method": {m}, "idSite": {"1"}, "period": {"range"}, "date": {"last30"}, "segment": {segment}}
+			p := url.Values{"method": {m}, "idSite": {"1"}, "period": {period}, "date": {date}, "segment": {segment}}
 			if m == "Actions.getPageUrls" {
 				p.Set("flat", "1")
 			}
@@ -175,12 +181,17 @@ func overview(b *testing.B, r *reportRig, segment, where string) {
 		}
 		b.Logf("medians: %s", strings.Join(parts, ", "))
 	}()
+	byVisit, pageUniques := sqlByVisit, "-1"
+	if rowUniques {
+		byVisit = strings.Replace(sqlByVisit, "count(*),", "count(*), count(DISTINCT visitor_id), count(DISTINCT user_id),", 1)
+		pageUniques = "count(DISTINCT visitor_id)"
+	}
 	baseline := func() {
 		r.sql(b, fmt.Sprintf(sqlSummary, where), from, to)
-		r.sql(b, fmt.Sprintf(sqlPages, where), from, to, from, to)
-		r.sql(b, fmt.Sprintf(strings.Replace(sqlByVisit, "GROUP BY %s", "GROUP BY GROUPING SETS ((%s), (referrer_type, referrer_name))", 1), "referrer_type, referrer_name", where, "referrer_type"), from, to)
-		r.sql(b, fmt.Sprintf(sqlByVisit, "country", where, "country"), from, to)
-		r.sql(b, fmt.Sprintf(sqlByVisit, "device_type", where, "device_type"), from, to)
+		r.sql(b, fmt.Sprintf(sqlPages, where, pageUniques), from, to, from, to)
+		r.sql(b, fmt.Sprintf(strings.Replace(byVisit, "GROUP BY %s", "GROUP BY GROUPING SETS ((%s), (referrer_type, referrer_name))", 1), "referrer_type, referrer_name", where, "referrer_type"), from, to)
+		r.sql(b, fmt.Sprintf(byVisit, "country", where, "country"), from, to)
+		r.sql(b, fmt.Sprintf(byVisit, "device_type", where, "device_type"), from, to)
 	}
 	compare(b, hearth, baseline)
 }
@@ -221,6 +232,11 @@ func BenchmarkReports(b *testing.B) {
 	r := newReportRig(b)
 	b.ReportMetric(float64(r.bytes)/float64(r.acts), "bytes/action")
 	b.Run("overview", func(b *testing.B) { overview(b, r, "", "") })
+	b.Run("overview-month", func(b *testing.B) {
+		// A calendar month's overview: its rows carry unique visitors and users.
+		from := time.Date(benchEnd.Year(), benchEnd.Month(), 1, 0, 0, 0, 0, time.UTC)
+		overviewOf(b, r, "month", benchEnd.Add(-time.Second).Format("2006-01-02"), from, benchEnd, "", "")
+	})
 	b.Run("overview-segmented", func(b *testing.B) {
 		overview(b, r, "deviceType==smartphone;referrerType==search", "AND device_type = 'smartphone' AND referrer_type = 2")
 	})

@@ -321,18 +321,18 @@ func groupKey(f store.Field, zone []store.ZoneSpan) (string, []any, error) {
 }
 
 // actionKeys are the action fields reports group by: a dictionary-id column (with the columns
-// of the referring action and of the visit's exit page, for time spent and exits) or a text
-// column.
-var actionKeys = map[store.Field]struct{ col, ref, exit string }{
-	store.FieldActionURL:      {"url_id", "ref_url_id", "exit_url_id"},
-	store.FieldActionTitle:    {"title_id", "ref_title_id", "exit_title_id"},
-	store.FieldSearchKeyword:  {"search_keyword", "", ""},
-	store.FieldSearchCategory: {"search_category", "", ""},
-	store.FieldEventCategory:  {"event_category", "", ""},
-	store.FieldEventAction:    {"event_action", "", ""},
-	store.FieldEventName:      {"event_name", "", ""},
-	store.FieldContentName:    {"content_name", "", ""},
-	store.FieldContentPiece:   {"content_piece", "", ""},
+// of the referring action and of the visit's exit and entry page, for time spent, exits and
+// entries) or a text column.
+var actionKeys = map[store.Field]struct{ col, ref, exit, entry string }{
+	store.FieldActionURL:      {"url_id", "ref_url_id", "exit_url_id", "entry_url_id"},
+	store.FieldActionTitle:    {"title_id", "ref_title_id", "exit_title_id", "entry_title_id"},
+	store.FieldSearchKeyword:  {"search_keyword", "", "", ""},
+	store.FieldSearchCategory: {"search_category", "", "", ""},
+	store.FieldEventCategory:  {"event_category", "", "", ""},
+	store.FieldEventAction:    {"event_action", "", "", ""},
+	store.FieldEventName:      {"event_name", "", "", ""},
+	store.FieldContentName:    {"content_name", "", "", ""},
+	store.FieldContentPiece:   {"content_piece", "", "", ""},
 }
 
 // dimensionValue is a custom dimension's value in the JSON dimensions column of a table alias.

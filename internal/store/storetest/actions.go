@@ -111,6 +111,16 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		home: {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
+	// With entries: A and B began on home (3 + 2 actions, 100 s + 10 s, neither bounced);
+	// C began on no page at all and makes no row.
+	check("page URLs with entries", get(store.ActionQuery{Types: pv, By: store.FieldActionURL, Entries: true}), map[string]store.ActionRow{
+		home: {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1, EntryVisits: 2, EntryActions: 5, EntryLength: 110},
+		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
+	})
+	check("page titles with entries, uniques spared", get(store.ActionQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, Types: pv, By: store.FieldActionTitle, Entries: true}), map[string]store.ActionRow{
+		"Home": {Hits: 3, Visits: 2, UniqueVisitors: -1, TimeSpent: 40, ExitVisits: 1, EntryVisits: 2, EntryActions: 5, EntryLength: 110},
+		"Blog": {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 70, ExitVisits: 1},
+	})
 	check("page titles", get(store.ActionQuery{Types: pv, By: store.FieldActionTitle}), map[string]store.ActionRow{
 		"Home": {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
 		"Blog": {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},

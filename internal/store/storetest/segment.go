@@ -226,6 +226,9 @@ func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 	check("device type and browser", groups(store.GroupQuery{By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
 		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
 			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
+	check("device type and browser, uniques spared", groups(store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
+		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
+			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
 	seg := store.Filter{And: [][]store.Cond{{c(store.FieldCountry, store.OpEq, "de")}}}
 	check("browser of German visits", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Segment: seg}, By: []store.Field{store.FieldBrowser}}),
 		map[string][2]int64{"[Firefox]": {1, 1}, "[Chrome]": {1, 4}})
