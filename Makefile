@@ -27,7 +27,7 @@ FUZZ_TARGETS := \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment
 
-.PHONY: geoip-dbip all build run test test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
+.PHONY: geoip-dbip all build run test tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
 
 all: build
 
@@ -54,9 +54,22 @@ e2e-deps: deps
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	cd test/e2e/node && npm ci --no-audit --no-fund --loglevel=error
 
+# The JavaScript tracker: built from tracker/src with the esbuild version pinned in
+# tracker/package-lock.json and embedded in the binary (internal/tracker/hearth.js).
+# `make tracker` rebuilds it; `make tracker-check` fails when the embedded file is not the
+# build of the source, and prints the size.
+tracker-deps: deps
+	cd tracker && npm ci --no-audit --no-fund --loglevel=error
+
+tracker: tracker-deps
+	cd tracker && node build.mjs
+
+tracker-check: tracker-deps
+	cd tracker && node build.mjs --check
+
 # The whole suite: unit and engine tests, end-to-end tests on the real binary, a short run of
 # every fuzz target and a short benchmark that keeps the ingest harness honest.
-test: e2e-deps lint
+test: e2e-deps tracker-check lint
 	$(GO) test -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
 	$(MAKE) bench-ingest-short

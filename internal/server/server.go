@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"hearth/internal/tracker"
 )
 
 // Readiness reports whether a dependency is usable.
@@ -208,6 +210,10 @@ func Handler(opts Options) http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
 		mux.Handle(p, opts.Tracking)
+	}
+	script := tracker.Handler()
+	for _, p := range tracker.Paths {
+		mux.Handle(p, script)
 	}
 	mux.Handle("/index.php", opts.API)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {

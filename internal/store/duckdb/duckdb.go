@@ -667,15 +667,18 @@ func (s *Store) actions(ctx context.Context, where string, args ...any) ([]event
 }
 
 func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
+	// An order and a cart update of one visit can share a timestamp (one bulk request): the
+	// kind tells their items apart.
 	type key struct {
 		visit event.VisitID
 		ts    int64
+		kind  event.ActionType
 	}
 	want := map[key]int{}
 	var ids []string
 	for i, a := range acts {
 		if a.Type == event.ActionOrder || a.Type == event.ActionCartUpdate {
-			want[key{a.VisitID, a.Time.UnixMicro()}] = i
+			want[key{a.VisitID, a.Time.UnixMicro(), a.Type}] = i
 			ids = append(ids, strconv.FormatInt(int64(a.VisitID), 10))
 		}
 	}
@@ -683,7 +686,7 @@ func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
 		return nil
 	}
 	// #nosec G202 -- ids are formatted integers, never request text.
-	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, ts, sku, name, categories, price, quantity FROM items WHERE visit_id IN (`+strings.Join(ids, ",")+`)`)
+	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, ts, kind, sku, name, categories, price, quantity FROM items WHERE visit_id IN (`+strings.Join(ids, ",")+`)`)
 	if err != nil {
 		return fmt.Errorf("list items: %w", err)
 	}
@@ -691,16 +694,17 @@ func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
 	for rows.Next() {
 		var visit int64
 		var ts time.Time
+		var kind uint8
 		var it event.Item
 		var name, cats sql.NullString
-		if err := rows.Scan(&visit, &ts, &it.SKU, &name, &cats, &it.Price, &it.Quantity); err != nil {
+		if err := rows.Scan(&visit, &ts, &kind, &it.SKU, &name, &cats, &it.Price, &it.Quantity); err != nil {
 			return fmt.Errorf("scan item: %w", err)
 		}
 		it.Name = name.String
 		if cats.Valid {
 			_ = json.Unmarshal([]byte(cats.String), &it.Categories)
 		}
-		if i, ok := want[key{event.VisitID(visit), ts.UnixMicro()}]; ok {
+		if i, ok := want[key{event.VisitID(visit), ts.UnixMicro(), event.ActionType(kind)}]; ok {
 			acts[i].Items = append(acts[i].Items, it)
 		}
 	}

@@ -48,7 +48,7 @@ func itemsDataset(t *testing.T, s store.Events, t0 time.Time) {
 			goal(60, 2, 5, 1, 2), goal(60, 3, 6, 2, 0),
 			act(60, 4, 10, event.ActionCartUpdate, 35, "", gloves(3), mask(1)),
 			goal(60, 5, 20, 1, 2),
-			act(70, 1, 0, event.ActionCartUpdate, 10, "", mask(2)),
+			act(70, 1, 10, event.ActionCartUpdate, 10, "", mask(2)), // same instant as its order (one bulk request)
 			o2,
 		}})
 	if err != nil {
@@ -90,6 +90,22 @@ func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		"Care":  {Revenue: 35, Quantity: 5, Orders: 2, Visits: 2},
 		"Hands": {Revenue: 20, Quantity: 2, Orders: 1, Visits: 1},
 	})
+	// The visitor log gives each of visit 70's cart update and order its own items, though
+	// both happened at the same instant.
+	logs, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range logs {
+		if v.Visit.ID != 70 {
+			continue
+		}
+		for _, a := range v.Actions {
+			if len(a.Items) != 1 || a.Items[0].SKU != "B" || a.Items[0].Quantity != 2 {
+				t.Errorf("visit 70 %s: items %+v, want 2 masks", a.Type, a.Items)
+			}
+		}
+	}
 	sameGroups(t, "abandoned by SKU", get(store.ItemSKU, true), map[string]store.ItemRow{
 		"A": {Revenue: 30, Quantity: 3, Orders: 1, Visits: 1},
 		"B": {Revenue: 5, Quantity: 1, Orders: 1, Visits: 1},

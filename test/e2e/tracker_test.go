@@ -1,0 +1,449 @@
+package e2e
+
+import (
+	"crypto/sha1" // #nosec G505 -- Matomo's cookie names carry a SHA-1 prefix; the test recomputes it
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"hearth/test/testbin"
+)
+
+// trackerPages serves the test's web pages from their own origin, under a strict
+// Content-Security-Policy: scripts only with the page's nonce or from Hearth, connections and
+// images only to Hearth. A script records every policy violation in window.__violations.
+type trackerPages struct {
+	base   string
+	hearth string
+	mu     sync.Mutex
+	pages  map[string]string // path → body (HTML after the violation recorder)
+}
+
+const pageNonce = "n0nce-for-tests"
+
+func newTrackerPages(t *testing.T, hearth string) *trackerPages {
+	p := &trackerPages{hearth: hearth, pages: map[string]string{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		body, ok := p.pages[r.URL.Path]
+		p.mu.Unlock()
+		if !ok {
+			// SPA routes and link targets answer with an empty page.
+			body = "<p>other page</p>"
+		}
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+pageNonce+"' "+hearth+
+			"; connect-src "+hearth+"; img-src "+hearth+"; style-src 'none'; base-uri 'none'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Clinic page</title>
+<script nonce="%s">window.__violations=[];document.addEventListener('securitypolicyviolation',function(e){window.__violations.push(e.violatedDirective+' '+e.blockedURI)});</script>
+</head><body>%s</body></html>`, pageNonce, body)
+	}))
+	t.Cleanup(srv.Close)
+	p.base = srv.URL
+	return p
+}
+
+// add registers a page whose inline script (run with the nonce) is js.
+func (p *trackerPages) add(path, html, js string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pages[path] = html + `<script nonce="` + pageNonce + `">` + js + `</script>`
+	return p.base + path
+}
+
+// matomoSnippet is Matomo's standard tracking code, unchanged but for the server address.
+func matomoSnippet(hearth string, site int, extra ...string) string {
+	u := strings.TrimPrefix(hearth, "http:") + "/"
+	return `var _paq = window._paq = window._paq || [];
+  /* tracker methods like "setCustomDimension" should be called before "trackPageView" */
+  ` + strings.Join(extra, "\n  ") + `
+  _paq.push(['trackPageView']);
+  _paq.push(['enableLinkTracking']);
+  (function() {
+    var u="` + u + `";
+    _paq.push(['setTrackerUrl', u+'matomo.php']);
+    _paq.push(['setSiteId', '` + fmt.Sprint(site) + `']);
+    var d=document, g=d.createElement('script'), s=d.getElementsByTagName('script')[0];
+    g.async=true; g.src=u+'matomo.js'; s.parentNode.insertBefore(g,s);
+  })();`
+}
+
+// TestTracker loads real pages in headless Chromium with Hearth's tracker and checks, through
+// the visitor log, what each command stored; every network request the pages make is
+// recorded and must go to the page itself or to Hearth's tracker endpoint.
+func TestTracker(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	pages := newTrackerPages(t, s.Base)
+	ctx := testbin.Browser(t)
+
+	var mu sync.Mutex
+	var requests []string // "METHOD URL", every request any page made
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			requests = append(requests, e.Request.Method+" "+e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	// Headless Chromium names itself HeadlessChrome, which Hearth (as Matomo) counts as a bot:
+	// the pages present themselves as the desktop Chrome a visitor would use.
+	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
+		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+		UserAgentMetadata: &emulation.UserAgentMetadata{Platform: "Linux", Architecture: "x86",
+			Brands: []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: "120"}, {Brand: "Google Chrome", Version: "120"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hits := func(site int) []string { // the tracking requests of a site so far
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, r := range requests {
+			if strings.Contains(r, s.Base+"/matomo.php") && (strings.Contains(r, fmt.Sprintf("idsite=%d&", site)) || strings.HasPrefix(r, "POST "+s.Base+"/matomo.php ")) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	newSite := func(name string) int {
+		return s.AddSite(t, tok, url.Values{"siteName": {name}, "urls[0]": {pages.base}})
+	}
+	eval := func(js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](js)); err != nil && !strings.Contains(err.Error(), "undefined") {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+	}
+	str := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return v
+	}
+	// Each page starts without cookies: the pages share a host, so cookies would carry over.
+	open := func(u string) {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		testbin.Steps(t, ctx, "open "+u, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body")))
+		// The tracker is loaded (and has run) once window.Hearth exists.
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!window.Hearth`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("the tracker did not load on %s: %v", u, err)
+		}
+	}
+	noViolations := func() {
+		t.Helper()
+		if v := str(`JSON.stringify(window.__violations)`); v != "[]" {
+			t.Errorf("Content-Security-Policy violations: %s", v)
+		}
+	}
+	actionsOf := func(site, n int) []map[string]any {
+		t.Helper()
+		var out []map[string]any
+		for _, v := range s.WaitActions(t, tok, site, n) {
+			out = append(out, testbin.ActionsOf(v)...)
+		}
+		return out
+	}
+	types := func(acts []map[string]any) string {
+		var out []string
+		for _, a := range acts {
+			out = append(out, fmt.Sprint(a["type"]))
+		}
+		return strings.Join(out, ",")
+	}
+
+	t.Run("matomo snippet, links and downloads, no cookies", func(t *testing.T) {
+		site := newSite("Snippet")
+		u := pages.add("/snippet", `<a id="out" href="https://partner.example/offer">Partner</a>
+<a id="dl" href="/files/report.pdf">Report</a> <a id="in" href="/about">About</a>`,
+			matomoSnippet(s.Base, site)+`
+document.addEventListener('click', function (e) { e.preventDefault(); });`)
+		open(u)
+		actionsOf(site, 1)
+		testbin.Steps(t, ctx, "click links", chromedp.Click(chromedp.CSS("#out")), chromedp.Click(chromedp.CSS("#dl")), chromedp.Click(chromedp.CSS("#in")))
+		acts := actionsOf(site, 3)
+		if got := types(acts); got != "action,outlink,download" {
+			t.Fatalf("actions %s, want action,outlink,download", got)
+		}
+		if acts[0]["url"] != u || acts[0]["pageTitle"] != "Clinic page" || acts[1]["url"] != "https://partner.example/offer" || acts[2]["url"] != pages.base+"/files/report.pdf" {
+			t.Errorf("stored actions: %v", acts)
+		}
+		if c := str(`document.cookie + '|' + localStorage.length + '|' + sessionStorage.length`); c != "|0|0" {
+			t.Errorf("cookieless by default, but the page holds %q", c)
+		}
+		noViolations()
+	})
+
+	t.Run("short snippet", func(t *testing.T) {
+		site := newSite("Short")
+		u := pages.add("/short", fmt.Sprintf(`<script async src="%s/hearth.js" data-site="%d"></script>`, s.Base, site), "")
+		open(u)
+		acts := actionsOf(site, 1)
+		if types(acts) != "action" || acts[0]["url"] != u {
+			t.Errorf("short snippet stored %v", acts)
+		}
+		noViolations()
+	})
+
+	t.Run("every command", func(t *testing.T) {
+		site := newSite("Commands")
+		call := func(method string, params ...string) string {
+			return dayReport(t, s, tok, time.Now().UTC().Format("2006-01-02"))(method, append(params, "idSite", fmt.Sprint(site))...)
+		}
+		goal := call("Goals.addGoal", "name", "Call", "matchAttribute", "manually")
+		dim := call("CustomDimensions.configureNewCustomDimension", "name", "Plan", "scope", "visit")
+		goalID, dimID := regexp.MustCompile(`\d+`).FindString(goal), regexp.MustCompile(`\d+`).FindString(dim)
+		js := `var _paq = window._paq = window._paq || [];
+_paq.push(['setTrackerUrl', '` + s.Base + `/matomo.php']);
+_paq.push(['setSiteId', '` + fmt.Sprint(site) + `']);
+_paq.push(['setUserId', 'alice@example.org']);
+_paq.push(['setCustomDimension', ` + dimID + `, 'gold']);
+_paq.push(['setCustomUrl', '` + pages.base + `/virtual/landing?secret=1&keep=2']);
+_paq.push(['setExcludedQueryParameters', ['secret']]);
+_paq.push(['setDocumentTitle', 'Landing']);
+_paq.push(['setReferrerUrl', 'https://news.example/story']);
+_paq.push(['enableJSErrorTracking']);
+_paq.push(['setEcommerceView', 'SKU-1', 'Gloves', 'Care', 12.5]);
+_paq.push(['trackPageView']);
+_paq.push(['trackEvent', 'Video', 'Play', 'Intro', 3]);
+_paq.push(['trackSiteSearch', 'flu shot', 'Care', 4]);
+_paq.push(['trackGoal', ` + goalID + `, 7.5]);
+_paq.push(['addEcommerceItem', 'SKU-1', 'Gloves', 'Care', 12.5, 2]);
+_paq.push(['addEcommerceItem', 'SKU-2', 'Mask', 'Care', 5, 1]);
+_paq.push(['removeEcommerceItem', 'SKU-2']);
+_paq.push(['trackEcommerceCartUpdate', 25]);
+_paq.push(['addEcommerceItem', 'SKU-3', 'Soap', 'Care', 3, 1]);
+_paq.push(['trackEcommerceOrder', 'O-1', 28, 25, 3]);
+_paq.push(['trackAllContentImpressions']);
+_paq.push(['noSuchCommand', 1, 2]);
+_paq.push(['trackEvent', 'After', 'Unknown command']);
+document.getElementById('fail').addEventListener('click', function () { throw new Error('boom'); });`
+		u := pages.add("/commands", `<div data-track-content data-content-name="Banner" data-content-piece="spring.png" data-content-target="https://clinic.example/spring"><button id="banner">Go</button></div><button id="fail">Fail</button>
+<script async src="`+s.Base+`/matomo.js"></script>`, js)
+		open(u)
+		actionsOf(site, 8)
+		// A script error after the tracker loaded, and a click on the content block.
+		testbin.Steps(t, ctx, "click", chromedp.Click(chromedp.CSS("#fail")), chromedp.Click(chromedp.CSS("#banner")))
+		acts := actionsOf(site, 10)
+		byType := map[string][]map[string]any{}
+		for _, a := range acts {
+			byType[fmt.Sprint(a["type"])] = append(byType[fmt.Sprint(a["type"])], a)
+		}
+		want := map[string]int{"action": 1, "event": 3, "search": 1, "goal": 1, "ecommerceAbandonedCart": 1, "ecommerceOrder": 1, "content": 2}
+		for typ, n := range want {
+			if len(byType[typ]) != n {
+				t.Errorf("%d %s actions, want %d: %s", len(byType[typ]), typ, n, types(acts))
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+		pv := byType["action"][0]
+		if pv["url"] != pages.base+"/virtual/landing?keep=2" || pv["pageTitle"] != "Landing" || pv["productViewSku"] != "SKU-1" {
+			t.Errorf("page view: %v", pv)
+		}
+		events := map[string]map[string]any{}
+		for _, e := range byType["event"] {
+			events[fmt.Sprint(e["eventCategory"])] = e
+		}
+		if e := events["Video"]; e == nil || e["eventAction"] != "Play" || e["eventName"] != "Intro" || e["eventValue"] != 3.0 {
+			t.Errorf("event: %v", e)
+		}
+		if e := events["After"]; e == nil || e["eventAction"] != "Unknown command" {
+			t.Errorf("the command after an unknown one: %v", events)
+		}
+		if e := events["JavaScript Errors"]; e == nil || !strings.Contains(fmt.Sprint(e["eventName"]), "boom") || !strings.Contains(fmt.Sprint(e["eventAction"]), "/commands:") {
+			t.Errorf("JS error event: %v", e)
+		}
+		if sr := byType["search"][0]; sr["siteSearchKeyword"] != "flu shot" || sr["siteSearchCategory"] != "Care" || sr["siteSearchCount"] != 4.0 {
+			t.Errorf("site search: %v", sr)
+		}
+		if g := byType["goal"][0]; fmt.Sprint(g["goalId"]) != goalID || g["revenue"] != 7.5 {
+			t.Errorf("goal: %v", g)
+		}
+		itemsOf := func(a map[string]any) string {
+			var out []string
+			for _, it := range a["itemDetails"].([]any) {
+				m := it.(map[string]any)
+				out = append(out, fmt.Sprintf("%v×%v", m["itemSKU"], m["quantity"]))
+			}
+			return strings.Join(out, " ")
+		}
+		if c := byType["ecommerceAbandonedCart"][0]; c["revenue"] != 25.0 || itemsOf(c) != "SKU-1×2" {
+			t.Errorf("cart update: %v", c)
+		}
+		if o := byType["ecommerceOrder"][0]; o["orderId"] != "O-1" || o["revenue"] != 28.0 || o["revenueSubTotal"] != 25.0 || o["revenueTax"] != 3.0 || itemsOf(o) != "SKU-1×2 SKU-3×1" {
+			t.Errorf("order: %v", o)
+		}
+		var interactions []string
+		for _, c := range byType["content"] {
+			if c["contentName"] != "Banner" || c["contentPiece"] != "spring.png" || c["contentTarget"] != "https://clinic.example/spring" {
+				t.Errorf("content: %v", c)
+			}
+			interactions = append(interactions, fmt.Sprint(c["contentInteraction"]))
+		}
+		if strings.Join(interactions, ",") != "<nil>,click" {
+			t.Errorf("content impression then interaction: %v", interactions)
+		}
+		v := s.Visits(t, tok, site)[0]
+		if v["userId"] == nil || v["userId"] == "alice@example.org" || v["dimension"+dimID] != "gold" || v["referrerUrl"] != "https://news.example/story" {
+			t.Errorf("visit: userId %v (a pseudonym, never the plain id), dimension %v, referrer %v", v["userId"], v["dimension"+dimID], v["referrerUrl"])
+		}
+		for _, r := range hits(site) {
+			if strings.Contains(r, "secret") {
+				t.Errorf("an excluded parameter was sent: %s", r)
+			}
+		}
+		noViolations()
+	})
+
+	t.Run("consent required: nothing before consent", func(t *testing.T) {
+		site := newSite("Consent")
+		u := pages.add("/consent", `<script async src="`+s.Base+`/matomo.js"></script>`, `var _paq = window._paq = window._paq || [];
+_paq.push(['requireConsent']);
+_paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
+_paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
+_paq.push(['trackPageView']);`)
+		open(u)
+		time.Sleep(1500 * time.Millisecond)
+		if h := hits(site); len(h) != 0 {
+			t.Fatalf("requests before consent: %v", h)
+		}
+		if n := len(s.Visits(t, tok, site)); n != 0 {
+			t.Fatalf("%d visits stored before consent", n)
+		}
+		eval(`_paq.push(['setConsentGiven'])`)
+		if acts := actionsOf(site, 1); types(acts) != "action" || acts[0]["url"] != u {
+			t.Fatalf("after consent: %v", acts)
+		}
+		if c := str(`document.cookie`); c != "" {
+			t.Errorf("consent alone sets no cookies: %q", c)
+		}
+		eval(`_paq.push(['forgetConsentGiven']); _paq.push(['trackEvent', 'After', 'Withdrawn'])`)
+		time.Sleep(time.Second)
+		if acts := actionsOf(site, 1); len(acts) != 1 {
+			t.Errorf("tracked after consent was withdrawn: %v", types(acts))
+		}
+		noViolations()
+	})
+
+	t.Run("cookie consent: cookies only after it", func(t *testing.T) {
+		site := newSite("Cookie consent")
+		u := pages.add("/cookies", `<script async src="`+s.Base+`/matomo.js"></script>`, `var _paq = window._paq = window._paq || [];
+_paq.push(['requireCookieConsent']);
+_paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
+_paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
+_paq.push(['trackPageView']);`)
+		open(u)
+		actionsOf(site, 1)
+		if c := str(`document.cookie`); c != "" {
+			t.Fatalf("cookies before cookie consent: %q", c)
+		}
+		eval(`_paq.push(['rememberCookieConsentGiven']); _paq.push(['trackEvent', 'Consent', 'Given'])`)
+		actionsOf(site, 2)
+		// Matomo's cookie name: _pk_id.<site>.<first 4 hex of sha1(domain + path)>.
+		sum := sha1.Sum([]byte(strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0] + "/"))
+		name := fmt.Sprintf("_pk_id.%d.%s", site, hex.EncodeToString(sum[:])[:4])
+		cookie := str(`document.cookie`)
+		m := regexp.MustCompile(regexp.QuoteMeta(name) + `=([0-9a-f]{16})\.\d+\.`).FindStringSubmatch(cookie)
+		if m == nil || !strings.Contains(cookie, "mtm_cookie_consent=") {
+			t.Fatalf("after cookie consent the cookies are %q, want %s and mtm_cookie_consent", cookie, name)
+		}
+		h := hits(site)
+		if len(h) != 2 || strings.Contains(h[0], "&_id=") || !strings.Contains(h[1], "&_id="+m[1]) || !strings.Contains(h[1], "cookie=1") {
+			t.Errorf("the hit after consent carries the cookie's visitor id %s: %v", m[1], h)
+		}
+		noViolations()
+	})
+
+	t.Run("do not track, when the site says so", func(t *testing.T) {
+		dnt, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: function () { return '1'; }});`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams(dnt))
+		honours, ignores := newSite("DNT honoured"), newSite("DNT not asked")
+		open(pages.add("/dnt", "", matomoSnippet(s.Base, honours, "_paq.push(['setDoNotTrack', true]);")))
+		open(pages.add("/no-dnt", "", matomoSnippet(s.Base, ignores)))
+		if acts := actionsOf(ignores, 1); types(acts) != "action" {
+			t.Fatalf("a site that does not ask to honour DNT is tracked: %v", acts)
+		}
+		if h := hits(honours); len(h) != 0 {
+			t.Errorf("requests despite DNT: %v", h)
+		}
+	})
+
+	t.Run("single-page application", func(t *testing.T) {
+		site := newSite("SPA")
+		u := pages.add("/spa/one", "", matomoSnippet(s.Base, site, "_paq.push(['enableSpaTracking']);"))
+		open(u)
+		actionsOf(site, 1)
+		eval(`document.title = 'Two'; history.pushState({}, '', '/spa/two')`)
+		acts := actionsOf(site, 2)
+		if types(acts) != "action,action" || acts[1]["url"] != pages.base+"/spa/two" || acts[1]["pageTitle"] != "Two" {
+			t.Errorf("SPA navigation: %v", acts)
+		}
+	})
+
+	t.Run("heartbeat", func(t *testing.T) {
+		site := newSite("Heartbeat")
+		open(pages.add("/heartbeat", "", matomoSnippet(s.Base, site, "_paq.push(['enableHeartBeatTimer', 5]);")))
+		actionsOf(site, 1)
+		time.Sleep(5500 * time.Millisecond)
+		eval(`window.dispatchEvent(new Event('blur'))`)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			v := s.Visits(t, tok, site)
+			if len(v) == 1 && v[0]["visitDuration"].(float64) >= 5 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the heartbeat did not extend the visit: %v", v)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
+	// Every request the pages made went to the page's own origin or to Hearth's tracker
+	// script and endpoint: nothing else.
+	mu.Lock()
+	defer mu.Unlock()
+	allowed := regexp.MustCompile(`^(GET|POST) (` + regexp.QuoteMeta(pages.base) + `/|` + regexp.QuoteMeta(s.Base) + `/(matomo\.js|hearth\.js|matomo\.php)(\?|$))`)
+	tracked := 0
+	for _, r := range requests {
+		if !allowed.MatchString(r) {
+			t.Errorf("request to somewhere else: %s", r)
+		}
+		if strings.Contains(r, "/matomo.php") {
+			tracked++
+		}
+	}
+	if tracked < 10 {
+		t.Errorf("only %d tracking requests recorded of %d requests", tracked, len(requests))
+	}
+}
