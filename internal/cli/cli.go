@@ -45,6 +45,8 @@ Usage:
   hearth token list [--user LOGIN] [--json]
   hearth token revoke ID    list and revoke API tokens
   hearth unblock-ip IP      lift the block on a client address after failed logins
+  hearth site snippet ID [--form hearth|matomo] [--url URL] [--dnt] [--noscript]
+                            print a site's tracking code to paste into its pages
   hearth audit verify       check the audit trail; non-zero exit naming the first bad entry
   hearth audit export [--format ndjson|csv] [--since T] [--until T]
                             write the audit trail to stdout
@@ -76,6 +78,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		err = userCmd(ctx, args[1:], env)
 	case "token":
 		err = tokenCmd(ctx, args[1:], env)
+	case "site":
+		err = siteCmd(ctx, args[1:], env)
 	case "unblock-ip":
 		err = unblockIPCmd(ctx, args[1:], env)
 	case "demo":

@@ -99,7 +99,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	authSvc.SetSessionOptions(auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge})
 	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
 		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL})
-	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly,
+	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
 		Audit:     trail, ClientIP: clientIP, Logger: log})
 	srv, err := server.New(server.Options{

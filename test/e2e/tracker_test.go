@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/sha1" // #nosec G505 -- Matomo's cookie names carry a SHA-1 prefix; the test recomputes it
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -198,9 +199,10 @@ document.addEventListener('click', function (e) { e.preventDefault(); });`)
 		noViolations()
 	})
 
-	t.Run("short snippet", func(t *testing.T) {
+	t.Run("short snippet, as the API gives it", func(t *testing.T) {
 		site := newSite("Short")
-		u := pages.add("/short", fmt.Sprintf(`<script async src="%s/hearth.js" data-site="%d"></script>`, s.Base, site), "")
+		tag := trackingCode(t, s, tok, site, "form", "hearth")
+		u := pages.add("/short", tag, "")
 		open(u)
 		acts := actionsOf(site, 1)
 		if types(acts) != "action" || acts[0]["url"] != u {
@@ -388,7 +390,10 @@ _paq.push(['trackPageView']);`)
 		}
 		defer chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams(dnt))
 		honours, ignores := newSite("DNT honoured"), newSite("DNT not asked")
-		open(pages.add("/dnt", "", matomoSnippet(s.Base, honours, "_paq.push(['setDoNotTrack', true]);")))
+		// The Matomo form of the API's tracking code with doNotTrack, run with the page's nonce.
+		code := trackingCode(t, s, tok, honours, "doNotTrack", "1")
+		js := code[strings.Index(code, "<script>")+len("<script>") : strings.Index(code, "</script>")]
+		open(pages.add("/dnt", "", js))
 		open(pages.add("/no-dnt", "", matomoSnippet(s.Base, ignores)))
 		if acts := actionsOf(ignores, 1); types(acts) != "action" {
 			t.Fatalf("a site that does not ask to honour DNT is tracked: %v", acts)
@@ -445,5 +450,52 @@ _paq.push(['trackPageView']);`)
 	}
 	if tracked < 10 {
 		t.Errorf("only %d tracking requests recorded of %d requests", tracked, len(requests))
+	}
+}
+
+// trackingCode asks SitesManager.getJavascriptTag for a site's tracking code.
+func trackingCode(t *testing.T, s *testbin.Server, tok string, site int, params ...string) string {
+	t.Helper()
+	p := kv(append([]string{"method", "SitesManager.getJavascriptTag", "idSite", fmt.Sprint(site), "piwikUrl", s.Base, "format", "json"}, params...)...)
+	var v struct{ Value string }
+	if err := json.Unmarshal([]byte(s.Report(t, tok, p)), &v); err != nil || v.Value == "" {
+		t.Fatalf("getJavascriptTag: %v %q", err, v.Value)
+	}
+	return v.Value
+}
+
+// TestTrackingCode: the API and the command line give a site's tracking code in both forms.
+func TestTrackingCode(t *testing.T) {
+	dir := testbin.InitDataDir(t)
+	s := testbin.Start(t, dir)
+	tok := s.Token(t)
+	site := s.AddSite(t, tok, nil)
+	if got := trackingCode(t, s, tok, site, "piwikUrl", "https://stats.clinic.example/", "form", "hearth"); got !=
+		"<!-- Hearth -->\n<script async src=\"https://stats.clinic.example/hearth.js\" data-site=\"1\"></script>\n<!-- End Hearth -->\n" {
+		t.Errorf("hearth form: %q", got)
+	}
+	matomo := trackingCode(t, s, tok, site, "piwikUrl", "https://stats.clinic.example")
+	for _, part := range []string{`var u="//stats.clinic.example/";`, "_paq.push(['setSiteId', '1']);", "g.src=u+'matomo.js'"} {
+		if !strings.Contains(matomo, part) {
+			t.Errorf("matomo form lacks %q: %s", part, matomo)
+		}
+	}
+	code, v := s.API(t, url.Values{"method": {"SitesManager.getJavascriptTag"}, "idSite": {"1"}, "token_auth": {tok}, "format": {"json"}})
+	if code != 400 || !strings.Contains(fmt.Sprint(v), "piwikUrl") {
+		t.Errorf("without an address: %d %v", code, v)
+	}
+	out, rc := testbin.Run(t, nil, "site", "snippet", "1", "--data-dir", dir, "--url", "https://stats.clinic.example")
+	if rc != 0 || out != "<!-- Hearth -->\n<script async src=\"https://stats.clinic.example/hearth.js\" data-site=\"1\"></script>\n<!-- End Hearth -->\n" {
+		t.Errorf("hearth site snippet: %d %q", rc, out)
+	}
+	out, rc = testbin.Run(t, nil, "site", "snippet", "1", "--data-dir", dir, "--url", "https://stats.clinic.example", "--form", "matomo")
+	if rc != 0 || !strings.Contains(out, "_paq.push(['setSiteId', '1']);") {
+		t.Errorf("hearth site snippet --form matomo: %d %q", rc, out)
+	}
+	if out, rc = testbin.Run(t, nil, "site", "snippet", "7", "--data-dir", dir, "--url", "https://stats.clinic.example"); rc == 0 || !strings.Contains(out, "site 7") {
+		t.Errorf("unknown site: %d %q", rc, out)
+	}
+	if out, rc = testbin.Run(t, nil, "site", "snippet", "1", "--data-dir", dir); rc != 2 || !strings.Contains(out, "--url") {
+		t.Errorf("no address: %d %q", rc, out)
 	}
 }

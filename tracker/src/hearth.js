@@ -578,10 +578,12 @@
 
   var queued = w._paq instanceof Array ? w._paq : [];
   // The short snippet: <script src=".../hearth.js" data-site="1"> tracks a page view and
-  // links unless data-auto="false"; data-cookies="true" turns cookies on.
+  // links unless data-auto="false"; data-cookies="true" turns cookies on and data-dnt="true"
+  // honours Do Not Track.
   if (me && me.getAttribute('data-site')) {
     queued.unshift(['setSiteId', me.getAttribute('data-site')]);
     if (me.getAttribute('data-cookies') === 'true') queued.unshift(['enableCookies']);
+    if (me.getAttribute('data-dnt') === 'true') queued.unshift(['setDoNotTrack', true]);
     if (me.getAttribute('data-auto') !== 'false') queued.push(['trackPageView'], ['enableLinkTracking']);
   }
   FIRST.forEach(function (name) {

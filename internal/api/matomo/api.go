@@ -23,6 +23,7 @@ import (
 	"hearth/internal/privacy"
 	"hearth/internal/report"
 	"hearth/internal/store"
+	"hearth/internal/tracker"
 )
 
 // Version is the Matomo API version Hearth answers as.
@@ -45,6 +46,8 @@ type Options struct {
 	Auth             *auth.Service
 	Sites            SiteObserver
 	APITokenPostOnly bool
+	// PublicURL is the address users reach Hearth at, for the tracking code.
+	PublicURL string
 	// Pseudonym turns a user ID into its stored pseudonym, for userId segments.
 	Pseudonym func(string) string
 	// QueryTimeout bounds one API request (a bulk request as a whole); 0 means 60 seconds.
@@ -110,6 +113,7 @@ func New(opts Options) *API {
 		"SitesManager.addSite":                              {fn: a.addSite, write: true},
 		"SitesManager.updateSite":                           {fn: a.updateSite, write: true},
 		"SitesManager.getSiteFromId":                        {fn: a.getSiteFromID},
+		"SitesManager.getJavascriptTag":                     {fn: a.javascriptTag},
 		"SitesManager.getSitesWithAtLeastViewAccess":        {fn: a.sitesWithView},
 		"SitesManager.getAllSites":                          {fn: a.allSites},
 		"SitesManager.getSitesIdFromSiteUrl":                {fn: a.sitesFromURL},
@@ -761,4 +765,38 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	}
 	a.record(ctx, c, audit.ActionTokenCreate, fmt.Sprintf("token:%d", id), audit.Success, details)
 	return value{tok}, nil
+}
+
+// javascriptTag serves SitesManager.getJavascriptTag: the tracking code of a site, in
+// Matomo's standard form or (form=hearth) Hearth's short one, for the Hearth address given as
+// piwikUrl or configured as public-url.
+func (a *API) javascriptTag(ctx context.Context, c *call) (any, error) {
+	site, err := a.oneSite(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	base := strings.TrimSpace(c.params.Get("piwikUrl"))
+	if base == "" {
+		base = strings.TrimSpace(c.params.Get("matomoUrl"))
+	}
+	if base == "" {
+		base = a.opts.PublicURL
+	}
+	if base == "" {
+		return nil, errorf(400, "Please specify piwikUrl, the address your pages reach Hearth at, or configure public-url.")
+	}
+	if !strings.Contains(base, "://") {
+		base = "https://" + strings.TrimPrefix(base, "//")
+	}
+	form := c.params.Get("form")
+	if form == "" {
+		form = tracker.FormMatomo
+	}
+	code, err := tracker.Snippet(form, base, int64(site.ID), tracker.SnippetOptions{
+		DoNotTrack: isTrue(c.params.Get("doNotTrack")), DisableCookies: isTrue(c.params.Get("disableCookies")),
+		NoScript: isTrue(c.params.Get("trackNoScript"))})
+	if err != nil {
+		return nil, errorf(400, "%s", err.Error())
+	}
+	return value{code}, nil
 }

@@ -253,6 +253,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	matrix["Goals.getGoals"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
 	matrix["Goals.getGoal"] = entry{viewOn, goalOn}
 	matrix["Goals.get"] = entry{viewOn, reportParams}
+	matrix["SitesManager.getJavascriptTag"] = entry{viewOn, func(s int) url.Values {
+		return url.Values{"idSite": {fmt.Sprint(s)}, "piwikUrl": {"https://stats.example.org"}}
+	}}
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {
