@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -120,7 +121,7 @@ func TestTracker(t *testing.T) {
 		defer mu.Unlock()
 		var out []string
 		for _, r := range requests {
-			if strings.Contains(r, s.Base+"/matomo.php") && (strings.Contains(r, fmt.Sprintf("idsite=%d&", site)) || strings.HasPrefix(r, "POST "+s.Base+"/matomo.php ")) {
+			if strings.Contains(r, s.Base+"/matomo.php?") && strings.Contains(r, fmt.Sprintf("idsite=%d&", site)) {
 				out = append(out, r)
 			}
 		}
@@ -143,12 +144,18 @@ func TestTracker(t *testing.T) {
 		}
 		return v
 	}
-	// Each page starts without cookies: the pages share a host, so cookies would carry over.
+	// load opens a page and waits for the tracker; open does so without cookies (the pages
+	// share a host, so cookies would carry over from one test to the next).
+	var load func(u string)
 	open := func(u string) {
 		t.Helper()
 		if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 			t.Fatal(err)
 		}
+		load(u)
+	}
+	load = func(u string) {
+		t.Helper()
 		testbin.Steps(t, ctx, "open "+u, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body")))
 		// The tracker is loaded (and has run) once window.Hearth exists.
 		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!window.Hearth`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
@@ -323,6 +330,203 @@ document.getElementById('fail').addEventListener('click', function () { throw ne
 		noViolations()
 	})
 
+	t.Run("link options", func(t *testing.T) {
+		site := newSite("Links")
+		u := pages.add("/links", `<a id="doc" href="/files/form.doc">Form</a> <a id="pdf" href="/files/old.pdf">Old</a>
+<a id="attr" href="/export" download>Export</a> <a id="cls" class="track-me" href="/inside">Inside</a>
+<a id="skip" class="skip" href="https://elsewhere.example/">Skipped</a> <a id="partner" href="https://shop.clinic-partner.example/">Shop</a>
+<a id="span" href="https://partner.example/deep"><span id="inner">Deep</span></a>`, matomoSnippet(s.Base, site,
+			"_paq.push(['setDownloadExtensions', 'doc|xls']);", "_paq.push(['setLinkClasses', 'track-me']);",
+			"_paq.push(['setIgnoreClasses', ['skip']]);", "_paq.push(['setDomains', ['*.clinic-partner.example']]);")+`
+document.addEventListener('click', function (e) { e.preventDefault(); });`)
+		open(u)
+		actionsOf(site, 1)
+		for _, id := range []string{"#doc", "#pdf", "#attr", "#cls", "#skip", "#partner", "#inner"} {
+			testbin.Steps(t, ctx, "click "+id, chromedp.Click(chromedp.CSS(id)))
+		}
+		eval(`_paq.push(['trackLink', 'https://manual.example/x', 'link'])`)
+		acts := actionsOf(site, 6)
+		var got []string
+		for _, a := range acts[1:] {
+			got = append(got, fmt.Sprintf("%v %v", a["type"], strings.TrimPrefix(fmt.Sprint(a["url"]), pages.base)))
+		}
+		want := "download /files/form.doc|download /export|outlink /inside|outlink https://partner.example/deep|outlink https://manual.example/x"
+		if strings.Join(got, "|") != want {
+			t.Errorf("links tracked:\n got %s\nwant %s", strings.Join(got, "|"), want)
+		}
+	})
+
+	t.Run("user id, content and transport options", func(t *testing.T) {
+		site := newSite("Options")
+		u := pages.add("/options", `<section id="within"><div data-track-content data-content-name="Inner" data-content-piece="a.png"></div></section>
+<div data-track-content data-content-name="Outside" data-content-piece="b.png"></div>
+<div id="spacer"></div><div data-track-content data-content-name="Below" data-content-piece="c.png"></div>`,
+			`document.getElementById('spacer').style.height = '5000px';
+var _paq = window._paq = window._paq || [];
+_paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
+_paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
+_paq.push(['setRequestMethod', 'GET']);
+_paq.push(['disablePerformanceTracking']);
+_paq.push(['setUserId', 'bob']);
+_paq.push(['trackPageView']);
+_paq.push(['trackContentImpressionsWithinNode', document.getElementById('within')]);
+_paq.push(['resetUserId']);
+_paq.push(['trackContentInteraction', 'submit', 'Form', 'signup', '/thanks']);
+(function () { var d = document, g = d.createElement('script'); g.async = true; g.src = '`+s.Base+`/matomo.js'; d.body.appendChild(g); })();`)
+		open(u)
+		eval(`_paq.push(['alwaysUseSendBeacon']); _paq.push(['trackVisibleContentImpressions'])`)
+		acts := actionsOf(site, 4)
+		var contents []string
+		for _, a := range acts {
+			if a["type"] == "content" {
+				contents = append(contents, fmt.Sprintf("%v/%v/%v", a["contentName"], a["contentPiece"], a["contentInteraction"]))
+			}
+		}
+		// Within the node: Inner only; the interaction; then what is visible: Outside (Inner was
+		// seen already), not Below, 5,000 pixels down.
+		sort.Strings(contents)
+		if strings.Join(contents, " ") != "Form/signup/submit Inner/a.png/<nil> Outside/b.png/<nil>" {
+			t.Errorf("content actions: %v", contents)
+		}
+		// GET requests one by one (images) until alwaysUseSendBeacon; the user id only until
+		// resetUserId; no performance timings.
+		h := hits(site)
+		if len(h) != 4 || !strings.HasPrefix(h[0], "GET ") || !strings.Contains(h[0], "&uid=bob") || !strings.Contains(h[0], "action_name=") ||
+			!strings.HasPrefix(h[2], "GET ") || strings.Contains(h[2], "uid=") || !strings.HasPrefix(h[3], "POST ") || strings.Contains(strings.Join(h, " "), "pf_") {
+			t.Errorf("requests: %v", h)
+		}
+	})
+
+	t.Run("cookie settings and remembered consent", func(t *testing.T) {
+		site := newSite("Cookie settings")
+		u := pages.add("/app/cookies", "", `var _paq = window._paq = window._paq || [];
+_paq.push(['enableCookies']);
+_paq.push(['setCookiePath', '/app']);
+_paq.push(['setCookieSameSite', 'Strict']);
+_paq.push(['setVisitorCookieTimeout', 3600]);
+_paq.push(['requireConsent']);
+_paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
+_paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
+_paq.push(['trackPageView']);
+(function () { var d = document, g = d.createElement('script'); g.async = true; g.src = '`+s.Base+`/matomo.js'; d.body.appendChild(g); })();`)
+		open(u)
+		if c := str(`document.cookie`); c != "" {
+			t.Fatalf("cookies before consent: %q", c)
+		}
+		eval(`_paq.push(['rememberConsentGiven'])`)
+		actionsOf(site, 1)
+		cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha1.Sum([]byte(strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0] + "/app"))
+		name := fmt.Sprintf("_pk_id.%d.%s", site, hex.EncodeToString(sum[:])[:4])
+		found := map[string]*network.Cookie{}
+		for _, c := range cookies.Cookies {
+			found[c.Name] = c
+		}
+		id := found[name]
+		if id == nil || id.Path != "/app" || id.SameSite != network.CookieSameSiteStrict || found["mtm_consent"] == nil {
+			t.Fatalf("cookies %v, want %s on /app, SameSite=Strict, and mtm_consent", cookies.Cookies, name)
+		}
+		if left := float64(id.Expires) - float64(time.Now().Unix()); left < 3500 || left > 3700 {
+			t.Errorf("visitor cookie expires in %.0f s, want an hour", left)
+		}
+		// The consent is remembered on the next page load, without asking again.
+		load(u + "?again")
+		if acts := actionsOf(site, 2); len(acts) != 2 {
+			t.Fatalf("remembered consent: %d actions", len(acts))
+		}
+		eval(`_paq.push(['disableCookies']); _paq.push(['trackEvent', 'No', 'Cookies'])`)
+		actionsOf(site, 3)
+		if c := str(`document.cookie`); strings.Contains(c, "_pk_") {
+			t.Errorf("disableCookies left %q", c)
+		}
+		h := hits(site)
+		if last := h[len(h)-1]; strings.Contains(last, "&_id=") || !strings.Contains(last, "cookie=0") {
+			t.Errorf("after disableCookies: %s", last)
+		}
+		eval(`_paq.push(['optUserOut']); _paq.push(['trackEvent', 'Opted', 'Out'])`)
+		time.Sleep(time.Second)
+		if n := len(hits(site)); n != len(h) {
+			t.Errorf("%d requests after opting out", n-len(h))
+		}
+		if !strings.Contains(str(`document.cookie`), "mtm_consent_removed=") {
+			t.Errorf("opting out is remembered: %q", str(`document.cookie`))
+		}
+	})
+
+	t.Run("cookie domain and secure cookies", func(t *testing.T) {
+		host := strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0]
+		cookiesOf := func(u string) map[string]*network.Cookie {
+			t.Helper()
+			res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]*network.Cookie{}
+			for _, c := range res.Cookies {
+				out[c.Name] = c
+			}
+			return out
+		}
+		domainSite := newSite("Cookie domain")
+		u := pages.add("/domain", "", matomoSnippet(s.Base, domainSite, "_paq.push(['enableCookies']);", "_paq.push(['setCookieDomain', '"+host+"']);"))
+		open(u)
+		actionsOf(domainSite, 1)
+		sum := sha1.Sum([]byte(host + "/"))
+		name := fmt.Sprintf("_pk_id.%d.%s", domainSite, hex.EncodeToString(sum[:])[:4])
+		if c := cookiesOf(u)[name]; c == nil || c.Session || c.Domain != host {
+			t.Errorf("with setCookieDomain the visitor cookie is %+v, want a lasting %s cookie for domain %s", c, name, host)
+		}
+		secureSite := newSite("Secure cookie")
+		u = pages.add("/secure", "", matomoSnippet(s.Base, secureSite, "_paq.push(['enableCookies']);", "_paq.push(['setSecureCookie', true]);"))
+		open(u)
+		actionsOf(secureSite, 1)
+		// Over plain HTTP the browser may refuse a Secure cookie; if it keeps one, it is Secure.
+		for _, c := range cookiesOf(u) {
+			if strings.HasPrefix(c.Name, "_pk_") && !c.Secure {
+				t.Errorf("setSecureCookie: %s is not Secure", c.Name)
+			}
+		}
+	})
+
+	t.Run("performance timings and bulk requests", func(t *testing.T) {
+		site := newSite("Performance")
+		u := pages.add("/perf", "", `var _paq = window._paq = window._paq || [];
+_paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
+_paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
+window.addEventListener('load', function () {
+  setTimeout(function () { _paq.push(['trackPageView'], ['trackEvent', 'Bulk', 'One'], ['trackEvent', 'Bulk', 'Two']); }, 0);
+});
+(function () { var d = document, g = d.createElement('script'); g.src = '`+s.Base+`/matomo.js'; d.head.appendChild(g); })();`)
+		mu.Lock()
+		before := len(requests)
+		mu.Unlock()
+		open(u)
+		acts := actionsOf(site, 3)
+		if types(acts) != "action,event,event" {
+			t.Fatalf("actions: %s", types(acts))
+		}
+		if _, ok := acts[0]["performance"]; !ok {
+			t.Errorf("the first page view after the load event carries timings: %v", acts[0])
+		}
+		mu.Lock()
+		var bulk, single int
+		for _, r := range requests[before:] {
+			switch {
+			case r == "POST "+s.Base+"/matomo.php":
+				bulk++
+			case strings.Contains(r, "/matomo.php?"):
+				single++
+			}
+		}
+		mu.Unlock()
+		if bulk != 1 || single != 0 {
+			t.Errorf("three commands in one turn: %d bulk and %d single requests, want one bulk", bulk, single)
+		}
+	})
+
 	t.Run("consent required: nothing before consent", func(t *testing.T) {
 		site := newSite("Consent")
 		u := pages.add("/consent", `<script async src="`+s.Base+`/matomo.js"></script>`, `var _paq = window._paq = window._paq || [];
@@ -378,6 +582,21 @@ _paq.push(['trackPageView']);`)
 		h := hits(site)
 		if len(h) != 2 || strings.Contains(h[0], "&_id=") || !strings.Contains(h[1], "&_id="+m[1]) || !strings.Contains(h[1], "cookie=1") {
 			t.Errorf("the hit after consent carries the cookie's visitor id %s: %v", m[1], h)
+		}
+		// Withdrawn: the cookies go and the next hit is cookieless again; given for this page
+		// only (not remembered): cookies again, but no consent cookie.
+		eval(`_paq.push(['forgetCookieConsentGiven']); _paq.push(['trackEvent', 'Consent', 'Withdrawn'])`)
+		actionsOf(site, 3)
+		if c := str(`document.cookie`); strings.Contains(c, "_pk_") || strings.Contains(c, "mtm_cookie_consent") {
+			t.Errorf("after forgetCookieConsentGiven: %q", c)
+		}
+		if h := hits(site); strings.Contains(h[len(h)-1], "&_id=") {
+			t.Errorf("hit after withdrawal: %s", h[len(h)-1])
+		}
+		eval(`_paq.push(['setCookieConsentGiven']); _paq.push(['trackEvent', 'Consent', 'This page'])`)
+		actionsOf(site, 4)
+		if c := str(`document.cookie`); !strings.Contains(c, name+"=") || strings.Contains(c, "mtm_cookie_consent") {
+			t.Errorf("after setCookieConsentGiven: %q", c)
 		}
 		noViolations()
 	})

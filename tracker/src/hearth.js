@@ -169,13 +169,13 @@
       var single = list.length === 1 && list[0].length < 2000;
       var target = trackerUrl + (single ? (trackerUrl.indexOf('?') < 0 ? '?' : '&') + list[0] : '');
       var body = single ? '' : JSON.stringify({ requests: list.map(function (r) { return '?' + r; }), send_image: 0 });
+      try {
+        if (beacon && nav.sendBeacon && nav.sendBeacon(target, body)) return;
+      } catch (e) { /* fall back */ }
       if (method === 'GET' && single) {
         new Image(1, 1).src = target;
         return;
       }
-      try {
-        if (beacon && nav.sendBeacon && nav.sendBeacon(target, body)) return;
-      } catch (e) { /* fall back */ }
       if (w.fetch) {
         w.fetch(target, { method: 'POST', body: body, keepalive: true, credentials: 'omit', mode: 'no-cors' })['catch'](function () {});
         return;
@@ -186,7 +186,8 @@
     function flush() {
       clearTimeout(flushTimer);
       flushTimer = 0;
-      while (batch.length) transmit(batch.splice(0, 50));
+      // With GET (images) every request goes alone; otherwise several go as one bulk request.
+      while (batch.length) transmit(batch.splice(0, method === 'GET' && !beacon ? 1 : 50));
     }
 
     // send queues a request; requests made in one turn of the event loop go out together
