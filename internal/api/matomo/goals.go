@@ -171,12 +171,17 @@ func (a *API) getGoals(ctx context.Context, c *call) (any, error) {
 	return out, nil
 }
 
-func (a *API) getGoal(ctx context.Context, c *call) (any, error) {
+// siteGoal is the goal idGoal names on the request's single site.
+func (a *API) siteGoal(ctx context.Context, c *call) (store.Goal, error) {
 	site, err := a.oneSite(ctx, c)
 	if err != nil {
-		return nil, err
+		return store.Goal{}, err
 	}
-	g, err := a.goalOf(ctx, c, site.ID)
+	return a.goalOf(ctx, c, site.ID)
+}
+
+func (a *API) getGoal(ctx context.Context, c *call) (any, error) {
+	g, err := a.siteGoal(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -189,21 +194,14 @@ func (a *API) getGoal(ctx context.Context, c *call) (any, error) {
 func (a *API) goalsGet(ctx context.Context, c *call) (any, error) {
 	mode := metricFormat(c)
 	which := store.GoalAll
-	switch id := strings.TrimSpace(c.params.Get("idGoal")); id {
-	case "", "0", "false":
-		if id == "0" {
-			which = store.GoalEcommerceOrder
-		}
-	case "ecommerceOrder":
+	switch strings.TrimSpace(c.params.Get("idGoal")) {
+	case "", "false":
+	case "ecommerceOrder", "0":
 		which = store.GoalEcommerceOrder
 	case "ecommerceAbandonedCart", "-1":
 		which = store.GoalAbandonedCart
 	default:
-		site, err := a.oneSite(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		g, err := a.goalOf(ctx, c, site.ID)
+		g, err := a.siteGoal(ctx, c)
 		if err != nil {
 			return nil, err
 		}
