@@ -28,7 +28,7 @@ func TestVisitReports(t *testing.T) {
 	const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
 	v := kv
 	sendHits(t, s, tok, []hit{
-		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/", "", v("urlref", "https://www.google.com/search?q=flu+shot", "country", "de", "res", "1920x1080", "lang", "de-de", "h", "10")},
+		{1, "1111111111111111", "", "2024-03-06T10:00:00Z", "/", "", v("urlref", "https://www.google.com/search?q=flu+shot", "country", "de", "region", "BE", "city", "Berlin", "res", "1920x1080", "lang", "de-de", "h", "10")},
 		{1, "1111111111111111", "", "2024-03-06T10:01:00Z", "/care", "", v("country", "de", "lang", "de-de")},
 		{1, "2222222222222222", "", "2024-03-06T11:00:00Z", "/", iphone, v("urlref", "https://www.facebook.com/", "country", "fr", "res", "390x844", "lang", "fr-fr", "h", "14")},
 		{1, "3333333333333333", "", "2024-03-06T12:00:00Z", "/?mtm_campaign=Spring&mtm_kwd=nurse", "", v("country", "de", "lang", "en-us", "h", "9")},
@@ -91,6 +91,19 @@ func TestVisitReports(t *testing.T) {
 		{"VisitorInterest.getNumberOfVisitsPerVisitDuration", nil, "0-10s:3 11-30s:0 31-60s:1 1-2 min:0 2-4 min:0 4-7 min:1 7-10 min:0 10-15 min:0 15-30 min:0 30+ min:0"},
 		{"VisitorInterest.getNumberOfVisitsPerPage", nil, "1 page:3 2 pages:1 3 pages:1 4 pages:0 5 pages:0 6-7 pages:0 8-10 pages:0 11-14 pages:0 15-20 pages:0 21-30 pages:0 31+ pages:0"},
 		{"VisitorInterest.getNumberOfVisitsByVisitCount", []string{"filter_limit", "2"}, "1 visit:5 2 visits:0"},
+		{"DevicesDetection.getType", nil, "Desktop:4 Smartphone:1"},
+		{"DevicesDetection.getBrand", nil, "Unknown:4 Apple:1"},
+		{"DevicesDetection.getModel", []string{"filter_pattern", "Apple"}, "Apple - iPhone:1"},
+		{"DevicesDetection.getOsVersions", []string{"filter_sort_column", "label", "filter_sort_order", "asc"}, "GNU/Linux:3 Windows 10:1 iOS 17.1:1"},
+		{"DevicesDetection.getBrowserVersions", []string{"filter_sort_column", "label", "filter_sort_order", "asc"}, "Chrome 120.0:1 Firefox 120.0:3 Mobile Safari 17.1:1"},
+		{"DevicesDetection.getBrowserEngines", nil, "Gecko:3 Blink:1 WebKit:1"},
+		// Every visit is a first one: none has a last visit to count days since.
+		{"VisitorInterest.getNumberOfVisitsByDaysSinceLast", []string{"filter_limit", "2"}, "0 days:0 1 day:0"},
+		{"Referrers.getCampaigns", nil, "spring:1"},
+		{"Referrers.getAll", []string{"filter_sort_column", "label", "filter_sort_order", "asc"}, "Direct Entry:1 Facebook:1 Google:1 partner.example:1 spring:1"},
+		// Regions are named by their code (Hearth has no table of region names), with the country.
+		{"UserCountry.getRegion", []string{"filter_pattern", "Germany"}, "BE, Germany:1 Unknown, Germany:1"},
+		{"UserCountry.getCity", []string{"filter_pattern", "Germany"}, "Berlin, BE, Germany:1 Unknown, Germany:1"},
 	}
 	for _, tc := range cases {
 		if got := labels(tc.method, tc.extra...); got != tc.want {

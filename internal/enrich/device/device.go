@@ -73,11 +73,12 @@ func (d *Detector) detect(userAgent string, hints http.Header, uadata string) Re
 		// Android's WebView reports "Version/4.0 Chrome/…": Matomo's "Chrome Webview".
 		r.Device.Browser = "Chrome Webview"
 	}
-	r.Device.BrowserVersion = p.BrowserVersion()
+	r.Device.BrowserVersion = majorMinor(p.BrowserVersion())
 	r.Device.OS = refineOS(osName(string(p.OS())), ua)
 	r.Device.Type = refineType(deviceType(p), ua, r.Device.OS, withUAData(hints, uadata))
 	r.Device.Engine = engine(r.Device.Browser, ua)
 	r.Device.OSVersion = osVersion(r.Device.OS, ua)
+	brandModel(&r.Device, ua)
 	applyHints(&r.Device, hints, uadata)
 	return r
 }
@@ -518,6 +519,62 @@ func applyHints(d *event.Device, hints http.Header, uadata string) {
 	}
 	if model != "" {
 		d.Model = model
+	}
+}
+
+// majorMinor keeps a version's first two parts ("120.0.6099.71" → "120.0"), as Matomo's
+// detector reports browser versions.
+func majorMinor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) > 2 {
+		return parts[0] + "." + parts[1]
+	}
+	return v
+}
+
+// brandPrefixes name the maker of an Android device from its model's prefix (lower case).
+var brandPrefixes = []struct{ prefix, brand string }{
+	{"sm-", "Samsung"}, {"gt-", "Samsung"}, {"sgh-", "Samsung"}, {"sch-", "Samsung"}, {"galaxy", "Samsung"},
+	{"pixel", "Google"}, {"nexus", "Google"},
+	{"redmi", "Xiaomi"}, {"mi ", "Xiaomi"}, {"poco", "Xiaomi"}, {"xiaomi", "Xiaomi"},
+	{"moto", "Motorola"}, {"xt1", "Motorola"}, {"xt2", "Motorola"},
+	{"nokia", "Nokia"}, {"ta-1", "Nokia"},
+	{"oneplus", "OnePlus"}, {"huawei", "Huawei"}, {"honor", "Honor"},
+	{"lm-", "LG"}, {"lg-", "LG"}, {"xperia", "Sony"}, {"so-", "Sony"},
+	{"rmx", "Realme"}, {"vivo", "Vivo"}, {"oppo", "OPPO"}, {"kindle", "Amazon"}, {"kf", "Amazon"},
+}
+
+// brandModel names the maker and model the user agent reveals: Apple's devices by name, an
+// Android device's model as it writes it and its maker by the model's prefix. Client hints,
+// applied after, may name the model more precisely.
+func brandModel(d *event.Device, ua string) {
+	switch {
+	case strings.Contains(ua, "iPhone"):
+		d.Brand, d.Model = "Apple", "iPhone"
+	case strings.Contains(ua, "iPad"):
+		d.Brand, d.Model = "Apple", "iPad"
+	case strings.Contains(ua, "iPod"):
+		d.Brand, d.Model = "Apple", "iPod Touch"
+	case strings.Contains(ua, "AppleTV") || strings.Contains(ua, "tvOS"):
+		d.Brand, d.Model = "Apple", "Apple TV"
+	case strings.Contains(ua, "watchOS") || strings.HasPrefix(ua, "Watch"):
+		d.Brand, d.Model = "Apple", "Apple Watch"
+	case strings.Contains(ua, "Macintosh") || strings.Contains(ua, "Darwin/") || strings.Contains(ua, "CFNetwork/") ||
+		d.OS == "iOS" || d.OS == "Mac" || d.OS == "iPadOS":
+		d.Brand = "Apple" // Apple's own platforms and their apps' network library
+	case d.OS == "Android":
+		m := androidModel.FindStringSubmatch(ua)
+		if m == nil || m[1] == "K" || strings.EqualFold(m[1], "wv") || strings.HasPrefix(m[1], "Linux") {
+			return // Chrome's reduced user agent says "K": no model
+		}
+		d.Model = strings.TrimSpace(m[1])
+		l := strings.ToLower(d.Model)
+		for _, b := range brandPrefixes {
+			if strings.HasPrefix(l, b.prefix) {
+				d.Brand = b.brand
+				break
+			}
+		}
 	}
 }
 

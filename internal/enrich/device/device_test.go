@@ -60,7 +60,8 @@ type fixture struct {
 		Name string `yaml:"name"`
 	} `yaml:"bot"`
 	Device struct {
-		Type string `yaml:"type"`
+		Type  string `yaml:"type"`
+		Brand string `yaml:"brand"`
 	} `yaml:"device"`
 	OSFamily      string `yaml:"os_family"`
 	BrowserFamily string `yaml:"browser_family"`
@@ -94,6 +95,7 @@ func TestFixtureAgreement(t *testing.T) {
 	fx := loadFixtures(t)
 	d := New(1 << 16)
 	var osOK, osN, brOK, brN, dtOK, dtN, botHit, botN, humanFlag, humanN int
+	var brandOK, brandN, apple, appleOK int
 	misses := map[string]int{}
 	start := time.Now()
 	type timing struct {
@@ -130,6 +132,18 @@ func TestFixtureAgreement(t *testing.T) {
 				brOK++
 			} else {
 				misses["browser "+f.BrowserFamily+" as "+BrowserFamily(r.Device.Browser)]++
+			}
+		}
+		if f.Device.Brand != "" {
+			brandN++
+			if strings.EqualFold(r.Device.Brand, f.Device.Brand) {
+				brandOK++
+			}
+			if f.Device.Brand == "Apple" {
+				apple++
+				if r.Device.Brand == "Apple" {
+					appleOK++
+				}
 			}
 		}
 		if f.Device.Type != "" {
@@ -185,6 +199,10 @@ func TestFixtureAgreement(t *testing.T) {
 	}
 	t.Logf("OS family %.1f%% (%d/%d), browser family %.1f%% (%d/%d), device type %.1f%% (%d/%d)",
 		pct(osOK, osN), osOK, osN, pct(brOK, brN), brOK, brN, pct(dtOK, dtN), dtOK, dtN)
+	t.Logf("device brand %.1f%% (%d/%d), of Apple devices %.1f%% (%d/%d)", pct(brandOK, brandN), brandOK, brandN, pct(appleOK, apple), appleOK, apple)
+	if pct(appleOK, apple) < 90 {
+		t.Errorf("Apple devices named Apple: %.1f%%, below 90%%", pct(appleOK, apple))
+	}
 	t.Logf("bot recall %.1f%% (%d/%d), humans flagged as bots %.2f%% (%d/%d)", pct(botHit, botN), botHit, botN, pct(humanFlag, humanN), humanFlag, humanN)
 	type kv struct {
 		k string
