@@ -48,6 +48,34 @@ func demoCmd(ctx context.Context, args []string, env Env) error {
 		} else if _, err := meta.Site(ctx, site); err != nil {
 			return fmt.Errorf("site %d: %w", site, err)
 		}
+		// Two goals, converted in the data as ingest would: a booking form and a leaflet download.
+		existing, err := meta.Goals(ctx, site)
+		if err != nil {
+			return err
+		}
+		var goalIDs [2]int32
+	goals:
+		for i, g := range []store.Goal{
+			{Name: "Booking", Description: "Demo: a booking form event", MatchAttribute: "event_category", Pattern: "Form", PatternType: "exact", Revenue: 25, AllowMultiple: true},
+			{Name: "Leaflet download", Description: "Demo: a leaflet downloaded", MatchAttribute: "file", Pattern: "leaflet-", PatternType: "contains"},
+		} {
+			for _, e := range existing { // a second run into the site reuses its demo goals
+				if e.Name == g.Name && e.MatchAttribute == g.MatchAttribute && e.Pattern == g.Pattern {
+					goalIDs[i] = e.ID
+					continue goals
+				}
+			}
+			g.SiteID, g.Created = site, time.Now().UTC()
+			created, err := meta.CreateGoal(ctx, g)
+			if err != nil {
+				return err
+			}
+			goalIDs[i] = created.ID
+			if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionGoalCreate, Target: fmt.Sprintf("site:%d", site),
+				Details: map[string]string{"id": fmt.Sprint(created.ID), "name": created.Name}}); err != nil {
+				return err
+			}
+		}
 		events, err := duckdb.Open(ctx, duckdb.Options{Path: filepath.Join(cfg.DataDir, "events.duckdb")})
 		if err != nil {
 			return fmt.Errorf("open the event store (is hearth serve running? stop it first): %w", err)
@@ -59,7 +87,8 @@ func demoCmd(ctx context.Context, args []string, env Env) error {
 		}
 		start := time.Now()
 		visits := 0
-		err = demo.Generate(demo.Options{Site: site, Actions: actions, Days: days, Seed: seed, FirstVisit: event.VisitID(time.Now().UnixNano() / 1000)},
+		err = demo.Generate(demo.Options{Site: site, Actions: actions, Days: days, Seed: seed, FirstVisit: event.VisitID(time.Now().UnixNano() / 1000),
+			BookingGoal: goalIDs[0], DownloadGoal: goalIDs[1]},
 			func(b store.Batch) error {
 				// Keep the ingest sequence: demo batches must not look like unapplied spool records.
 				b.Seq = seq

@@ -26,6 +26,9 @@ type Options struct {
 	BatchVisits int
 	// FirstVisit numbers the visits from here (so several runs into one store do not collide).
 	FirstVisit event.VisitID
+	// BookingGoal, when set, converts on every form event (revenue 25), and DownloadGoal once
+	// per visit on a leaflet download, as ingest records goal conversions.
+	BookingGoal, DownloadGoal int32
 }
 
 type weighted[T any] struct {
@@ -150,6 +153,7 @@ func Generate(opts Options, emit func(store.Batch) error) error {
 		var prevURL, prevTitle string
 		var prevTime time.Time
 		seenURL := map[string]bool{}
+		downloaded := false
 		for i := range n {
 			a := event.Action{SiteID: opts.Site, VisitID: v.ID, VisitorID: visitorID, Time: t, Index: int32(i + 1), SearchCount: -1,
 				PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
@@ -207,6 +211,22 @@ func Generate(opts Options, emit func(store.Batch) error) error {
 				v.Actions++
 			}
 			b.Actions = append(b.Actions, a)
+			conversion := int32(0)
+			revenue := 0.0
+			switch {
+			case opts.BookingGoal > 0 && a.Type == event.ActionEvent && a.EventCategory == "Form":
+				conversion, revenue = opts.BookingGoal, 25
+			case opts.DownloadGoal > 0 && a.Type == event.ActionDownload && !downloaded:
+				conversion, downloaded = opts.DownloadGoal, true
+			}
+			if conversion > 0 {
+				g := event.Action{SiteID: opts.Site, VisitID: v.ID, VisitorID: visitorID, Time: t, Index: a.Index, Type: event.ActionGoal,
+					GoalID: conversion, Revenue: revenue, URL: a.URL, SearchCount: -1,
+					PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+				b.Actions = append(b.Actions, g)
+				v.Conversions++
+				v.Revenue += revenue
+			}
 			v.Last = t
 			t = t.Add(time.Duration(5+r.IntN(120)) * time.Second)
 			done++

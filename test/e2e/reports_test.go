@@ -322,7 +322,25 @@ func TestDemoCommand(t *testing.T) {
 		t.Errorf("demo actions: %v, want most of the 3,000 (orders do not count as actions)", actions)
 	}
 	exp, _ := testbin.Run(t, nil, "audit", "export", "--data-dir", dir)
-	if !strings.Contains(exp, `"action":"site.create"`) || !strings.Contains(exp, `"name":"Demo"`) {
-		t.Errorf("demo site creation not audited:\n%s", exp)
+	if !strings.Contains(exp, `"action":"site.create"`) || !strings.Contains(exp, `"name":"Demo"`) || strings.Count(exp, `"action":"goal.create"`) != 2 {
+		t.Errorf("demo site and goal creation not audited:\n%s", exp)
+	}
+	// Its two goals convert in the data: every form event books (25 each), a visit's first
+	// leaflet download converts the second goal.
+	goals := s.Report(t, tok, kv("method", "Goals.getGoals", "idSite", "1", "format", "json"))
+	if !strings.Contains(goals, `"name":"Booking"`) || !strings.Contains(goals, `"name":"Leaflet download"`) {
+		t.Errorf("demo goals: %s", goals)
+	}
+	for _, id := range []string{"1", "2"} {
+		var g map[string]any
+		body := s.Report(t, tok, kv("method", "Goals.get", "idSite", "1", "idGoal", id, "period", "range", "date", "last11", "format", "json"))
+		if err := json.Unmarshal([]byte(body), &g); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		conv, _ := g["nb_conversions"].(float64)
+		revenue, _ := g["revenue"].(float64)
+		if conv < 10 || (id == "1" && revenue != 25*conv) || (id == "2" && revenue != 0) {
+			t.Errorf("demo goal %s: %v", id, g)
+		}
 	}
 }
