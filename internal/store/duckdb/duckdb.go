@@ -1061,16 +1061,29 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	if dict {
 		query += `, a.` + key.ref + ` AS rk, a.ref_time_spent`
 	}
-	query += ` FROM actions a WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + strings.Join(scan, ",") + `)` + inSegment + `),
+	query += ` FROM actions a WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + strings.Join(scan, ",") + `)` + inSegment + `),`
+	spent := `
+		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),`
+	if dict && q.NoRowUniques && len(q.Types) == 1 && q.Types[0] == event.ActionPageview {
+		// Page views alone, no distinct counts: hits (by page) and time spent (by the page
+		// before) come from one pass, as two grouping sets.
+		query += `
+		hs AS (SELECT i, k, rk, GROUPING(k) AS gk, count(*) AS h, ` + visits + ` AS vis, -1 AS uv, sum(ref_time_spent)::BIGINT AS t
+			FROM va GROUP BY GROUPING SETS ((i, k), (i, rk))),
+		hits AS (SELECT i, k, h, vis, uv FROM hs WHERE gk = 0)`
+		spent = `
+		spent AS (SELECT i, rk AS k, t FROM hs WHERE gk = 1 AND rk <> 0),`
+	} else {
+		query += `
 		hits AS (SELECT i, k, count(*) AS h, ` + visits + ` AS vis, ` + uniques(q.NoRowUniques, "visitor_id") + ` AS uv
 			FROM va WHERE type IN (` + strings.Join(types, ",") + `)` + noResults + ` GROUP BY i, k)`
+	}
 	switch {
 	case dict && q.Entries:
 		// Exits and entries come from one scan of the visits, as two grouping sets.
 		exitIdx, exitWithin := periods("v.last_ts", q.Ranges)
 		args = append(append(args, int64(q.Site)), segArgs...)
-		query += `,
-		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
+		query += `,` + spent + `
 		vg AS (SELECT ` + exitIdx + ` AS i, v.` + key.exit + ` AS xk, v.` + key.entry + ` AS ek, GROUPING(v.` + key.exit + `) AS gx, count(*) AS n,
 				sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t, sum(v.actions)::BIGINT AS ea,
 				sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT AS el, count(*) FILTER (WHERE v.actions <= 1) AS eb
@@ -1084,8 +1097,7 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	case dict:
 		exitIdx, exitWithin := periods("v.last_ts", q.Ranges)
 		args = append(append(args, int64(q.Site)), segArgs...)
-		query += `,
-		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),
+		query += `,` + spent + `
 		exits AS (SELECT ` + exitIdx + ` AS i, v.` + key.exit + ` AS k, count(*) AS n, sum(date_diff('second', coalesce(v.exit_ts, v.last_ts), v.last_ts))::BIGINT AS t
 			FROM visits v WHERE ` + exitWithin + ` AND v.site_id = ? AND ` + seg + ` GROUP BY i, v.` + key.exit + `)
 		SELECT hits.i, coalesce(d.value, ''), h, vis, uv, coalesce(spent.t, 0) + coalesce(exits.t, 0), coalesce(exits.n, 0), 0, 0, 0, 0
