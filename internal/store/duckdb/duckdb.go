@@ -1064,9 +1064,11 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	query += ` FROM actions a WHERE ` + within + ` AND a.site_id = ? AND a.type IN (` + strings.Join(scan, ",") + `)` + inSegment + `),`
 	spent := `
 		spent AS (SELECT i, rk AS k, sum(ref_time_spent)::BIGINT AS t FROM va WHERE rk <> 0 AND type = 1 GROUP BY i, rk),`
-	if dict && q.NoRowUniques && len(q.Types) == 1 && q.Types[0] == event.ActionPageview {
-		// Page views alone, no distinct counts: hits (by page) and time spent (by the page
-		// before) come from one pass, as two grouping sets.
+	if dict && q.NoRowUniques && len(q.Types) == 1 && q.Types[0] == event.ActionPageview && inSegment != "" {
+		// Page views of a segment's visits, no distinct counts: hits (by page) and time spent
+		// (by the page before) come from one pass, as two grouping sets, so the actions are
+		// matched to the segment's visits once. (Without a segment two plain passes are
+		// quicker.)
 		query += `
 		hs AS (SELECT i, k, rk, GROUPING(k) AS gk, count(*) AS h, ` + visits + ` AS vis, -1 AS uv, sum(ref_time_spent)::BIGINT AS t
 			FROM va GROUP BY GROUPING SETS ((i, k), (i, rk))),

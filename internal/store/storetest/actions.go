@@ -222,6 +222,10 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		home: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 30},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
+	check("the same with entries, uniques spared", get(store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg, NoRowUniques: true}, Types: pv, By: store.FieldActionURL, Entries: true}), map[string]store.ActionRow{
+		home: {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 30, EntryVisits: 1, EntryActions: 3, EntryLength: 100},
+		blog: {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 70, ExitVisits: 1},
+	})
 }
 
 // sameGroups compares groups by key.
