@@ -25,7 +25,8 @@ FUZZ_TARGETS := \
 	./internal/ingest:FuzzReadSegment \
 	./internal/enrich/referrer:FuzzLoadLists \
 	./internal/report:FuzzParseDates \
-	./internal/report:FuzzParseSegment
+	./internal/report:FuzzParseSegment \
+	./internal/goal:FuzzGoal
 
 .PHONY: geoip-dbip all build run test tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
 

@@ -135,3 +135,33 @@ func TestMatching(t *testing.T) {
 		t.Fatal("nil set matched")
 	}
 }
+
+// FuzzGoal feeds arbitrary definitions and action values through validation, compilation and
+// matching: a definition is refused with an error or matches without panicking, and what
+// Validate accepts always compiles.
+func FuzzGoal(f *testing.F) {
+	for _, seed := range [][4]string{
+		{"url", "contains", "/thanks", "https://ex.org/thanks"},
+		{"title", "regex", `^Order \d+$`, "Order 42"},
+		{"url", "exact", "/caf%C3%A9", "/café"},
+		{"event_action", "regex", "(a+)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"},
+		{"visit_duration", "greater_than", "2.5", ""},
+		{"manually", "", "", ""},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], false)
+	}
+	f.Fuzz(func(t *testing.T, attr, typ, pattern, value string, caseSensitive bool) {
+		g := store.Goal{ID: 1, MatchAttribute: attr, PatternType: typ, Pattern: pattern, CaseSensitive: caseSensitive}
+		if err := Validate(&g); err != nil {
+			return
+		}
+		set, errs := Compile([]store.Goal{g})
+		if len(errs) != 0 || set.Len() != 1 {
+			t.Fatalf("validated goal %+v did not compile: %v", g, errs)
+		}
+		for _, typ := range []event.ActionType{event.ActionPageview, event.ActionDownload, event.ActionOutlink, event.ActionEvent} {
+			set.Action(&event.Action{Type: typ, URL: value, Title: value, EventCategory: value, EventAction: value, EventName: value})
+		}
+		set.Duration(time.Duration(len(value)) * time.Minute)
+	})
+}
