@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"testing"
 
@@ -152,5 +153,18 @@ func TestGoals(t *testing.T) {
 	}
 	if strings.Join(kinds, ",") != "action,outlink,goal,action" {
 		t.Errorf("V2a's actions: %v", kinds)
+	}
+	// Conversions name their goal in the visitor log.
+	var names []string
+	for _, v := range s.Visits(t, tok, 1) {
+		for _, a := range testbin.ActionsOf(v) {
+			if a["type"] == "goal" {
+				names = append(names, fmt.Sprintf("%v:%v", a["goalId"], a["goalName"]))
+			}
+		}
+	}
+	sort.Strings(names)
+	if strings.Join(names, " ") != "1:Thanks 1:Thanks 2:Brochure 3:Call 3:Call 4:Partner" {
+		t.Errorf("goal names in the visitor log: %v", names)
 	}
 }

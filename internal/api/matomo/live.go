@@ -106,6 +106,7 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 		a.record(ctx, c, audit.ActionRawDataView, fmt.Sprintf("site:%d", id), audit.Success, map[string]string{"method": "Live.getLastVisitsDetails", "visits": strconv.Itoa(len(visits))})
 	}
 	currency := map[event.SiteID]string{site.ID: site.Currency}
+	goalNames := map[event.SiteID]map[int32]string{}
 	out := make([]*Row, 0, len(visits))
 	for _, d := range visits {
 		cur, ok := currency[d.Visit.SiteID]
@@ -115,7 +116,19 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 			}
 			currency[d.Visit.SiteID] = cur
 		}
-		out = append(out, visitRow(d, tz, cur))
+		names, ok := goalNames[d.Visit.SiteID]
+		if !ok && withActions && d.Visit.Conversions > 0 {
+			names = map[int32]string{}
+			goals, err := a.opts.Meta.Goals(ctx, d.Visit.SiteID)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range goals {
+				names[g.ID] = g.Name
+			}
+			goalNames[d.Visit.SiteID] = names
+		}
+		out = append(out, visitRow(d, tz, cur, names))
 	}
 	return out, nil
 }
@@ -125,7 +138,9 @@ var referrerTypeNames = map[event.ReferrerType]string{
 	event.ReferrerCampaign: "Campaigns", event.ReferrerSocial: "Social Networks",
 }
 
-func visitRow(d store.VisitDetail, tz *time.Location, currency string) *Row {
+// visitRow is a visit of the visitor log; goals names the site's goals (a deleted goal's
+// conversions keep their id, without a name).
+func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map[int32]string) *Row {
 	v := d.Visit
 	visitorType := "new"
 	if v.Returning {
@@ -204,13 +219,13 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string) *Row {
 		} else if a.Type == event.ActionPageview {
 			spent = event.Seconds32(v.Last.Sub(a.Time))
 		}
-		actions = append(actions, actionRow(a, tz, spent))
+		actions = append(actions, actionRow(a, tz, spent, goals))
 	}
 	r.Set("actionDetails", actions)
 	return r
 }
 
-func actionRow(a event.Action, tz *time.Location, spent int32) *Row {
+func actionRow(a event.Action, tz *time.Location, spent int32, goals map[int32]string) *Row {
 	r := NewRow().
 		Set("type", a.Type.String()).
 		Set("url", nilIfEmpty(a.URL)).
@@ -235,7 +250,11 @@ func actionRow(a event.Action, tz *time.Location, spent int32) *Row {
 		r.Set("contentName", a.ContentName).Set("contentPiece", a.ContentPiece).Set("contentTarget", a.ContentTarget).
 			Set("contentInteraction", nilIfEmpty(a.ContentInteraction))
 	case event.ActionGoal:
-		r.Set("goalId", a.GoalID).Set("revenue", a.Revenue)
+		r.Set("goalId", a.GoalID)
+		if name, ok := goals[a.GoalID]; ok {
+			r.Set("goalName", name)
+		}
+		r.Set("revenue", a.Revenue)
 	case event.ActionOrder, event.ActionCartUpdate:
 		if a.Type == event.ActionOrder {
 			r.Set("orderId", a.OrderID)
