@@ -575,8 +575,8 @@ func TestForcedVisitorIDsStayApart(t *testing.T) {
 }
 
 // TestGoalConversions: goals convert from their definition on, once per visit unless they
-// allow more, with the goal's revenue, the tracker's, or the event value; unknown goal ids
-// are ignored as Matomo does.
+// allow more, with the goal's revenue, the tracker's, or the event value; a request for an
+// unknown goal id is refused with a reason, as Matomo refuses it.
 func TestGoalConversions(t *testing.T) {
 	r := newRig(t, t.TempDir(), &testSite)
 	ctx := context.Background()
@@ -600,7 +600,9 @@ func TestGoalConversions(t *testing.T) {
 	r.mustTrack(page("/thanks?again=1"), t0.Add(10*time.Second))
 	r.mustTrack(page("/call")+"&idgoal=2", t0.Add(20*time.Second))
 	r.mustTrack(page("/call")+"&idgoal=2&revenue=5", t0.Add(30*time.Second))
-	r.mustTrack(page("/call")+"&idgoal=99", t0.Add(40*time.Second))
+	if err := r.track(page("/call")+"&idgoal=99", t0.Add(40*time.Second)); err == nil || !strings.Contains(err.Error(), "idgoal 99 is not a goal of site 1") {
+		t.Fatalf("unknown goal: %v", err)
+	}
 	r.mustTrack(page("/book")+"&e_c=Form&e_a=Submit&e_v=7", t0.Add(70*time.Second))
 	r.mustTrack(page("/book")+"&ping=1", t0.Add(80*time.Second))
 	// A goal defined now counts from when ingest learns of it, never for earlier hits.

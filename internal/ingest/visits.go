@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 	"hash/maphash"
 	"net/url"
 	"strings"
@@ -148,11 +149,10 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 	h := in.hit
 	var manual goal.Conversion
 	if h.GoalID > 0 {
-		// A goal triggered by id must exist on the site; Matomo ignores the request otherwise.
+		// A goal triggered by id must exist on the site; Matomo refuses the request otherwise.
 		var ok bool
 		if manual, ok = in.site.goals.Manual(h.GoalID, h.Revenue, h.HasRevenue); !ok {
-			p.stats.Ignored.Add(1)
-			return nil, nil
+			return nil, &collect.Error{Reason: fmt.Sprintf("idgoal %d is not a goal of site %d", h.GoalID, h.SiteID)}
 		}
 	}
 	s := &t.shard[t.shardOf(h.SiteID)]

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ import (
 //	              idgoal=3 revenue=4 (4), idgoal=3 (2)            → 4 conversions, 16
 //	V2a new:      /home, outlink partner.example (goal 4: 0), /old  → 1 conversion, 0
 //	V2b returning (same visitor, new_visit=1): /thanks (goal 1: 10) → 1 conversion, 10
-//	V3 new:       /home, idgoal=99 (no such goal: ignored)          → none
+//	V3 new:       /home (and a refused idgoal=99: no such goal)     → none
 //	V4 new:       order O-1 revenue 30 (subtotal 25, tax 5), 3 items → order
 //	V5 new:       cart update 15, 2 items, left                     → abandoned cart
 //
@@ -103,10 +104,14 @@ func TestGoals(t *testing.T) {
 		{1, "2222222222222222", "", "2024-03-06T11:02:00Z", "/old", "", nil},
 		{1, "2222222222222222", "", "2024-03-06T15:00:00Z", "/thanks", "", kv("new_visit", "1")},
 		{1, "3333333333333333", "", "2024-03-06T12:00:00Z", "/home", "", nil},
-		{1, "3333333333333333", "", "2024-03-06T12:01:00Z", "/home", "", kv("idgoal", "99")},
 		{1, "4444444444444444", "", "2024-03-06T13:00:00Z", "/shop", "", kv("idgoal", "0", "ec_id", "O-1", "revenue", "30", "ec_st", "25", "ec_tx", "5", "ec_items", items)},
 		{1, "5555555555555555", "", "2024-03-06T14:00:00Z", "/shop", "", kv("idgoal", "0", "revenue", "15", "ec_items", `[["A","Gloves","Care",10,1],["B","Mask","Care",5,1]]`)},
 	}, map[int]int{1: 16}) // 11 page views, downloads, outlinks and shop actions + 5 conversions
+	// A request for a goal the site does not have is refused with the reason, as Matomo does.
+	resp, body := testbin.Get(t, s.Base+"/matomo.php?idsite=1&rec=1&idgoal=99&url=https%3A%2F%2Fclinic.example%2Fhome&ua="+url.QueryEscape(firefoxUA), nil)
+	if resp.StatusCode != 400 || !strings.Contains(resp.Header.Get("X-Hearth-Error")+body, "idgoal 99 is not a goal of site 1") {
+		t.Errorf("unknown goal: %d %q %q", resp.StatusCode, resp.Header.Get("X-Hearth-Error"), body)
+	}
 
 	split := func(all, nw, ret string) string {
 		return `{` + all + `,` + strings.NewReplacer(`":`, `_new_visit":`).Replace(nw) + `,` + strings.NewReplacer(`":`, `_returning_visit":`).Replace(ret) + `}`
