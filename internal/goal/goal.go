@@ -86,15 +86,19 @@ func compileRegex(pattern string, caseSensitive bool) (*regexp.Regexp, error) {
 // compiled is one goal ready to match.
 type compiled struct {
 	store.Goal
-	re      *regexp.Regexp // regex patterns, case folded unless case sensitive
-	decoded string         // the pattern URL-decoded, tried second as Matomo does
-	minutes time.Duration  // visit_duration goals
+	re *regexp.Regexp // regex patterns, case folded unless case sensitive
+	// patterns are the forms of a plain pattern to try: as given and, when it differs,
+	// URL-decoded (patterns are often pasted encoded; Matomo retries decoded); lower case for
+	// a case-insensitive "contains".
+	patterns []string
+	minutes  time.Duration // visit_duration goals
 }
 
 // Set is a site's goals, compiled. The zero value matches nothing.
 type Set struct {
-	goals []compiled
-	byID  map[int32]int
+	goals     []compiled
+	byID      map[int32]int
+	durations []int // the visit_duration goals, checked on every hit of a visit
 }
 
 // Compile prepares a site's goals. A goal whose stored definition no longer validates is
@@ -118,9 +122,18 @@ func Compile(goals []store.Goal) (*Set, []error) {
 		case c.PatternType == "regex":
 			c.re, _ = compileRegex(c.Pattern, c.CaseSensitive)
 		default:
+			c.patterns = []string{c.Pattern}
 			if d, err := url.QueryUnescape(c.Pattern); err == nil && d != c.Pattern {
-				c.decoded = d
+				c.patterns = append(c.patterns, d)
 			}
+			if c.PatternType == "contains" && !c.CaseSensitive {
+				for i, p := range c.patterns {
+					c.patterns[i] = strings.ToLower(p)
+				}
+			}
+		}
+		if c.MatchAttribute == "visit_duration" {
+			s.durations = append(s.durations, len(s.goals))
 		}
 		s.byID[c.ID] = len(s.goals)
 		s.goals = append(s.goals, c)
@@ -189,8 +202,8 @@ func (s *Set) Duration(d time.Duration) []Conversion {
 		return nil
 	}
 	var out []Conversion
-	for _, g := range s.goals {
-		if g.MatchAttribute == "visit_duration" && d > g.minutes {
+	for _, i := range s.durations {
+		if g := &s.goals[i]; d > g.minutes {
 			out = append(out, Conversion{Goal: g.ID, Revenue: g.Revenue})
 		}
 	}
@@ -223,25 +236,23 @@ func (g *compiled) matches(value string) bool {
 	if g.re != nil {
 		return g.re.MatchString(value)
 	}
-	if g.matchPlain(g.Pattern, value) {
-		return true
+	contains := g.PatternType == "contains"
+	if contains && !g.CaseSensitive {
+		value = strings.ToLower(value) // the patterns were lowered at compile time
 	}
-	// Patterns are often pasted URL-encoded; Matomo retries with the decoded pattern.
-	return g.decoded != "" && g.matchPlain(g.decoded, value)
-}
-
-func (g *compiled) matchPlain(pattern, value string) bool {
-	switch g.PatternType {
-	case "exact":
-		if g.CaseSensitive {
-			return value == pattern
+	for _, p := range g.patterns {
+		switch {
+		case contains:
+			if strings.Contains(value, p) {
+				return true
+			}
+		case g.CaseSensitive:
+			if value == p {
+				return true
+			}
+		case strings.EqualFold(value, p):
+			return true
 		}
-		return strings.EqualFold(value, pattern)
-	case "contains":
-		if g.CaseSensitive {
-			return strings.Contains(value, pattern)
-		}
-		return strings.Contains(strings.ToLower(value), strings.ToLower(pattern))
 	}
 	return false
 }

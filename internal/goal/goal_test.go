@@ -61,13 +61,14 @@ func TestMatching(t *testing.T) {
 		{ID: 11, MatchAttribute: "visit_duration", Pattern: "2", PatternType: "greater_than"},
 		{ID: 12, MatchAttribute: "url", Pattern: "/gone", PatternType: "contains", Deleted: true},
 		{ID: 13, MatchAttribute: "url", Pattern: "(", PatternType: "regex"}, // stored before validation: skipped
+		{ID: 14, MatchAttribute: "title", Pattern: "Thank You", PatternType: "exact"},
 	}
 	set, errs := Compile(goals)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "goal 13") {
 		t.Fatalf("compile errors %v, want goal 13 reported", errs)
 	}
-	if set.Len() != 11 {
-		t.Fatalf("%d goals compiled, want 11 (deleted and broken skipped)", set.Len())
+	if set.Len() != 12 {
+		t.Fatalf("%d goals compiled, want 12 (deleted and broken skipped)", set.Len())
 	}
 	page := func(url, title string) *event.Action {
 		return &event.Action{Type: event.ActionPageview, URL: url, Title: title}
@@ -84,6 +85,8 @@ func TestMatching(t *testing.T) {
 		{"exact, case sensitive", page("https://ex.org/Checkout", ""), []Conversion{{Goal: 2}}},
 		{"exact, wrong case", page("https://ex.org/checkout", ""), nil},
 		{"exact is whole", page("https://ex.org/Checkout/", ""), nil},
+		{"exact, any case", page("https://ex.org/t", "THANK you"), []Conversion{{Goal: 14}}},
+		{"exact title is whole", page("https://ex.org/t", "Thank You!"), nil},
 		{"title regex, case folded", page("https://ex.org/o", "order 42 CONFIRMED"), []Conversion{{Goal: 3}}},
 		{"title regex anchored", page("https://ex.org/o", "Order 42 confirmed!"), nil},
 		{"url goal ignores downloads", &event.Action{Type: event.ActionDownload, URL: "https://ex.org/thank-you.pdf"}, []Conversion{{Goal: 4}}},
