@@ -94,11 +94,13 @@ func TestTracker(t *testing.T) {
 	ctx := testbin.Browser(t)
 
 	var mu sync.Mutex
-	var requests []string // "METHOD URL", every request any page made
+	var requests []string                          // "METHOD URL", every request any page made
+	transport := map[string]network.ResourceType{} // how each URL went: Ping (sendBeacon), Fetch, Image…
 	if err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
 			mu.Lock()
 			requests = append(requests, e.Request.Method+" "+e.Request.URL)
+			transport[e.Request.URL] = e.Type
 			mu.Unlock()
 		}
 	}); err != nil {
@@ -126,6 +128,48 @@ func TestTracker(t *testing.T) {
 			}
 		}
 		return out
+	}
+	// transports lists how the tracking requests of a site went.
+	transports := func(site int) []string {
+		var out []string
+		for _, r := range hits(site) {
+			mu.Lock()
+			out = append(out, string(transport[strings.SplitN(r, " ", 2)[1]]))
+			mu.Unlock()
+		}
+		return out
+	}
+	// cookieName is Matomo's name of a site's visitor cookie for a cookie path on the pages'
+	// host: _pk_id.<site>.<first 4 hex of sha1(domain + path)>, computed here independently.
+	host := strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0]
+	cookieName := func(site int, path string) string {
+		sum := sha1.Sum([]byte(host + path))
+		return fmt.Sprintf("_pk_id.%d.%s", site, hex.EncodeToString(sum[:])[:4])
+	}
+	cookiesOf := func(u string) map[string]*network.Cookie {
+		t.Helper()
+		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]*network.Cookie{}
+		for _, c := range res.Cookies {
+			out[c.Name] = c
+		}
+		return out
+	}
+	// inject runs a script before every page's own until the returned func removes it.
+	inject := func(js string) func() {
+		t.Helper()
+		res, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: js})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() {
+			if _, err := chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams(res)); err != nil {
+				t.Error(err)
+			}
+		}
 	}
 	newSite := func(name string) int {
 		return s.AddSite(t, tok, url.Values{"siteName": {name}, "urls[0]": {pages.base}})
@@ -415,19 +459,11 @@ _paq.push(['trackPageView']);
 		}
 		eval(`_paq.push(['rememberConsentGiven'])`)
 		actionsOf(site, 1)
-		cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum := sha1.Sum([]byte(strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0] + "/app"))
-		name := fmt.Sprintf("_pk_id.%d.%s", site, hex.EncodeToString(sum[:])[:4])
-		found := map[string]*network.Cookie{}
-		for _, c := range cookies.Cookies {
-			found[c.Name] = c
-		}
+		found := cookiesOf(u)
+		name := cookieName(site, "/app")
 		id := found[name]
 		if id == nil || id.Path != "/app" || id.SameSite != network.CookieSameSiteStrict || found["mtm_consent"] == nil {
-			t.Fatalf("cookies %v, want %s on /app, SameSite=Strict, and mtm_consent", cookies.Cookies, name)
+			t.Fatalf("cookies %v, want %s on /app, SameSite=Strict, and mtm_consent", found, name)
 		}
 		if left := float64(id.Expires) - float64(time.Now().Unix()); left < 3500 || left > 3700 {
 			t.Errorf("visitor cookie expires in %.0f s, want an hour", left)
@@ -457,25 +493,11 @@ _paq.push(['trackPageView']);
 	})
 
 	t.Run("cookie domain and secure cookies", func(t *testing.T) {
-		host := strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0]
-		cookiesOf := func(u string) map[string]*network.Cookie {
-			t.Helper()
-			res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{u}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := map[string]*network.Cookie{}
-			for _, c := range res.Cookies {
-				out[c.Name] = c
-			}
-			return out
-		}
 		domainSite := newSite("Cookie domain")
 		u := pages.add("/domain", "", matomoSnippet(s.Base, domainSite, "_paq.push(['enableCookies']);", "_paq.push(['setCookieDomain', '"+host+"']);"))
 		open(u)
 		actionsOf(domainSite, 1)
-		sum := sha1.Sum([]byte(host + "/"))
-		name := fmt.Sprintf("_pk_id.%d.%s", domainSite, hex.EncodeToString(sum[:])[:4])
+		name := cookieName(domainSite, "/")
 		if c := cookiesOf(u)[name]; c == nil || c.Session || c.Domain != host {
 			t.Errorf("with setCookieDomain the visitor cookie is %+v, want a lasting %s cookie for domain %s", c, name, host)
 		}
@@ -572,8 +594,7 @@ _paq.push(['trackPageView']);`)
 		eval(`_paq.push(['rememberCookieConsentGiven']); _paq.push(['trackEvent', 'Consent', 'Given'])`)
 		actionsOf(site, 2)
 		// Matomo's cookie name: _pk_id.<site>.<first 4 hex of sha1(domain + path)>.
-		sum := sha1.Sum([]byte(strings.Split(strings.TrimPrefix(pages.base, "http://"), ":")[0] + "/"))
-		name := fmt.Sprintf("_pk_id.%d.%s", site, hex.EncodeToString(sum[:])[:4])
+		name := cookieName(site, "/")
 		cookie := str(`document.cookie`)
 		m := regexp.MustCompile(regexp.QuoteMeta(name) + `=([0-9a-f]{16})\.\d+\.`).FindStringSubmatch(cookie)
 		if m == nil || !strings.Contains(cookie, "mtm_cookie_consent=") {
@@ -602,12 +623,7 @@ _paq.push(['trackPageView']);`)
 	})
 
 	t.Run("do not track, when the site says so", func(t *testing.T) {
-		dnt, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-			Source: `Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: function () { return '1'; }});`})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer chromedp.Call(ctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams(dnt))
+		undo := inject(`Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: function () { return '1'; }});`)
 		honours, ignores := newSite("DNT honoured"), newSite("DNT not asked")
 		// The Matomo form of the API's tracking code with doNotTrack, run with the page's nonce.
 		code := trackingCode(t, s, tok, honours, "doNotTrack", "1")
@@ -619,6 +635,42 @@ _paq.push(['trackPageView']);`)
 		}
 		if h := hits(honours); len(h) != 0 {
 			t.Errorf("requests despite DNT: %v", h)
+		}
+		undo()
+		// Global Privacy Control alone counts the same, with the short form's data-dnt.
+		undo = inject(`Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: function () { return true; }});`)
+		defer undo()
+		gpc := newSite("GPC honoured")
+		open(pages.add("/gpc", strings.Replace(trackingCode(t, s, tok, gpc, "form", "hearth", "doNotTrack", "1"), "<script ", `<script id="gpc" `, 1), ""))
+		if code := str(`document.getElementById('gpc').getAttribute('data-dnt')`); code != "true" {
+			t.Fatalf("the short form with doNotTrack carries data-dnt: %q", code)
+		}
+		time.Sleep(time.Second)
+		if h := hits(gpc); len(h) != 0 {
+			t.Errorf("requests despite Global Privacy Control: %v", h)
+		}
+	})
+
+	t.Run("transport: sendBeacon, then fetch, then an image", func(t *testing.T) {
+		beacon := newSite("Beacon")
+		open(pages.add("/beacon", "", matomoSnippet(s.Base, beacon)))
+		actionsOf(beacon, 1)
+		undo := inject(`navigator.sendBeacon = function () { return false; };`)
+		fetched := newSite("Fetch")
+		open(pages.add("/fetch", "", matomoSnippet(s.Base, fetched)))
+		actionsOf(fetched, 1)
+		undo()
+		undo = inject(`navigator.sendBeacon = undefined; window.fetch = undefined;`)
+		defer undo()
+		imaged := newSite("Image")
+		open(pages.add("/image", "", matomoSnippet(s.Base, imaged)))
+		actionsOf(imaged, 1)
+		got := fmt.Sprint(transports(beacon), transports(fetched), transports(imaged))
+		if got != "[Ping] [Fetch] [Image]" {
+			t.Errorf("transports %s, want a beacon, then fetch when the beacon fails, then an image", got)
+		}
+		if h := hits(imaged); len(h) != 1 || !strings.HasPrefix(h[0], "GET ") {
+			t.Errorf("image request: %v", h)
 		}
 	})
 
