@@ -748,11 +748,13 @@ func periods(col string, ranges []store.TimeRange) (idx, cond string) {
 	lit := func(t time.Time) string { return "TIMESTAMP '" + t.UTC().Format("2006-01-02 15:04:05.999999") + "'" }
 	from, to := ranges[0].From, ranges[0].To
 	contiguous := true
-	for i, r := range ranges {
+	prevTo := ranges[0].From
+	for _, r := range ranges {
 		from, to = minTime(from, r.From), maxTime(to, r.To)
-		if i > 0 && !r.From.Equal(ranges[i-1].To) {
+		if !r.From.Equal(prevTo) {
 			contiguous = false
 		}
+		prevTo = r.To
 	}
 	cond = "(" + col + " >= " + lit(from) + " AND " + col + " < " + lit(to) + ")"
 	if len(ranges) == 1 {
@@ -773,6 +775,14 @@ func periods(col string, ranges []store.TimeRange) (idx, cond string) {
 		cond += " AND " + idx + " IS NOT NULL"
 	}
 	return idx, cond
+}
+
+// nearby bounds a lookup of a visit's other actions (such as its last cart update) to the
+// query's ranges widened by a day on each side: a visit lasts at most until the midnight
+// that ends its day, so all its actions lie there, and the bounds let zone maps skip the rest.
+func nearby(col string, ranges []store.TimeRange) string {
+	_, within := periods(col, []store.TimeRange{{From: ranges[0].From.Add(-24 * time.Hour), To: ranges[len(ranges)-1].To.Add(24 * time.Hour)}})
+	return within
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -1151,7 +1161,7 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 	if q.Abandoned {
 		// The cart a visit left: its last cart update, in visits whose status ends abandoned.
 		kind, orders = strconv.Itoa(int(event.ActionCartUpdate)), "count(DISTINCT i.visit_id)"
-		abandoned = ` AND i.ts = (SELECT max(l.ts) FROM items l WHERE l.site_id = i.site_id AND l.visit_id = i.visit_id AND l.kind = ` + kind + `)
+		abandoned = ` AND i.ts = (SELECT max(l.ts) FROM items l WHERE ` + nearby("l.ts", q.Ranges) + ` AND l.site_id = i.site_id AND l.visit_id = i.visit_id AND l.kind = ` + kind + `)
 			AND i.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = i.site_id AND v.ecommerce IN (` +
 			strconv.Itoa(int(event.EcommerceAbandonedCart)) + `, ` + strconv.Itoa(int(event.EcommerceOrderedThenAbandonedCart)) + `))`
 	}
@@ -1287,7 +1297,7 @@ func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.C
 			FROM actions a
 			WHERE ` + within + ` AND a.site_id = ? AND a.type = ` + cart + inSegment + `
 			AND a.visit_id IN (SELECT v.visit_id FROM visits v WHERE v.site_id = a.site_id AND v.ecommerce IN (` + abandoned + `))
-			AND a.ts = (SELECT max(l.ts) FROM actions l WHERE l.site_id = a.site_id AND l.visit_id = a.visit_id AND l.type = ` + cart + `)),
+			AND a.ts = (SELECT max(l.ts) FROM actions l WHERE ` + nearby("l.ts", q.Ranges) + ` AND l.site_id = a.site_id AND l.visit_id = a.visit_id AND l.type = ` + cart + `)),
 	convs AS (
 		SELECT c.*, v.is_returning AS ret, c.g <> -1 AS overall,
 			coalesce((SELECT sum(it.quantity) FROM items it WHERE it.site_id = v.site_id AND it.visit_id = c.visit_id AND it.ts = c.ts AND it.kind = c.type), 0) AS n
