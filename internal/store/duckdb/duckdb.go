@@ -257,7 +257,8 @@ func (s *Store) Apply(ctx context.Context, b store.Batch) error {
 				nullStr(v.Resolution), nullStr(v.Language), v.LocalTime, nullStr(v.Plugins),
 				addDict(v.EntryURL), addDict(v.EntryTitle), addDict(v.ExitURL), addDict(v.ExitTitle), nullTime(v.ExitTime),
 				v.Actions, v.Pageviews, v.Searches, v.Events, v.Downloads, v.Outlinks, v.Contents, v.Interactions, v.Conversions,
-				v.Revenue, uint8(v.Ecommerce), jsonOrNil(v.Dimensions, len(v.Dimensions) == 0), jsonOrNil(v.CustomVars, len(v.CustomVars) == 0), v.Consent)
+				v.Revenue, uint8(v.Ecommerce), jsonOrNil(v.Dimensions, len(v.Dimensions) == 0), jsonOrNil(v.CustomVars, len(v.CustomVars) == 0), v.Consent,
+				addDict(v.Referrer.Name))
 			if err != nil {
 				va.Close()
 				return fmt.Errorf("append visit: %w", err)
@@ -851,18 +852,21 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		return nil, err
 	}
 	// Groups form on the stored values, which are cheaper to hash than their text; the text
-	// is made for the groups only: a dictionary field (entry/exit URL or title) is looked up
-	// by id, a plain column cast. (Stored values are never '', so the text stays distinct.)
-	dictKey := false
+	// is made for the groups only: a dictionary field (entry/exit URL or title, referrer
+	// name) is looked up by id, a plain column cast. (Stored values are never '', so the text
+	// stays distinct.)
+	dictKey, dictKey2 := false, false
 	finish1, finish2 := "q.k1", "coalesce(q.k2, '')"
-	if col, ok := visitDictColumns[q.By[0]]; ok && len(q.Remap) == 0 {
+	if col, ok := groupDictColumns[q.By[0]]; ok && len(q.Remap) == 0 {
 		k1, k1Args, dictKey, finish1 = col, nil, true, "coalesce(d.value, '')"
 	} else if raw, ok := visitFieldExprs[q.By[0]]; ok && len(q.Remap) == 0 {
 		k1, k1Args, finish1 = raw, nil, "coalesce(CAST(q.k1 AS VARCHAR), '')"
 	}
 	k2, k2Args, sets := "''", []any(nil), "(v.i, k1, k2)"
 	if len(q.By) == 2 {
-		if raw, ok := visitFieldExprs[q.By[1]]; ok {
+		if col, ok := groupDictColumns[q.By[1]]; ok {
+			k2, dictKey2, finish2 = col, true, "coalesce(d2.value, '')"
+		} else if raw, ok := visitFieldExprs[q.By[1]]; ok {
 			k2, finish2 = raw, "coalesce(CAST(q.k2 AS VARCHAR), '')"
 		} else if k2, k2Args, err = groupKey(q.By[1], q.Zone); err != nil {
 			return nil, err
@@ -911,6 +915,9 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	query = `SELECT q.* REPLACE (` + finish1 + ` AS k1, ` + finish2 + ` AS k2) FROM (` + query + `) q`
 	if dictKey {
 		query += ` LEFT JOIN dict d ON d.id = q.k1`
+	}
+	if dictKey2 {
+		query += ` LEFT JOIN dict d2 ON d2.id = q.k2`
 	}
 	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
 	rows, err := s.db.QueryContext(ctx, query, args...)
