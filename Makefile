@@ -23,6 +23,7 @@ FUZZ_TARGETS := \
 	./internal/enrich/device:FuzzDetect \
 	./internal/config:FuzzConfigFile \
 	./internal/ingest:FuzzReadSegment \
+	./internal/ingest:FuzzRecordCodec \
 	./internal/enrich/referrer:FuzzLoadLists \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment \

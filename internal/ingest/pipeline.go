@@ -359,6 +359,13 @@ func (p *Pipeline) applyRecords(ctx context.Context, recs []*record) error {
 		return nil
 	}
 	var b store.Batch
+	actions := 0
+	for _, r := range recs {
+		if r.Action != nil {
+			actions++
+		}
+	}
+	b.Actions = make([]event.Action, 0, actions) // sized once: an Action is large to regrow
 	latest := map[event.VisitID]int{}
 	for _, r := range recs {
 		if r.Seq > b.Seq {

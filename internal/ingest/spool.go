@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -43,6 +42,7 @@ type spool struct {
 	mu       sync.Mutex
 	f        *os.File
 	off      int64
+	buf      []byte    // frames of the write in progress, reused
 	segments []segment // closed segments, oldest first
 	nextSeq  uint64
 
@@ -59,8 +59,9 @@ type segment struct {
 }
 
 // A frame is: 4 bytes body length, 4 bytes CRC-32C over sequence and body, 8 bytes sequence
-// number, then the JSON body. Bodies are encoded by the request goroutines; the writer only
-// numbers, checksums and writes them. A zero length marks the unwritten rest of a segment.
+// number, then the body (codec.go). Bodies are encoded by the request goroutines; the writer
+// only numbers, checksums and writes them. A zero length marks the unwritten rest of a
+// segment.
 const spoolHeader = 16
 
 const maxRecord = 4 << 20
@@ -128,8 +129,8 @@ func readSegment(path string) ([]record, error) {
 		if crcOf(hdr[8:16], body) != sum {
 			return out, nil
 		}
-		var rec record
-		if err := json.Unmarshal(body, &rec); err != nil {
+		rec, err := decodeRecord(body)
+		if err != nil {
 			return out, nil
 		}
 		rec.Seq = seq
@@ -278,10 +279,7 @@ func syncDir(dir string) error {
 
 // encode serialises a record's body; request goroutines call it in parallel.
 func encode(rec *record) ([]byte, error) {
-	body, err := json.Marshal(rec)
-	if err != nil {
-		return nil, fmt.Errorf("encode spool record: %w", err)
-	}
+	body := appendRecord(make([]byte, 0, 1024), rec)
 	if len(body) > maxRecord {
 		return nil, fmt.Errorf("spool record of %d bytes is too large", len(body))
 	}
@@ -309,7 +307,10 @@ func (s *spool) fits(n int64) bool {
 func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	buf := make([]byte, 0, framesSize(bodies))
+	buf := s.buf[:0]
+	if need := int(framesSize(bodies)); cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
 	var hdr [spoolHeader]byte
 	for i, rec := range recs {
 		rec.Seq = s.nextSeq
@@ -325,6 +326,9 @@ func (s *spool) write(recs []*record, bodies [][]byte) (*os.File, error) {
 		return nil, fmt.Errorf("write spool: %w", err)
 	}
 	s.off += int64(len(buf))
+	if cap(buf) <= 1<<20 {
+		s.buf = buf // reused by the next write (under mu); a rare huge one is let go
+	}
 	return s.f, nil
 }
 
