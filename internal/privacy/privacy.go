@@ -8,10 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 
 	"hearth/internal/event"
 )
@@ -40,8 +43,9 @@ func TruncateIP(a netip.Addr, n int) netip.Addr {
 
 // Hasher derives visitor identifiers and user-ID pseudonyms with keys from the instance secret.
 type Hasher struct {
-	visitorKey []byte
-	userKey    []byte
+	visitorKey  []byte
+	userKey     []byte
+	visitorPool sync.Pool // of *keyedHash
 }
 
 // NewHasher builds a hasher from two independent purpose keys.
@@ -65,18 +69,38 @@ func (h *Hasher) UserPseudonym(uid string) (string, event.VisitorID) {
 // keyed with the instance key and the site's daily salt, so the same person gets a new
 // unlinkable ID every day and nobody without the salt can recompute it.
 func (h *Hasher) CookielessVisitor(salt []byte, site event.SiteID, ip netip.Addr, userAgent, language string) event.VisitorID {
-	m := hmac.New(sha256.New, h.visitorKey)
-	m.Write(salt)
-	fmt.Fprintf(m, "\x00%d\x00", site)
-	b := ip.Unmap().AsSlice()
-	m.Write(b)
-	m.Write([]byte{0})
-	m.Write([]byte(userAgent))
-	m.Write([]byte{0})
-	m.Write([]byte(language))
+	st, _ := h.visitorPool.Get().(*keyedHash)
+	if st == nil {
+		st = &keyedHash{mac: hmac.New(sha256.New, h.visitorKey)}
+	}
+	defer h.visitorPool.Put(st)
+	st.mac.Reset()
+	// The bytes hashed: salt, NUL, the site number in decimal, NUL, the address's bytes, NUL,
+	// user agent, NUL, language. IDs must stay the same across versions within a day.
+	b := append(st.buf[:0], salt...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(site), 10)
+	b = append(b, 0)
+	b = append(b, ip.Unmap().AsSlice()...)
+	b = append(b, 0)
+	b = append(b, userAgent...)
+	b = append(b, 0)
+	b = append(b, language...)
+	st.mac.Write(b)
+	if cap(b) <= 4096 {
+		st.buf = b
+	}
 	var v event.VisitorID
-	copy(v[:], m.Sum(nil))
+	copy(v[:], st.mac.Sum(st.sum[:0]))
 	return v
+}
+
+// keyedHash is a reusable HMAC keyed with the visitor key and its input buffer: the
+// cookieless hash runs on every hit that has no tracker visitor ID.
+type keyedHash struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
 }
 
 // DefaultExcludedParams are removed from every URL (Matomo's built-in list).

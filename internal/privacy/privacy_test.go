@@ -1,9 +1,14 @@
 package privacy
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"testing"
+
+	"hearth/internal/event"
 )
 
 func TestTruncateIP(t *testing.T) {
@@ -54,6 +59,31 @@ func TestHasher(t *testing.T) {
 	}
 	if a == c || a == d || a == e {
 		t.Fatal("salt, site and full IP must all change the visitor id")
+	}
+	// The ID is the first 8 bytes of HMAC-SHA256(visitor key, salt NUL site NUL address bytes
+	// NUL user agent NUL language): computed here independently, since a change would give
+	// every visitor of the day a new ID at an upgrade.
+	for _, in := range []struct {
+		site      event.SiteID
+		ip        string
+		ua, lang  string
+		addrBytes []byte
+	}{
+		{1, "203.0.113.9", "UA", "en", []byte{203, 0, 113, 9}},
+		{42, "::ffff:198.51.100.7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", "de-ch", []byte{198, 51, 100, 7}},
+		{7, "2001:db8::1", "", "", netip.MustParseAddr("2001:db8::1").AsSlice()},
+	} {
+		m := hmac.New(sha256.New, []byte("visitor-key"))
+		m.Write([]byte("salt-day-1\x00" + strconv.Itoa(int(in.site)) + "\x00"))
+		m.Write(in.addrBytes)
+		m.Write([]byte("\x00" + in.ua + "\x00" + in.lang))
+		var want event.VisitorID
+		copy(want[:], m.Sum(nil))
+		for range 2 { // a fresh and a reused hash state
+			if got := h.CookielessVisitor([]byte("salt-day-1"), in.site, netip.MustParseAddr(in.ip), in.ua, in.lang); got != want {
+				t.Fatalf("visitor of %+v: %s, want %s", in, got, want)
+			}
+		}
 	}
 }
 

@@ -862,7 +862,14 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	} else if raw, ok := visitFieldExprs[q.By[0]]; ok && len(q.Remap) == 0 {
 		k1, k1Args, finish1 = raw, nil, "coalesce(CAST(q.k1 AS VARCHAR), '')"
 	}
-	k2, k2Args, sets := "''", []any(nil), "(v.i, k1, k2)"
+	// One range needs no range column in the groups (every row is range 0), one key no
+	// second level: grouping by constants, or by grouping sets of one set, cost a sixth more.
+	rangeCol, rangeSel := "v.i, ", "v.i"
+	if len(q.Ranges) == 1 {
+		rangeCol, rangeSel = "", "0"
+	}
+	k2, k2Args := "''", []any(nil)
+	groupBy, k2Sel := "GROUP BY "+rangeCol+"k1", "'' AS k2, 0 AS g"
 	if len(q.By) == 2 {
 		if col, ok := groupDictColumns[q.By[1]]; ok {
 			k2, dictKey2, finish2 = col, true, "coalesce(d2.value, '')"
@@ -871,9 +878,9 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		} else if k2, k2Args, err = groupKey(q.By[1], q.Zone); err != nil {
 			return nil, err
 		}
-		sets = "(v.i, k1), (v.i, k1, k2)"
+		groupBy, k2Sel = "GROUP BY GROUPING SETS (("+rangeCol+"k1), ("+rangeCol+"k1, k2))", "k2, GROUPING(k2) AS g"
 		if q.NoRowUniques {
-			sets = "(v.i, k1, k2)" // the first level is summed from the second below
+			groupBy = "GROUP BY " + rangeCol + "k1, k2" // the first level is summed from the second below
 		}
 	}
 	from, fromArgs := "visits v", []any(nil)
@@ -907,11 +914,11 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		args = append(args, a...)
 	}
 	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
-	query := `SELECT v.i AS i, k1, k2, GROUPING(k2) AS g, count(*) AS n, ` + uniques(q.NoRowUniques, "v.visitor_id", "v.user_id") + `,
+	query := `SELECT ` + rangeSel + ` AS i, k1, ` + k2Sel + `, count(*) AS n, ` + uniques(q.NoRowUniques, "v.visitor_id", "v.user_id") + `,
 		sum(v.actions)::BIGINT, max(v.actions), sum(date_diff('second', v.first_ts, v.last_ts))::BIGINT,
 		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
 		FROM (SELECT ` + idx + ` AS i, ` + k1 + ` AS k1, ` + k2 + ` AS k2, v.* FROM ` + from + ` WHERE ` + within + `) v
-		WHERE v.site_id = ? AND ` + seg + ` GROUP BY GROUPING SETS (` + sets + `)`
+		WHERE v.site_id = ? AND ` + seg + ` ` + groupBy
 	query = `SELECT q.* REPLACE (` + finish1 + ` AS k1, ` + finish2 + ` AS k2) FROM (` + query + `) q`
 	if dictKey {
 		query += ` LEFT JOIN dict d ON d.id = q.k1`
