@@ -127,15 +127,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serveBulk(w, r, body, query, req)
 		return
 	}
-	params := url.Values{}
+	params := query
 	if len(body) > 0 {
-		bp, _ := url.ParseQuery(string(body))
-		for k, v := range bp {
+		params, _ = url.ParseQuery(string(body))
+		for k, v := range query { // GET wins on duplicates
 			params[k] = v
 		}
-	}
-	for k, v := range query { // GET wins on duplicates
-		params[k] = v
 	}
 	if len(params) == 0 {
 		if r.Method == http.MethodPost {
