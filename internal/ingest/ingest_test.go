@@ -466,6 +466,10 @@ func BenchmarkTrack(b *testing.B) {
 			i++
 		}
 	})
+	b.StopTimer()
+	if n := p.stats.Syncs.Load(); n > 0 {
+		b.ReportMetric(float64(p.stats.Accepted.Load())/float64(n), "hits/sync")
+	}
 }
 
 func fmtHit(i int) string {
