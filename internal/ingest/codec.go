@@ -315,7 +315,7 @@ func (d *decoder) str() string {
 		return ""
 	}
 	n, k := binary.Uvarint(d.b)
-	if k <= 0 || n > uint64(len(d.b)-k) {
+	if k <= 0 || n > uint64(len(d.b)-k) { // #nosec G115 -- a length, never negative
 		d.err = errShortRecord
 		return ""
 	}
