@@ -31,7 +31,6 @@ var errShortRecord = errors.New("spool record ends early")
 
 // appendRecord appends rec's binary body to b.
 func appendRecord(b []byte, rec *record) []byte {
-	e := encoder{b: b}
 	var flags byte
 	if rec.Visit != nil {
 		flags |= hasVisit
@@ -42,19 +41,9 @@ func appendRecord(b []byte, rec *record) []byte {
 	if rec.Bot != nil {
 		flags |= hasBot
 	}
-	e.b = append(e.b, recordBinary, flags)
-	if v := rec.Visit; v != nil {
-		e.visit(v)
-	}
-	if a := rec.Action; a != nil {
-		e.action(a)
-	}
-	if h := rec.Bot; h != nil {
-		e.int(int64(h.SiteID))
-		e.time(h.Time)
-		e.str(h.Name)
-	}
-	return e.b
+	c := coder{encode: true, b: append(b, recordBinary, flags)}
+	c.parts(rec)
+	return c.b
 }
 
 // decodeRecord reads a body written by appendRecord, or a JSON body of earlier versions.
@@ -67,431 +56,312 @@ func decodeRecord(body []byte) (record, error) {
 	if len(body) < 2 || body[0] != recordBinary {
 		return rec, errors.New("spool record of an unknown format")
 	}
-	d := decoder{b: body[2:]}
 	flags := body[1]
 	if flags&hasVisit != 0 {
 		rec.Visit = new(event.Visit)
-		d.visit(rec.Visit)
 	}
 	if flags&hasAction != 0 {
 		rec.Action = new(event.Action)
-		d.action(rec.Action)
 	}
 	if flags&hasBot != 0 {
-		rec.Bot = &event.BotHit{SiteID: event.SiteID(d.int()), Time: d.time(), Name: d.str()}
+		rec.Bot = new(event.BotHit)
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("spool record has %d bytes past its end", len(d.b))
+	c := coder{b: body[2:]}
+	c.parts(&rec)
+	if c.err == nil && len(c.b) > 0 {
+		c.err = fmt.Errorf("spool record has %d bytes past its end", len(c.b))
 	}
-	return rec, d.err
+	return rec, c.err
 }
 
-type encoder struct{ b []byte }
-
-func (e *encoder) int(v int64)     { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) float(v float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
-func (e *encoder) str(s string) {
-	e.b = binary.AppendUvarint(e.b, uint64(len(s)))
-	e.b = append(e.b, s...)
+// coder writes (encode) or reads the fields it is given, so that one list of fields per type
+// serves both directions and they cannot disagree on the order. Reading, the first error
+// sticks and every later read leaves its field zero.
+type coder struct {
+	encode bool
+	b      []byte
+	err    error
 }
 
-func (e *encoder) bool(v bool) {
-	if v {
-		e.b = append(e.b, 1)
-	} else {
-		e.b = append(e.b, 0)
+func (c *coder) parts(rec *record) {
+	if v := rec.Visit; v != nil {
+		c.visit(v)
 	}
-}
-
-// time writes 0 for the zero time, else 1, seconds and nanoseconds since 1970 (UTC).
-func (e *encoder) time(t time.Time) {
-	if t.IsZero() {
-		e.b = append(e.b, 0)
-		return
+	if a := rec.Action; a != nil {
+		c.action(a)
 	}
-	e.b = append(e.b, 1)
-	e.int(t.Unix())
-	e.int(int64(t.Nanosecond()))
-}
-
-func (e *encoder) strs(v []string) {
-	e.int(int64(len(v)))
-	for _, s := range v {
-		e.str(s)
+	if h := rec.Bot; h != nil {
+		num(c, &h.SiteID)
+		c.time(&h.Time)
+		c.str(&h.Name)
 	}
 }
 
-func (e *encoder) dims(m map[int]string) {
-	e.int(int64(len(m)))
-	for k, v := range m {
-		e.int(int64(k))
-		e.str(v)
+func (c *coder) fail(err error) {
+	if c.err == nil {
+		c.err = err
 	}
 }
 
-func (e *encoder) vars(m map[string]string) {
-	e.int(int64(len(m)))
-	for k, v := range m {
-		e.str(k)
-		e.str(v)
+func (c *coder) take(n int) []byte {
+	if c.err != nil {
+		return nil
 	}
+	if n < 0 || n > len(c.b) {
+		c.err = errShortRecord
+		return nil
+	}
+	out := c.b[:n]
+	c.b = c.b[n:]
+	return out
 }
 
-func (e *encoder) visit(v *event.Visit) {
-	e.int(int64(v.SiteID))
-	e.int(int64(v.ID))
-	e.b = append(e.b, v.VisitorID[:]...)
-	e.str(v.UserID)
-	e.time(v.First)
-	e.time(v.Last)
-	e.int(int64(v.VisitCount))
-	e.bool(v.Returning)
-	e.int(int64(v.DaysSinceLast))
-	e.int(int64(v.DaysSinceFirst))
-	e.int(int64(v.DaysSinceOrder))
-	e.str(v.IP)
-	e.int(int64(v.Referrer.Type))
-	e.str(v.Referrer.Name)
-	e.str(v.Referrer.Keyword)
-	e.str(v.Referrer.URL)
-	c := &v.Campaign
-	for _, s := range []string{c.Name, c.Keyword, c.Source, c.Medium, c.Content, c.ID, c.Group, c.Place} {
-		e.str(s)
-	}
-	d := &v.Device
-	for _, s := range []string{d.Type, d.Brand, d.Model, d.OS, d.OSVersion, d.Browser, d.BrowserVersion, d.Engine, d.EngineVersion} {
-		e.str(s)
-	}
-	e.str(v.Location.Country)
-	e.str(v.Location.Region)
-	e.str(v.Location.City)
-	e.float(v.Location.Lat)
-	e.float(v.Location.Lon)
-	e.str(v.Resolution)
-	e.str(v.Language)
-	e.int(int64(v.LocalTime))
-	e.str(v.Plugins)
-	e.str(v.EntryURL)
-	e.str(v.EntryTitle)
-	e.str(v.ExitURL)
-	e.str(v.ExitTitle)
-	e.time(v.ExitTime)
-	for _, n := range []int32{v.Actions, v.Pageviews, v.Searches, v.Events, v.Downloads, v.Outlinks, v.Contents, v.Interactions, v.Conversions} {
-		e.int(int64(n))
-	}
-	e.float(v.Revenue)
-	e.int(int64(v.Ecommerce))
-	e.dims(v.Dimensions)
-	e.vars(v.CustomVars)
-	e.bool(v.Consent)
-}
-
-func (e *encoder) action(a *event.Action) {
-	e.int(int64(a.SiteID))
-	e.int(int64(a.VisitID))
-	e.b = append(e.b, a.VisitorID[:]...)
-	e.time(a.Time)
-	e.int(int64(a.Index))
-	e.int(int64(a.Type))
-	e.str(a.URL)
-	e.str(a.Title)
-	e.str(a.PageViewID)
-	e.bool(a.FirstURLInVisit)
-	e.bool(a.FirstTitleInVisit)
-	e.str(a.RefURL)
-	e.str(a.RefTitle)
-	e.int(int64(a.RefTimeSpent))
-	e.str(a.SearchKeyword)
-	e.str(a.SearchCategory)
-	e.int(int64(a.SearchCount))
-	e.str(a.EventCategory)
-	e.str(a.EventAction)
-	e.str(a.EventName)
-	e.float(a.EventValue)
-	e.bool(a.HasEventValue)
-	e.str(a.ContentName)
-	e.str(a.ContentPiece)
-	e.str(a.ContentTarget)
-	e.str(a.ContentInteraction)
-	e.int(int64(a.GoalID))
-	e.float(a.Revenue)
-	e.str(a.OrderID)
-	e.float(a.Subtotal)
-	e.float(a.Tax)
-	e.float(a.Shipping)
-	e.float(a.Discount)
-	e.int(int64(len(a.Items)))
-	for i := range a.Items {
-		it := &a.Items[i]
-		e.str(it.SKU)
-		e.str(it.Name)
-		e.strs(it.Categories)
-		e.float(it.Price)
-		e.int(it.Quantity)
-	}
-	e.str(a.ProductSKU)
-	e.str(a.ProductName)
-	e.strs(a.ProductCategory)
-	e.float(a.ProductPrice)
-	for _, n := range []int32{a.PerfNetwork, a.PerfServer, a.PerfTransfer, a.PerfDOMProc, a.PerfDOMDone, a.PerfOnLoad} {
-		e.int(int64(n))
-	}
-	e.dims(a.Dimensions)
-	e.vars(a.CustomVars)
-	e.str(a.Extra)
-}
-
-// decoder reads what encoder wrote; the first error sticks and every later read returns zero.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) int() int64 {
-	if d.err != nil {
+func (c *coder) varint() int64 {
+	if c.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b)
+	v, n := binary.Varint(c.b)
 	if n <= 0 {
-		d.err = errShortRecord
+		c.err = errShortRecord
 		return 0
 	}
-	d.b = d.b[n:]
+	c.b = c.b[n:]
 	return v
 }
 
-func (d *decoder) int32() int32 {
-	v := d.int()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.fail(fmt.Errorf("spool record: %d does not fit 32 bits", v))
-		return 0
+// num codes an integer of any width as a varint; a value read that does not fit the field
+// is an error.
+func num[T ~int | ~int32 | ~int64 | ~uint8](c *coder, p *T) {
+	if c.encode {
+		c.b = binary.AppendVarint(c.b, int64(*p))
+		return
 	}
-	return int32(v)
+	v := c.varint()
+	if int64(T(v)) != v {
+		c.fail(fmt.Errorf("spool record: %d does not fit its field", v))
+		return
+	}
+	*p = T(v)
 }
 
-func (d *decoder) uint8() uint8 {
-	v := d.int()
-	if v < 0 || v > math.MaxUint8 {
-		d.fail(fmt.Errorf("spool record: %d does not fit 8 bits", v))
-		return 0
+func (c *coder) float(p *float64) {
+	if c.encode {
+		c.b = binary.LittleEndian.AppendUint64(c.b, math.Float64bits(*p))
+		return
 	}
-	return uint8(v)
-}
-
-func (d *decoder) fail(err error) {
-	if d.err == nil {
-		d.err = err
-	}
-}
-
-func (d *decoder) take(n int) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n < 0 || n > len(d.b) {
-		d.err = errShortRecord
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *decoder) float() float64 {
-	b := d.take(8)
-	if b == nil {
-		return 0
-	}
-	return math.Float64frombits(binary.LittleEndian.Uint64(b))
-}
-
-func (d *decoder) bool() bool {
-	b := d.take(1)
-	return b != nil && b[0] == 1
-}
-
-func (d *decoder) str() string {
-	if d.err != nil {
-		return ""
-	}
-	n, k := binary.Uvarint(d.b)
-	if k <= 0 || n > uint64(len(d.b)-k) { // #nosec G115 -- a length, never negative
-		d.err = errShortRecord
-		return ""
-	}
-	d.b = d.b[k:]
-	return string(d.take(int(n))) // #nosec G115 -- n is at most len(d.b), checked above
-}
-
-func (d *decoder) time() time.Time {
-	if !d.bool() {
-		return time.Time{}
-	}
-	sec, nsec := d.int(), d.int()
-	if nsec < 0 || nsec >= 1e9 {
-		d.fail(errors.New("spool record: nanoseconds out of range"))
-		return time.Time{}
-	}
-	return time.Unix(sec, nsec).UTC()
-}
-
-// count reads a count of following entries, bounded by the bytes left (each takes one at
-// least) so that a damaged body cannot ask for a huge allocation.
-func (d *decoder) count() int {
-	n := d.int()
-	if n < 0 || n > maxDecodedItems || n > int64(len(d.b)) {
-		d.fail(errors.New("spool record: bad count"))
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) strs() []string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = d.str()
-	}
-	return out
-}
-
-func (d *decoder) dims() map[int]string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	m := make(map[int]string, n)
-	for range n {
-		k := d.int()
-		m[int(k)] = d.str()
-	}
-	return m
-}
-
-func (d *decoder) vars() map[string]string {
-	n := d.count()
-	if n == 0 {
-		return nil
-	}
-	m := make(map[string]string, n)
-	for range n {
-		k := d.str()
-		m[k] = d.str()
-	}
-	return m
-}
-
-func (d *decoder) visitorID(id *event.VisitorID) {
-	if b := d.take(len(id)); b != nil {
-		copy(id[:], b)
+	if b := c.take(8); b != nil {
+		*p = math.Float64frombits(binary.LittleEndian.Uint64(b))
 	}
 }
 
-func (d *decoder) visit(v *event.Visit) {
-	v.SiteID = event.SiteID(d.int())
-	v.ID = event.VisitID(d.int())
-	d.visitorID(&v.VisitorID)
-	v.UserID = d.str()
-	v.First = d.time()
-	v.Last = d.time()
-	v.VisitCount = d.int32()
-	v.Returning = d.bool()
-	v.DaysSinceLast = d.int32()
-	v.DaysSinceFirst = d.int32()
-	v.DaysSinceOrder = d.int32()
-	v.IP = d.str()
-	v.Referrer.Type = event.ReferrerType(d.uint8())
-	v.Referrer.Name = d.str()
-	v.Referrer.Keyword = d.str()
-	v.Referrer.URL = d.str()
-	c := &v.Campaign
-	for _, s := range []*string{&c.Name, &c.Keyword, &c.Source, &c.Medium, &c.Content, &c.ID, &c.Group, &c.Place} {
-		*s = d.str()
-	}
-	dv := &v.Device
-	for _, s := range []*string{&dv.Type, &dv.Brand, &dv.Model, &dv.OS, &dv.OSVersion, &dv.Browser, &dv.BrowserVersion, &dv.Engine, &dv.EngineVersion} {
-		*s = d.str()
-	}
-	v.Location.Country = d.str()
-	v.Location.Region = d.str()
-	v.Location.City = d.str()
-	v.Location.Lat = d.float()
-	v.Location.Lon = d.float()
-	v.Resolution = d.str()
-	v.Language = d.str()
-	v.LocalTime = d.int32()
-	v.Plugins = d.str()
-	v.EntryURL = d.str()
-	v.EntryTitle = d.str()
-	v.ExitURL = d.str()
-	v.ExitTitle = d.str()
-	v.ExitTime = d.time()
-	for _, n := range []*int32{&v.Actions, &v.Pageviews, &v.Searches, &v.Events, &v.Downloads, &v.Outlinks, &v.Contents, &v.Interactions, &v.Conversions} {
-		*n = d.int32()
-	}
-	v.Revenue = d.float()
-	v.Ecommerce = event.EcommerceStatus(d.uint8())
-	v.Dimensions = d.dims()
-	v.CustomVars = d.vars()
-	v.Consent = d.bool()
-}
-
-func (d *decoder) action(a *event.Action) {
-	a.SiteID = event.SiteID(d.int())
-	a.VisitID = event.VisitID(d.int())
-	d.visitorID(&a.VisitorID)
-	a.Time = d.time()
-	a.Index = d.int32()
-	a.Type = event.ActionType(d.uint8())
-	a.URL = d.str()
-	a.Title = d.str()
-	a.PageViewID = d.str()
-	a.FirstURLInVisit = d.bool()
-	a.FirstTitleInVisit = d.bool()
-	a.RefURL = d.str()
-	a.RefTitle = d.str()
-	a.RefTimeSpent = d.int32()
-	a.SearchKeyword = d.str()
-	a.SearchCategory = d.str()
-	a.SearchCount = d.int32()
-	a.EventCategory = d.str()
-	a.EventAction = d.str()
-	a.EventName = d.str()
-	a.EventValue = d.float()
-	a.HasEventValue = d.bool()
-	a.ContentName = d.str()
-	a.ContentPiece = d.str()
-	a.ContentTarget = d.str()
-	a.ContentInteraction = d.str()
-	a.GoalID = d.int32()
-	a.Revenue = d.float()
-	a.OrderID = d.str()
-	a.Subtotal = d.float()
-	a.Tax = d.float()
-	a.Shipping = d.float()
-	a.Discount = d.float()
-	if n := d.count(); n > 0 {
-		a.Items = make([]event.Item, n)
-		for i := range a.Items {
-			it := &a.Items[i]
-			it.SKU = d.str()
-			it.Name = d.str()
-			it.Categories = d.strs()
-			it.Price = d.float()
-			it.Quantity = d.int()
+func (c *coder) bool(p *bool) {
+	if c.encode {
+		if *p {
+			c.b = append(c.b, 1)
+		} else {
+			c.b = append(c.b, 0)
 		}
+		return
 	}
-	a.ProductSKU = d.str()
-	a.ProductName = d.str()
-	a.ProductCategory = d.strs()
-	a.ProductPrice = d.float()
+	b := c.take(1)
+	*p = b != nil && b[0] == 1
+}
+
+func (c *coder) str(p *string) {
+	if c.encode {
+		c.b = binary.AppendUvarint(c.b, uint64(len(*p)))
+		c.b = append(c.b, *p...)
+		return
+	}
+	if c.err != nil {
+		return
+	}
+	n, k := binary.Uvarint(c.b)
+	if k <= 0 || n > uint64(len(c.b)-k) { // #nosec G115 -- a length, never negative
+		c.err = errShortRecord
+		return
+	}
+	c.b = c.b[k:]
+	*p = string(c.take(int(n))) // #nosec G115 -- n is at most len(c.b), checked above
+}
+
+func (c *coder) strs(p ...*string) {
+	for _, s := range p {
+		c.str(s)
+	}
+}
+
+func (c *coder) visitorID(p *event.VisitorID) {
+	if c.encode {
+		c.b = append(c.b, p[:]...)
+		return
+	}
+	if b := c.take(len(p)); b != nil {
+		copy(p[:], b)
+	}
+}
+
+// time codes 0 for the zero time, else 1, seconds and nanoseconds since 1970; times read
+// are in UTC.
+func (c *coder) time(p *time.Time) {
+	set := !p.IsZero()
+	c.bool(&set)
+	if !set {
+		return
+	}
+	sec, nsec := p.Unix(), int64(p.Nanosecond())
+	num(c, &sec)
+	num(c, &nsec)
+	if c.encode || c.err != nil {
+		return
+	}
+	if nsec < 0 || nsec >= 1e9 {
+		c.fail(errors.New("spool record: nanoseconds out of range"))
+		return
+	}
+	*p = time.Unix(sec, nsec).UTC()
+}
+
+// count codes how many entries follow. Read, it is bounded by the bytes left (each entry
+// takes one at least) so that a damaged body cannot ask for a huge allocation.
+func (c *coder) count(n int) int {
+	num(c, &n)
+	if !c.encode && (n < 0 || n > maxDecodedItems || n > len(c.b)) {
+		c.fail(errors.New("spool record: bad count"))
+		return 0
+	}
+	return n
+}
+
+func (c *coder) list(p *[]string) {
+	n := c.count(len(*p))
+	if !c.encode && n > 0 {
+		*p = make([]string, n)
+	}
+	for i := range n {
+		c.str(&(*p)[i])
+	}
+}
+
+func (c *coder) dims(p *map[int]string) {
+	n := c.count(len(*p))
+	if c.encode {
+		for k, v := range *p {
+			num(c, &k)
+			c.str(&v)
+		}
+		return
+	}
+	if n > 0 {
+		*p = make(map[int]string, n)
+	}
+	for range n {
+		var k int
+		var v string
+		num(c, &k)
+		c.str(&v)
+		(*p)[k] = v
+	}
+}
+
+func (c *coder) vars(p *map[string]string) {
+	n := c.count(len(*p))
+	if c.encode {
+		for k, v := range *p {
+			c.str(&k)
+			c.str(&v)
+		}
+		return
+	}
+	if n > 0 {
+		*p = make(map[string]string, n)
+	}
+	for range n {
+		var k, v string
+		c.str(&k)
+		c.str(&v)
+		(*p)[k] = v
+	}
+}
+
+func (c *coder) visit(v *event.Visit) {
+	num(c, &v.SiteID)
+	num(c, &v.ID)
+	c.visitorID(&v.VisitorID)
+	c.str(&v.UserID)
+	c.time(&v.First)
+	c.time(&v.Last)
+	num(c, &v.VisitCount)
+	c.bool(&v.Returning)
+	num(c, &v.DaysSinceLast)
+	num(c, &v.DaysSinceFirst)
+	num(c, &v.DaysSinceOrder)
+	c.str(&v.IP)
+	num(c, &v.Referrer.Type)
+	c.strs(&v.Referrer.Name, &v.Referrer.Keyword, &v.Referrer.URL)
+	cp := &v.Campaign
+	c.strs(&cp.Name, &cp.Keyword, &cp.Source, &cp.Medium, &cp.Content, &cp.ID, &cp.Group, &cp.Place)
+	d := &v.Device
+	c.strs(&d.Type, &d.Brand, &d.Model, &d.OS, &d.OSVersion, &d.Browser, &d.BrowserVersion, &d.Engine, &d.EngineVersion)
+	c.strs(&v.Location.Country, &v.Location.Region, &v.Location.City)
+	c.float(&v.Location.Lat)
+	c.float(&v.Location.Lon)
+	c.strs(&v.Resolution, &v.Language)
+	num(c, &v.LocalTime)
+	c.strs(&v.Plugins, &v.EntryURL, &v.EntryTitle, &v.ExitURL, &v.ExitTitle)
+	c.time(&v.ExitTime)
+	for _, n := range []*int32{&v.Actions, &v.Pageviews, &v.Searches, &v.Events, &v.Downloads, &v.Outlinks, &v.Contents, &v.Interactions, &v.Conversions} {
+		num(c, n)
+	}
+	c.float(&v.Revenue)
+	num(c, &v.Ecommerce)
+	c.dims(&v.Dimensions)
+	c.vars(&v.CustomVars)
+	c.bool(&v.Consent)
+}
+
+func (c *coder) action(a *event.Action) {
+	num(c, &a.SiteID)
+	num(c, &a.VisitID)
+	c.visitorID(&a.VisitorID)
+	c.time(&a.Time)
+	num(c, &a.Index)
+	num(c, &a.Type)
+	c.strs(&a.URL, &a.Title, &a.PageViewID)
+	c.bool(&a.FirstURLInVisit)
+	c.bool(&a.FirstTitleInVisit)
+	c.strs(&a.RefURL, &a.RefTitle)
+	num(c, &a.RefTimeSpent)
+	c.strs(&a.SearchKeyword, &a.SearchCategory)
+	num(c, &a.SearchCount)
+	c.strs(&a.EventCategory, &a.EventAction, &a.EventName)
+	c.float(&a.EventValue)
+	c.bool(&a.HasEventValue)
+	c.strs(&a.ContentName, &a.ContentPiece, &a.ContentTarget, &a.ContentInteraction)
+	num(c, &a.GoalID)
+	c.float(&a.Revenue)
+	c.str(&a.OrderID)
+	for _, f := range []*float64{&a.Subtotal, &a.Tax, &a.Shipping, &a.Discount} {
+		c.float(f)
+	}
+	n := c.count(len(a.Items))
+	if !c.encode && n > 0 {
+		a.Items = make([]event.Item, n)
+	}
+	for i := range n {
+		it := &a.Items[i]
+		c.strs(&it.SKU, &it.Name)
+		c.list(&it.Categories)
+		c.float(&it.Price)
+		num(c, &it.Quantity)
+	}
+	c.strs(&a.ProductSKU, &a.ProductName)
+	c.list(&a.ProductCategory)
+	c.float(&a.ProductPrice)
 	for _, n := range []*int32{&a.PerfNetwork, &a.PerfServer, &a.PerfTransfer, &a.PerfDOMProc, &a.PerfDOMDone, &a.PerfOnLoad} {
-		*n = d.int32()
+		num(c, n)
 	}
-	a.Dimensions = d.dims()
-	a.CustomVars = d.vars()
-	a.Extra = d.str()
+	c.dims(&a.Dimensions)
+	c.vars(&a.CustomVars)
+	c.str(&a.Extra)
 }
