@@ -19,6 +19,7 @@ GOSEC_EXCLUDE := G104,G304
 FUZZ_TARGETS := \
 	./internal/collect:FuzzDecode \
 	./internal/collect:FuzzDecodeBulk \
+	./internal/collect:FuzzParseQuery \
 	./internal/enrich/referrer:FuzzClassify \
 	./internal/enrich/device:FuzzDetect \
 	./internal/config:FuzzConfigFile \

@@ -120,7 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		body = b
 	}
-	query, _ := url.ParseQuery(r.URL.RawQuery)
+	query, _ := parseQuery(r.URL.RawQuery)
 	req := h.request(r)
 
 	if bytes.Contains(body, []byte(`"requests"`)) {
@@ -129,7 +129,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	params := query
 	if len(body) > 0 {
-		params, _ = url.ParseQuery(string(body))
+		params, _ = parseQuery(string(body))
 		for k, v := range query { // GET wins on duplicates
 			params[k] = v
 		}
@@ -350,7 +350,7 @@ func DecodeBulk(body []byte, maxRequests int) (Bulk, error) {
 			if i := strings.IndexByte(s, '?'); i >= 0 {
 				s = s[i+1:]
 			}
-			v, _ := url.ParseQuery(s)
+			v, _ := parseQuery(s)
 			out.Requests = append(out.Requests, v)
 			continue
 		}
