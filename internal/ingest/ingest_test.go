@@ -578,6 +578,31 @@ func TestForcedVisitorIDsStayApart(t *testing.T) {
 	}
 }
 
+// TestVisitDimensionLastValue: a visit-scope custom dimension holds the value last sent
+// in the visit (Matomo updates it on every request carrying one); a request without it
+// leaves it, and each action keeps the value it was sent with.
+func TestVisitDimensionLastValue(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa&_id=aaaaaaaaaaaaaaaa&dimension1=trial&dimension3=x", t0)
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fb&_id=aaaaaaaaaaaaaaaa&dimension1=paid", t0.Add(time.Minute))
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fc&_id=aaaaaaaaaaaaaaaa", t0.Add(2*time.Minute))
+	got := r.visits()
+	if len(got) != 1 {
+		t.Fatalf("visits = %d, want 1", len(got))
+	}
+	if d := got[0].Visit.Dimensions; d[1] != "paid" || d[3] != "x" || len(d) != 2 {
+		t.Fatalf("visit dimensions %v, want 1=paid 3=x", d)
+	}
+	var perAction []string
+	for _, a := range got[0].Actions {
+		perAction = append(perAction, a.Dimensions[1])
+	}
+	if strings.Join(perAction, ",") != "trial,paid," {
+		t.Fatalf("action values of dimension 1: %q, want trial,paid,(none)", perAction)
+	}
+}
+
 // TestGoalConversions: goals convert from their definition on, once per visit unless they
 // allow more, with the goal's revenue, the tracker's, or the event value; a request for an
 // unknown goal id is refused with a reason, as Matomo refuses it.

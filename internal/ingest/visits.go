@@ -255,12 +255,12 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		v.UserID = in.userID
 	}
 	for k, val := range h.Dimensions {
+		// A visit-scope dimension takes the value last sent in the visit, as Matomo updates
+		// it on every request that carries one.
 		if v.Dimensions == nil {
 			v.Dimensions = map[int]string{}
 		}
-		if _, ok := v.Dimensions[k]; !ok {
-			v.Dimensions[k] = val
-		}
+		v.Dimensions[k] = val
 	}
 	for k, val := range h.VisitVars {
 		if v.CustomVars == nil {
