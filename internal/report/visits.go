@@ -2,6 +2,7 @@ package report
 
 import (
 	"hash/fnv"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,7 +255,16 @@ var continents = []struct{ code, m49, name string }{
 var continentNames = map[string]string{"afr": "Africa", "eur": "Europe", "asi": "Asia", "oce": "Oceania",
 	"amn": "North America", "ams": "South America", "amc": "Central America", "ant": "Antarctica"}
 
-// countryContinents maps every country code to its continent code.
+// matomoContinents are the countries Matomo assigns to another continent than their UN M49
+// region: Mexico to North America and Bermuda to Central America (its Central America is
+// the isthmus and the Caribbean), Turkey and Cyprus to Europe, the Indian Ocean territories
+// to Asia and the southern islands to Antarctica; and codes for internal use it lists.
+var matomoContinents = map[string]string{
+	"mx": "amn", "bm": "amc", "tr": "eur", "cy": "eur", "cc": "asi", "cx": "asi", "io": "asi",
+	"bv": "ant", "gs": "ant", "hm": "ant", "tf": "ant", "ac": "afr", "cp": "amc", "dg": "asi", "ta": "afr",
+}
+
+// countryContinents maps every country code to its continent code, as Matomo does.
 var countryContinents = func() map[string]string {
 	m := map[string]string{"aq": "ant"}
 	for a := 'a'; a <= 'z'; a++ {
@@ -272,6 +282,7 @@ var countryContinents = func() map[string]string {
 			}
 		}
 	}
+	maps.Copy(m, matomoContinents)
 	return m
 }()
 
