@@ -289,6 +289,10 @@ func compileCondition(c Condition, pseudonym Pseudonymizer) (store.Cond, error) 
 				return store.Cond{}, segErr("The segment 'visitorId' takes a visitor ID of 16 hexadecimal characters.")
 			}
 			out.Str = v
+		case store.FieldBrowser, store.FieldOS:
+			if c.Op == store.OpEq || c.Op == store.OpNe {
+				out.Str = nameOfCode(d.Field, c.Value) // Matomo's short codes (FF, WIN) or names
+			}
 		case store.FieldUserID:
 			if c.Value != "" && (c.Op == store.OpEq || c.Op == store.OpNe) && pseudonym != nil {
 				out.Str = pseudonym(c.Value)

@@ -79,6 +79,11 @@ func TestVisitReports(t *testing.T) {
 		{"UserCountry.getCountry", []string{"filter_truncate", "1"}, "Germany:2 Others:3"},
 		{"UserCountry.getCountry", []string{"label", "France"}, "France:1"},
 		{"UserCountry.getCountry", []string{"segment", "browserCode==firefox"}, "Germany:2 United States:1"},
+		// Matomo's short codes: FF Firefox, MF Mobile Safari, WIN Windows, IOS iOS.
+		{"UserCountry.getCountry", []string{"segment", "browserCode==FF"}, "Germany:2 United States:1"},
+		{"UserCountry.getCountry", []string{"segment", "browserCode==MF"}, "France:1"},
+		{"UserCountry.getCountry", []string{"segment", "operatingSystemCode==WIN"}, "Unknown:1"},
+		{"UserCountry.getCountry", []string{"segment", "operatingSystemCode!=IOS"}, "Germany:2 United States:1 Unknown:1"},
 		{"UserCountry.getContinent", nil, "Europe:3 North America:1 Unknown:1"},
 		{"UserLanguage.getLanguage", nil, "English:2 German:2 French:1"},
 		{"UserLanguage.getLanguageCode", nil, "English - United States (en-us):2 German - Germany (de-de):2 French - France (fr-fr):1"},
@@ -108,6 +113,26 @@ func TestVisitReports(t *testing.T) {
 	for _, tc := range cases {
 		if got := labels(tc.method, tc.extra...); got != tc.want {
 			t.Errorf("%s %v:\n got %s\nwant %s", tc.method, tc.extra, got, tc.want)
+		}
+	}
+
+	// Browser and OS rows offer segments in Matomo's short codes, which select the same visits.
+	for method, want := range map[string]map[string]string{
+		"DevicesDetection.getBrowsers":   {"Firefox": "browserCode==FF", "Chrome": "browserCode==CH", "Mobile Safari": "browserCode==MF"},
+		"DevicesDetection.getOsFamilies": {"GNU/Linux": "operatingSystemCode==LIN", "Windows": "operatingSystemCode==WIN", "iOS": "operatingSystemCode==IOS"},
+	} {
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(call(method)), &rows); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		got := map[string]string{}
+		for _, r := range rows {
+			got[fmt.Sprint(r["label"])] = fmt.Sprint(r["segment"])
+		}
+		for label, seg := range want {
+			if got[label] != seg {
+				t.Errorf("%s: row %q has segment %q, want %q", method, label, got[label], seg)
+			}
 		}
 	}
 
