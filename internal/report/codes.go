@@ -25,9 +25,10 @@ var osCodes = map[string]string{
 	"WOS": "webOS", "WPH": "Windows Phone",
 }
 
+// codesOf and namesOf are the code tables by the stored field they stand for.
 var (
-	browserByName = invert(browserCodes)
-	osByName      = invert(osCodes)
+	codesOf = map[store.Field]map[string]string{store.FieldBrowser: browserCodes, store.FieldOS: osCodes}
+	namesOf = map[store.Field]map[string]string{store.FieldBrowser: invert(browserCodes), store.FieldOS: invert(osCodes)}
 )
 
 func invert(m map[string]string) map[string]string {
@@ -41,18 +42,16 @@ func invert(m map[string]string) map[string]string {
 // nameOfCode is the stored name a Matomo short code stands for in a segment on field f, or
 // the value itself (Hearth's own names work too).
 func nameOfCode(f store.Field, value string) string {
-	codes := map[store.Field]map[string]string{store.FieldBrowser: browserCodes, store.FieldOS: osCodes}[f]
-	if name, ok := codes[strings.ToUpper(strings.TrimSpace(value))]; ok {
+	if name, ok := codesOf[f][strings.ToUpper(strings.TrimSpace(value))]; ok {
 		return name
 	}
 	return value
 }
 
 // codeOfName is the Matomo short code of a stored browser or OS name, for the segment a
-// report row offers, or the name itself when Matomo has no code for it.
+// report row offers, or the name itself when Matomo has no code for it (or f has no codes).
 func codeOfName(f store.Field, name string) string {
-	byName := map[store.Field]map[string]string{store.FieldBrowser: browserByName, store.FieldOS: osByName}[f]
-	if code, ok := byName[name]; ok {
+	if code, ok := namesOf[f][name]; ok {
 		return code
 	}
 	return name

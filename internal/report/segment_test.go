@@ -179,3 +179,40 @@ func TestPlaceLabels(t *testing.T) {
 		t.Errorf("language code label: %s", got)
 	}
 }
+
+// TestShortCodes: browserCode and operatingSystemCode take Matomo's short codes (any case)
+// and Hearth's names; other operators and other dimensions keep the value as given.
+func TestShortCodes(t *testing.T) {
+	for def, want := range map[string]store.Cond{
+		"browserCode==FF":          {Field: store.FieldBrowser, Op: store.OpEq, Str: "Firefox"},
+		"browserCode!=ps":          {Field: store.FieldBrowser, Op: store.OpNe, Str: "Microsoft Edge"},
+		"browserCode==Firefox":     {Field: store.FieldBrowser, Op: store.OpEq, Str: "Firefox"},
+		"browserCode=@FF":          {Field: store.FieldBrowser, Op: store.OpContains, Str: "FF"},
+		"operatingSystemCode==WIN": {Field: store.FieldOS, Op: store.OpEq, Str: "Windows"},
+		"operatingSystemCode==IOS": {Field: store.FieldOS, Op: store.OpEq, Str: "iOS"},
+		"deviceBrand==CH":          {Field: store.FieldDeviceBrand, Op: store.OpEq, Str: "CH"},
+	} {
+		seg, err := ParseSegment(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Compile(seg, nil)
+		if err != nil || len(f.And) != 1 || f.And[0][0] != want {
+			t.Errorf("%s: %+v %v, want %+v", def, f, err, want)
+		}
+	}
+	// Every code names one browser or system, and back.
+	for field, codes := range codesOf {
+		if len(namesOf[field]) != len(codes) {
+			t.Errorf("%s: two codes share a name", field)
+		}
+		for code, name := range codes {
+			if codeOfName(field, name) != code || nameOfCode(field, code) != name {
+				t.Errorf("%s: %s ↔ %s does not round-trip", field, code, name)
+			}
+		}
+	}
+	if codeOfName(store.FieldDeviceType, "Chrome") != "Chrome" {
+		t.Error("a field without codes must keep its value")
+	}
+}

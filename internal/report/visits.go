@@ -584,19 +584,16 @@ func deviceReport(action, name string, f store.Field, segment string, label func
 			}
 			r.Label = unknown(r.Label)
 			if segment != "" {
-				r.Segment = segment + "==" + segmentValue(codeOfName(f, r.Key))
+				r.Segment = segment + "==" + segmentValue(codeOfName(Dimensions[segment].Field, r.Key))
 			}
 		}}
 }
-
-// nameField is the stored field behind a segment that takes Matomo's short codes.
-var nameField = map[string]store.Field{"browserCode": store.FieldBrowser, "operatingSystemCode": store.FieldOS}
 
 func versionReport(action, name string, f store.Field, segment, versionSegment string) *VisitReport {
 	return &VisitReport{Module: "DevicesDetection", Action: action, Name: name, Category: "Devices", Dimension: name, By: []store.Field{f},
 		row: func(r *Row) {
 			p := split(r.Key, 2)
 			r.Label = strings.TrimSpace(unknown(p[0]) + " " + p[1])
-			r.Segment = segment + "==" + segmentValue(codeOfName(nameField[segment], p[0])) + ";" + versionSegment + "==" + segmentValue(p[1])
+			r.Segment = segment + "==" + segmentValue(codeOfName(Dimensions[segment].Field, p[0])) + ";" + versionSegment + "==" + segmentValue(p[1])
 		}}
 }

@@ -138,3 +138,14 @@ func TestReferrerNameMigration(t *testing.T) {
 		t.Fatalf("visits by referrer name %v, want %v", got, want)
 	}
 }
+
+func TestNumArg(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want any
+	}{{2, int64(2)}, {-7, int64(-7)}, {0, int64(0)}, {2.5, 2.5}, {1e300, 1e300}, {1 << 53, float64(1 << 53)}} {
+		if got := numArg(c.in); got != c.want {
+			t.Errorf("numArg(%v) = %#v, want %#v", c.in, got, c.want)
+		}
+	}
+}

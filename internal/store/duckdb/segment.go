@@ -216,8 +216,9 @@ func compare(expr string, c store.Cond) (string, []any, error) {
 	return textCompare(expr, "lower(CAST("+expr+" AS VARCHAR))", "lower(?)", c)
 }
 
-// numArg binds a whole number as an integer: compared with a DOUBLE parameter, an integer
-// column is cast row by row, which also keeps its zone maps from skipping anything.
+// numArg binds a whole number as an integer: against a DOUBLE parameter every row of an
+// integer column is converted to a double before comparing; against an integer one the
+// comparison stays integral (a fraction or a huge value stays a double).
 func numArg(n float64) any {
 	if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
 		return int64(n)
