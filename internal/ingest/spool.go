@@ -98,7 +98,7 @@ func readSpool(dir string) ([]record, []string, error) {
 }
 
 // readSegment reads frames until the zero-filled rest, a torn frame (a crash mid-write, never
-// acknowledged) or a frame out of sequence.
+// acknowledged) or a frame out of sequence; an intact frame it cannot decode is an error.
 func readSegment(path string) ([]record, error) {
 	first, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(path), ".spool"), 10, 64)
 	if err != nil {
@@ -131,7 +131,9 @@ func readSegment(path string) ([]record, error) {
 		}
 		rec, err := decodeRecord(body)
 		if err != nil {
-			return out, nil
+			// The checksum holds, so this record was written whole and acknowledged: stop
+			// rather than replay past it and lose it (a newer version may have written it).
+			return nil, fmt.Errorf("spool segment %s: record %d is intact but cannot be read (%v); start the version of Hearth that wrote it", filepath.Base(path), seq, err)
 		}
 		rec.Seq = seq
 		out = append(out, rec)
