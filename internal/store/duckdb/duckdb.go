@@ -164,7 +164,8 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // StringID is the dictionary id of a string: the first 8 bytes of its SHA-256, so every node
-// computes the same id without coordination. The empty string is 0.
+// computes the same id without coordination. The empty string is 0. Migration 0002 computes
+// the same in SQL for stored referrer names; TestReferrerNameMigration checks they agree.
 func StringID(s string) int64 {
 	if s == "" {
 		return 0
