@@ -171,8 +171,7 @@ func (w redactingWriter) Write(p []byte) (int, error) {
 
 // securityHeaders sets the headers every response carries.
 func securityHeaders(tlsOn bool, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
+	set := func(h http.Header) {
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -182,9 +181,48 @@ func securityHeaders(tlsOn bool, next http.Handler) http.Handler {
 		if tlsOn {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if trackingPaths[r.URL.Path] {
+			next.ServeHTTP(&bodyHeaders{ResponseWriter: w, set: set}, r)
+			return
+		}
+		set(w.Header())
 		next.ServeHTTP(w, r)
 	})
 }
+
+// trackingPaths answer the tracker, mostly with a bodiless 204.
+var trackingPaths = map[string]bool{"/matomo.php": true, "/piwik.php": true, "/js/tracker.php": true}
+
+// bodyHeaders adds the security headers only to a response that has a body. They govern how a
+// document is rendered, framed or sniffed; a tracking beacon's 204 carries none, and on the
+// busiest path every header costs the server to write and the browser to parse.
+type bodyHeaders struct {
+	http.ResponseWriter
+	set  func(http.Header)
+	sent bool
+}
+
+func (w *bodyHeaders) WriteHeader(code int) {
+	if !w.sent {
+		w.sent = true
+		if code != http.StatusNoContent && code != http.StatusNotModified {
+			w.set(w.Header())
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *bodyHeaders) Write(b []byte) (int, error) {
+	if !w.sent {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *bodyHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // recoverer turns a panic in a handler into a 500 so one bad request cannot stop the server.
 func recoverer(log *slog.Logger, next http.Handler) http.Handler {
@@ -208,7 +246,7 @@ func Handler(opts Options) http.Handler {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	mux := http.NewServeMux()
-	for _, p := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
+	for p := range trackingPaths {
 		mux.Handle(p, opts.Tracking)
 	}
 	script := tracker.Handler()

@@ -148,3 +148,43 @@ func TestRedirectRefusesOddHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackingAnswersHeaders: a tracking answer with a body gets the security headers, a
+// bodiless 204 only what its handler set (the CORS headers), on every tracking path.
+func TestTrackingAnswersHeaders(t *testing.T) {
+	h := Handler(Options{
+		Tracking: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			switch r.URL.Query().Get("answer") {
+			case "204":
+				w.WriteHeader(http.StatusNoContent)
+			case "400":
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte("bad request"))
+			default:
+				w.Write([]byte("GIF89a"))
+			}
+		}),
+		API:    http.NotFoundHandler(),
+		Setup:  func(w http.ResponseWriter, r *http.Request) {},
+		Static: http.NotFoundHandler(),
+	})
+	for _, path := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
+		for _, tc := range []struct {
+			answer  string
+			code    int
+			headers bool
+		}{{"204", 204, false}, {"gif", 200, true}, {"400", 400, true}} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", path+"?answer="+tc.answer, nil))
+			if rec.Code != tc.code || rec.Header().Get("Access-Control-Allow-Origin") != "*" {
+				t.Fatalf("%s %s: %d %v", path, tc.answer, rec.Code, rec.Header())
+			}
+			for _, name := range []string{"Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"} {
+				if got := rec.Header().Get(name) != ""; got != tc.headers {
+					t.Errorf("%s %s: %s present %v, want %v", path, tc.answer, name, got, tc.headers)
+				}
+			}
+		}
+	}
+}
