@@ -36,8 +36,14 @@ func Build(dir, root string) error {
 	return nil
 }
 
-// Main builds the binary into a temporary folder, runs the tests and cleans up.
+// Main builds the binary into a temporary folder, runs the tests and cleans up. With
+// HEARTH_TEST_BINARY set it runs them against that binary instead, so that two builds can be
+// compared in turns or a profiler can resolve the binary's symbols after the run.
 func Main(m *testing.M, root string) {
+	if bin := os.Getenv("HEARTH_TEST_BINARY"); bin != "" {
+		Binary = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "hearth-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
