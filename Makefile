@@ -20,6 +20,7 @@ FUZZ_TARGETS := \
 	./internal/collect:FuzzDecode \
 	./internal/collect:FuzzDecodeBulk \
 	./internal/collect:FuzzParseQuery \
+	./internal/collect:FuzzParams \
 	./internal/enrich/referrer:FuzzClassify \
 	./internal/enrich/device:FuzzDetect \
 	./internal/config:FuzzConfigFile \

@@ -135,19 +135,267 @@ var (
 	extraKeys = []string{"ma_", "cra", "_exp", "abtest"}
 )
 
-type reader struct {
-	v   url.Values
-	err error
+// param indexes a tracking parameter Decode reads: the request's parameters are looked up
+// once, in one pass over them, instead of once per known name.
+type param uint8
+
+// The parameters Decode reads, in the order of paramNames.
+const (
+	pIDSite param = iota
+	pRec
+	pSendImage
+	pURL
+	pActionName
+	pURLRef
+	pVisitorID
+	pCID
+	pUID
+	pNewVisit
+	pPageViewID
+	pHour
+	pMinute
+	pSecond
+	pRes
+	pLang
+	pUA
+	pUAData
+	pPing
+	pBots
+	pCA
+	pConsent
+	pCookie
+	pFla
+	pJava
+	pQt
+	pRealp
+	pPdf
+	pWma
+	pAg
+	pLink
+	pDownload
+	pSearch
+	pSearchCat
+	pSearchCount
+	pEventCategory
+	pEventAction
+	pEventName
+	pEventValue
+	pContentName
+	pContentPiece
+	pContentTarget
+	pContentInteraction
+	pIDGoal
+	pRevenue
+	pEcID
+	pEcSt
+	pEcTx
+	pEcSh
+	pEcDt
+	pEcItems
+	pProductSKU
+	pProductName
+	pProductCategory
+	pProductPrice
+	pPfNet
+	pPfSrv
+	pPfTfr
+	pPfDm1
+	pPfDm2
+	pPfOnl
+	pVisitCvar
+	pPageCvar
+	pAttrCampaign
+	pAttrKeyword
+	pAttrReferrer
+	pTokenAuth
+	pCIP
+	pCountry
+	pRegion
+	pCity
+	pLat
+	pLong
+	pCdt
+	pCdo
+	numParams
+)
+
+// paramNames are the parameters' names on the wire.
+var paramNames = [numParams]string{
+	pIDSite:             "idsite",
+	pRec:                "rec",
+	pSendImage:          "send_image",
+	pURL:                "url",
+	pActionName:         "action_name",
+	pURLRef:             "urlref",
+	pVisitorID:          "_id",
+	pCID:                "cid",
+	pUID:                "uid",
+	pNewVisit:           "new_visit",
+	pPageViewID:         "pv_id",
+	pHour:               "h",
+	pMinute:             "m",
+	pSecond:             "s",
+	pRes:                "res",
+	pLang:               "lang",
+	pUA:                 "ua",
+	pUAData:             "uadata",
+	pPing:               "ping",
+	pBots:               "bots",
+	pCA:                 "ca",
+	pConsent:            "consent",
+	pCookie:             "cookie",
+	pFla:                "fla",
+	pJava:               "java",
+	pQt:                 "qt",
+	pRealp:              "realp",
+	pPdf:                "pdf",
+	pWma:                "wma",
+	pAg:                 "ag",
+	pLink:               "link",
+	pDownload:           "download",
+	pSearch:             "search",
+	pSearchCat:          "search_cat",
+	pSearchCount:        "search_count",
+	pEventCategory:      "e_c",
+	pEventAction:        "e_a",
+	pEventName:          "e_n",
+	pEventValue:         "e_v",
+	pContentName:        "c_n",
+	pContentPiece:       "c_p",
+	pContentTarget:      "c_t",
+	pContentInteraction: "c_i",
+	pIDGoal:             "idgoal",
+	pRevenue:            "revenue",
+	pEcID:               "ec_id",
+	pEcSt:               "ec_st",
+	pEcTx:               "ec_tx",
+	pEcSh:               "ec_sh",
+	pEcDt:               "ec_dt",
+	pEcItems:            "ec_items",
+	pProductSKU:         "_pks",
+	pProductName:        "_pkn",
+	pProductCategory:    "_pkc",
+	pProductPrice:       "_pkp",
+	pPfNet:              "pf_net",
+	pPfSrv:              "pf_srv",
+	pPfTfr:              "pf_tfr",
+	pPfDm1:              "pf_dm1",
+	pPfDm2:              "pf_dm2",
+	pPfOnl:              "pf_onl",
+	pVisitCvar:          "_cvar",
+	pPageCvar:           "cvar",
+	pAttrCampaign:       "_rcn",
+	pAttrKeyword:        "_rck",
+	pAttrReferrer:       "_ref",
+	pTokenAuth:          "token_auth",
+	pCIP:                "cip",
+	pCountry:            "country",
+	pRegion:             "region",
+	pCity:               "city",
+	pLat:                "lat",
+	pLong:               "long",
+	pCdt:                "cdt",
+	pCdo:                "cdo",
 }
 
-func (r *reader) fail(err error) {
+// paramIndex finds a parameter's index by its name.
+var paramIndex = func() map[string]param {
+	m := make(map[string]param, numParams)
+	for i, name := range paramNames {
+		m[name] = param(i)
+	}
+	return m
+}()
+
+// params are one request's parameters as Decode reads them: the first value of each name,
+// the names Decode knows by index and the others (custom dimensions, media, A/B tests...) in
+// a map made only when a request has them.
+type params struct {
+	vals  [numParams]string
+	has   [numParams]bool
+	known int
+	rest  url.Values
+	err   error // the first decoding error
+}
+
+// add records name=value unless name already has a value: with the URL's query added before
+// the body, a parameter in both takes the URL's value, as Matomo does.
+func (ps *params) add(name, value string) {
+	if p, ok := paramIndex[name]; ok {
+		if !ps.has[p] {
+			ps.has[p], ps.vals[p] = true, value
+			ps.known++
+		}
+		return
+	}
+	if _, ok := ps.rest[name]; ok {
+		return
+	}
+	if ps.rest == nil {
+		ps.rest = url.Values{}
+	}
+	ps.rest[name] = []string{value}
+}
+
+// addQuery adds the pairs of a query string as parseQuery reads them (a pair holding ';' or
+// one that does not unescape is skipped), without building a map of them first.
+func (ps *params) addQuery(query string) {
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		key, value, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(key)
+		if err != nil {
+			continue
+		}
+		if value, err = url.QueryUnescape(value); err != nil {
+			continue
+		}
+		ps.add(key, value)
+	}
+}
+
+// addValues adds the first value of each name in v.
+func (ps *params) addValues(v url.Values) {
+	for name, vals := range v {
+		if len(vals) > 0 {
+			ps.add(name, vals[0])
+		} else {
+			ps.add(name, "")
+		}
+	}
+}
+
+// names is the number of distinct names.
+func (ps *params) names() int { return ps.known + len(ps.rest) }
+
+// get is the value of a known parameter, "" when absent.
+func (ps *params) get(p param) string { return ps.vals[p] }
+
+// set gives a known parameter a value.
+func (ps *params) set(p param, value string) {
+	if !ps.has[p] {
+		ps.has[p] = true
+		ps.known++
+	}
+	ps.vals[p] = value
+}
+
+func (r *params) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
 }
 
-func (r *reader) text(name string, limit int) string {
-	s := r.v.Get(name)
+func (r *params) text(p param, limit int) string {
+	return r.clean(paramNames[p], r.vals[p], limit)
+}
+
+// clean checks and trims the value s of the parameter name.
+func (r *params) clean(name, s string, limit int) string {
 	if s == "" {
 		return ""
 	}
@@ -193,12 +441,12 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func (r *reader) flag(name string) bool {
-	return r.v.Get(name) == "1" || strings.EqualFold(r.v.Get(name), "true")
+func (r *params) flag(p param) bool {
+	return r.vals[p] == "1" || strings.EqualFold(r.vals[p], "true")
 }
 
-func (r *reader) number(name string, min, max float64) (float64, bool) {
-	s := strings.TrimSpace(r.v.Get(name))
+func (r *params) number(p param, min, max float64) (float64, bool) {
+	name, s := paramNames[p], strings.TrimSpace(r.vals[p])
 	if s == "" {
 		return 0, false
 	}
@@ -214,8 +462,8 @@ func (r *reader) number(name string, min, max float64) (float64, bool) {
 	return f, true
 }
 
-func (r *reader) integer(name string, min, max int64, absent int64) int64 {
-	s := strings.TrimSpace(r.v.Get(name))
+func (r *params) integer(p param, min, max int64, absent int64) int64 {
+	name, s := paramNames[p], strings.TrimSpace(r.vals[p])
 	if s == "" {
 		return absent
 	}
@@ -238,14 +486,20 @@ func (r *reader) integer(name string, min, max int64, absent int64) int64 {
 
 // Decode turns one request's parameters into a Hit. now is used for cdo and to bound cdt.
 func Decode(v url.Values, now time.Time) (Hit, error) {
-	if len(v) > maxParams {
-		return Hit{}, bad("too many parameters (%d)", len(v))
+	var ps params
+	ps.addValues(v)
+	return decode(&ps, now)
+}
+
+func decode(ps *params, now time.Time) (Hit, error) {
+	if n := ps.names(); n > maxParams {
+		return Hit{}, bad("too many parameters (%d)", n)
 	}
-	r := &reader{v: v}
+	r := ps
 	h := Hit{LocalHour: -1, LocalMinute: -1, LocalSecond: -1, SearchCount: -1, GoalID: -1, SendImage: true}
 	h.Perf = [6]int32{-1, -1, -1, -1, -1, -1}
 
-	site := strings.TrimSpace(v.Get("idsite"))
+	site := strings.TrimSpace(r.vals[pIDSite])
 	if site == "" {
 		return h, bad("idsite is missing")
 	}
@@ -254,97 +508,97 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 		return h, bad("idsite is not a valid site id")
 	}
 	h.SiteID = event.SiteID(id)
-	h.Record = r.flag("rec")
-	h.SendImage = v.Get("send_image") != "0"
+	h.Record = r.flag(pRec)
+	h.SendImage = r.vals[pSendImage] != "0"
 
-	h.URL = r.text("url", maxURLLen)
-	h.Title = r.text("action_name", maxTextLen)
-	h.Referrer = r.text("urlref", maxURLLen)
-	h.VisitorID = r.text("_id", 64)
+	h.URL = r.text(pURL, maxURLLen)
+	h.Title = r.text(pActionName, maxTextLen)
+	h.Referrer = r.text(pURLRef, maxURLLen)
+	h.VisitorID = r.text(pVisitorID, 64)
 	if h.VisitorID != "" && !hex16.MatchString(h.VisitorID) {
 		// Matomo ignores a malformed _id rather than failing the hit.
 		h.VisitorID = ""
 	}
-	h.ForcedID = r.text("cid", 64)
+	h.ForcedID = r.text(pCID, 64)
 	if h.ForcedID != "" && !hex16.MatchString(h.ForcedID) {
 		return h, bad("cid must be 16 hexadecimal characters")
 	}
-	h.UserID = r.text("uid", maxTextLen)
-	h.NewVisit = r.flag("new_visit")
-	h.PageViewID = r.text("pv_id", 32)
-	h.LocalHour = int(r.integer("h", 0, 23, -1))
-	h.LocalMinute = int(r.integer("m", 0, 59, -1))
-	h.LocalSecond = int(r.integer("s", 0, 59, -1))
-	h.Resolution = r.text("res", 32)
-	h.Language = r.text("lang", 256)
-	h.UserAgent = r.text("ua", maxTextLen)
-	h.UAData = r.text("uadata", 4096)
+	h.UserID = r.text(pUID, maxTextLen)
+	h.NewVisit = r.flag(pNewVisit)
+	h.PageViewID = r.text(pPageViewID, 32)
+	h.LocalHour = int(r.integer(pHour, 0, 23, -1))
+	h.LocalMinute = int(r.integer(pMinute, 0, 59, -1))
+	h.LocalSecond = int(r.integer(pSecond, 0, 59, -1))
+	h.Resolution = r.text(pRes, 32)
+	h.Language = r.text(pLang, 256)
+	h.UserAgent = r.text(pUA, maxTextLen)
+	h.UAData = r.text(pUAData, 4096)
 	if h.UAData != "" && !json.Valid([]byte(h.UAData)) {
 		r.fail(bad("uadata is not valid JSON"))
 	}
-	h.Ping = r.flag("ping")
-	h.Bot = r.flag("bots")
-	h.CustomAction = r.flag("ca")
-	h.Consent = r.flag("consent")
+	h.Ping = r.flag(pPing)
+	h.Bot = r.flag(pBots)
+	h.CustomAction = r.flag(pCA)
+	h.Consent = r.flag(pConsent)
 	var plugins []string
-	for _, p := range []string{"cookie", "fla", "java", "qt", "realp", "pdf", "wma", "ag"} {
+	for p := pCookie; p <= pAg; p++ {
 		if r.flag(p) {
-			plugins = append(plugins, p)
+			plugins = append(plugins, paramNames[p])
 		}
 	}
 	h.Plugins = strings.Join(plugins, ",")
 
-	h.Link = r.text("link", maxURLLen)
-	h.Download = r.text("download", maxURLLen)
+	h.Link = r.text(pLink, maxURLLen)
+	h.Download = r.text(pDownload, maxURLLen)
 
-	if _, ok := v["search"]; ok {
+	if r.has[pSearch] {
 		h.IsSearch = true
-		h.Search = r.text("search", maxTextLen)
-		h.SearchCategory = r.text("search_cat", maxTextLen)
-		h.SearchCount = event.Clamp32(r.integer("search_count", 0, math.MaxInt32, -1))
+		h.Search = r.text(pSearch, maxTextLen)
+		h.SearchCategory = r.text(pSearchCat, maxTextLen)
+		h.SearchCount = event.Clamp32(r.integer(pSearchCount, 0, math.MaxInt32, -1))
 	}
 
-	h.EventCategory = r.text("e_c", maxTextLen)
-	h.EventAction = r.text("e_a", maxTextLen)
-	h.EventName = r.text("e_n", maxTextLen)
-	h.EventValue, h.HasEventValue = r.number("e_v", -maxMoney, maxMoney)
+	h.EventCategory = r.text(pEventCategory, maxTextLen)
+	h.EventAction = r.text(pEventAction, maxTextLen)
+	h.EventName = r.text(pEventName, maxTextLen)
+	h.EventValue, h.HasEventValue = r.number(pEventValue, -maxMoney, maxMoney)
 	if (h.EventCategory == "") != (h.EventAction == "") && (h.EventCategory != "" || h.EventAction != "") {
 		r.fail(bad("events need both e_c and e_a"))
 	}
 
-	h.ContentName = r.text("c_n", maxTextLen)
-	h.ContentPiece = r.text("c_p", maxTextLen)
-	h.ContentTarget = r.text("c_t", maxURLLen)
-	h.ContentInteraction = r.text("c_i", maxTextLen)
+	h.ContentName = r.text(pContentName, maxTextLen)
+	h.ContentPiece = r.text(pContentPiece, maxTextLen)
+	h.ContentTarget = r.text(pContentTarget, maxURLLen)
+	h.ContentInteraction = r.text(pContentInteraction, maxTextLen)
 
-	h.GoalID = event.Clamp32(r.integer("idgoal", 0, math.MaxInt32, -1))
-	h.Revenue, h.HasRevenue = r.number("revenue", -maxMoney, maxMoney)
-	h.OrderID = r.text("ec_id", maxTextLen)
-	h.Subtotal, _ = r.number("ec_st", -maxMoney, maxMoney)
-	h.Tax, _ = r.number("ec_tx", -maxMoney, maxMoney)
-	h.Shipping, _ = r.number("ec_sh", -maxMoney, maxMoney)
-	h.Discount, _ = r.number("ec_dt", -maxMoney, maxMoney)
-	if raw := r.text("ec_items", maxParamLen); raw != "" {
+	h.GoalID = event.Clamp32(r.integer(pIDGoal, 0, math.MaxInt32, -1))
+	h.Revenue, h.HasRevenue = r.number(pRevenue, -maxMoney, maxMoney)
+	h.OrderID = r.text(pEcID, maxTextLen)
+	h.Subtotal, _ = r.number(pEcSt, -maxMoney, maxMoney)
+	h.Tax, _ = r.number(pEcTx, -maxMoney, maxMoney)
+	h.Shipping, _ = r.number(pEcSh, -maxMoney, maxMoney)
+	h.Discount, _ = r.number(pEcDt, -maxMoney, maxMoney)
+	if raw := r.text(pEcItems, maxParamLen); raw != "" {
 		items, err := decodeItems(raw)
 		if err != nil {
 			r.fail(err)
 		}
 		h.Items, h.HasItems = items, true
 	}
-	h.ProductSKU = r.text("_pks", maxTextLen)
-	h.ProductName = r.text("_pkn", maxTextLen)
-	if raw := r.text("_pkc", maxTextLen*5); raw != "" {
+	h.ProductSKU = r.text(pProductSKU, maxTextLen)
+	h.ProductName = r.text(pProductName, maxTextLen)
+	if raw := r.text(pProductCategory, maxTextLen*5); raw != "" {
 		h.ProductCategory = decodeCategories(raw)
 	}
-	h.ProductPrice, _ = r.number("_pkp", -maxMoney, maxMoney)
+	h.ProductPrice, _ = r.number(pProductPrice, -maxMoney, maxMoney)
 
-	for i, name := range []string{"pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl"} {
-		h.Perf[i] = event.Clamp32(r.integer(name, 0, 3600_000, -1))
+	for i := range h.Perf {
+		h.Perf[i] = event.Clamp32(r.integer(pPfNet+param(i), 0, 3600_000, -1))
 	}
 
-	for name := range v {
+	for name, vals := range ps.rest {
 		if n, ok := dimensionID(name); ok {
-			if val := r.text(name, maxTextLen); val != "" {
+			if val := r.clean(name, vals[0], maxTextLen); val != "" {
 				if h.Dimensions == nil {
 					h.Dimensions = map[int]string{}
 				}
@@ -354,7 +608,7 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 		}
 		for _, prefix := range extraKeys {
 			if strings.HasPrefix(name, prefix) {
-				if val := r.text(name, maxURLLen); val != "" {
+				if val := r.clean(name, vals[0], maxURLLen); val != "" {
 					if h.Extra == nil {
 						h.Extra = map[string]string{}
 					}
@@ -364,37 +618,37 @@ func Decode(v url.Values, now time.Time) (Hit, error) {
 			}
 		}
 	}
-	if raw := r.text("_cvar", maxParamLen); raw != "" {
+	if raw := r.text(pVisitCvar, maxParamLen); raw != "" {
 		h.VisitVars = decodeCustomVars(raw)
 	}
-	if raw := r.text("cvar", maxParamLen); raw != "" {
+	if raw := r.text(pPageCvar, maxParamLen); raw != "" {
 		h.PageVars = decodeCustomVars(raw)
 	}
 
-	h.AttributionCampaign = r.text("_rcn", maxTextLen)
-	h.AttributionKeyword = r.text("_rck", maxTextLen)
-	h.AttributionReferrer = r.text("_ref", maxURLLen)
+	h.AttributionCampaign = r.text(pAttrCampaign, maxTextLen)
+	h.AttributionKeyword = r.text(pAttrKeyword, maxTextLen)
+	h.AttributionReferrer = r.text(pAttrReferrer, maxURLLen)
 
-	h.TokenAuth = r.text("token_auth", 128)
-	h.ClientIP = r.text("cip", 64)
-	h.Country = strings.ToLower(r.text("country", 8))
-	h.Region = r.text("region", 16)
-	h.City = r.text("city", 256)
-	lat, hasLat := r.number("lat", -90, 90)
-	long, hasLong := r.number("long", -180, 180)
+	h.TokenAuth = r.text(pTokenAuth, 128)
+	h.ClientIP = r.text(pCIP, 64)
+	h.Country = strings.ToLower(r.text(pCountry, 8))
+	h.Region = r.text(pRegion, 16)
+	h.City = r.text(pCity, 256)
+	lat, hasLat := r.number(pLat, -90, 90)
+	long, hasLong := r.number(pLong, -180, 180)
 	if hasLat && hasLong {
 		h.Lat, h.Long, h.HasLatLong = lat, long, true
 	}
 
-	if raw := strings.TrimSpace(v.Get("cdt")); raw != "" {
+	if raw := strings.TrimSpace(r.vals[pCdt]); raw != "" {
 		t, err := parseCustomTime(raw)
 		if err != nil {
 			r.fail(err)
 		} else {
 			h.CustomTime = t
 		}
-	} else if raw := strings.TrimSpace(v.Get("cdo")); raw != "" {
-		secs := r.integer("cdo", 0, 20*365*86400, 0)
+	} else if raw := strings.TrimSpace(r.vals[pCdo]); raw != "" {
+		secs := r.integer(pCdo, 0, 20*365*86400, 0)
 		if secs > 0 {
 			h.CustomTime = now.Add(-time.Duration(secs) * time.Second)
 		}

@@ -120,21 +120,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		body = b
 	}
-	query, _ := parseQuery(r.URL.RawQuery)
 	req := h.request(r)
-
 	if bytes.Contains(body, []byte(`"requests"`)) {
+		query, _ := parseQuery(r.URL.RawQuery)
 		h.serveBulk(w, r, body, query, req)
 		return
 	}
-	params := query
-	if len(body) > 0 {
-		params, _ = parseQuery(string(body))
-		for k, v := range query { // GET wins on duplicates
-			params[k] = v
-		}
-	}
-	if len(params) == 0 {
+	var ps params
+	ps.addQuery(r.URL.RawQuery)
+	ps.addQuery(string(body)) // after the URL's: GET wins on duplicates
+	if ps.names() == 0 {
 		if r.Method == http.MethodPost {
 			h.refuse(w, true, http.StatusBadRequest, "no tracking parameters")
 			return
@@ -143,11 +138,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "<!doctype html><title>Hearth</title><p>This is Hearth's tracking endpoint. It answers requests from the tracker; there is nothing to see here.</p>\n")
 		return
 	}
-	if params.Get("url") == "" && params.Get("urlref") == "" && req.Referer != "" {
-		params.Set("url", req.Referer)
+	if ps.get(pURL) == "" && ps.get(pURLRef) == "" && req.Referer != "" {
+		ps.set(pURL, req.Referer)
 	}
-	sendImage := params.Get("send_image") != "0"
-	hit, err := Decode(params, req.Time)
+	sendImage := ps.get(pSendImage) != "0"
+	hit, err := decode(&ps, req.Time)
 	if err != nil {
 		h.refuse(w, !sendImage, http.StatusBadRequest, err.Error())
 		return
