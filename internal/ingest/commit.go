@@ -22,8 +22,10 @@ type committer struct {
 }
 
 type pending struct {
-	recs     []*record
-	bodies   [][]byte
+	recs   []*record
+	bodies [][]byte
+	// buf holds the bodies; it goes back to bodyBufs once they are in the spool's buffer.
+	buf      *[]byte
 	finished bool
 	err      error
 }

@@ -285,6 +285,13 @@ func (p *Pipeline) flush(group []*pending) error {
 		}
 	}
 	f, err := p.spool.write(recs, bodies)
+	for _, g := range group {
+		// The bodies are copied into the spool's buffer (or failed): their buffers are free.
+		if g.buf != nil {
+			bodyBufs.Put(g.buf)
+			g.buf, g.bodies = nil, nil
+		}
+	}
 	if err == nil {
 		err = datasync(f)
 		p.stats.Syncs.Add(1)
@@ -442,19 +449,30 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 // enqueue encodes records and queues them for the next group commit; Track waits for them.
 // Callers hold the visitor's lock, so one visit's records keep their order.
 func (p *Pipeline) enqueue(recs ...*record) (*pending, error) {
-	pd := &pending{recs: recs}
+	pd := &pending{recs: recs, buf: bodyBufs.Get().(*[]byte), bodies: make([][]byte, 0, len(recs))}
+	b := (*pd.buf)[:0]
 	for _, r := range recs {
-		b, err := encode(r)
-		if err != nil {
-			return nil, err
+		start := len(b)
+		b = appendRecord(b, r)
+		if n := len(b) - start; n > maxRecord {
+			bodyBufs.Put(pd.buf)
+			return nil, fmt.Errorf("spool record of %d bytes is too large", n)
 		}
-		pd.bodies = append(pd.bodies, b)
+		pd.bodies = append(pd.bodies, b[start:len(b):len(b)])
+	}
+	if cap(b) != cap(*pd.buf) {
+		// The buffer grew: keep the larger one for the pool. The bodies already point into b.
+		*pd.buf = b
 	}
 	if err := p.commit.enqueue(pd); err != nil {
 		return nil, collect.ErrOverloaded
 	}
 	return pd, nil
 }
+
+// bodyBufs are the buffers requests encode their spool records into, reused once the group
+// commit has copied them into the spool's own buffer.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 type siteConf struct {
 	site      store.Site

@@ -2,13 +2,17 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +22,13 @@ import (
 	"hearth/test/testbin"
 )
 
-func TestMain(m *testing.M) { testbin.Main(m, "../..") }
+func TestMain(m *testing.M) {
+	if os.Getenv(ceilingEnv) != "" {
+		serveCeiling()
+		return
+	}
+	testbin.Main(m, "../..")
+}
 
 const connections = 32
 
@@ -98,12 +108,17 @@ func drive(b *testing.B, base string, w *workload, n int) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
-// ceiling is the fastest a Go tracking endpoint can answer on this machine: parse the query
-// string and answer 204, nothing more.
-func ceiling(b *testing.B) (string, func()) {
+// ceilingEnv makes the benchmark binary run as the ceiling server instead of the benchmarks.
+const ceilingEnv = "HEARTH_BENCH_CEILING"
+
+// serveCeiling is the fastest a Go tracking endpoint can answer on this machine: parse the
+// query string and answer 204, nothing more. It prints its address, then serves until its
+// standard input closes.
+func serveCeiling() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if q := r.URL.Query(); q.Get("idsite") == "" {
@@ -112,8 +127,64 @@ func ceiling(b *testing.B) (string, func()) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String(), func() { srv.Close() }
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		srv.Close()
+	}()
+	fmt.Printf("http://%s\n", ln.Addr())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// ceiling starts the ceiling server as a process of its own, as hearth serve is one: a server
+// sharing the load generator's process would be spared the wake-ups between processes that
+// every real server pays on each request. It returns the base URL and a function that stops
+// the process.
+func ceiling(b *testing.B) (string, func()) {
+	cmd := exec.Command(os.Args[0]) // #nosec G204 -- this benchmark binary itself
+	cmd.Env = append(os.Environ(), ceilingEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	stop := func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}
+	addr := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		addr <- strings.TrimSpace(line)
+	}()
+	select {
+	case base := <-addr:
+		if !strings.HasPrefix(base, "http://127.0.0.1:") {
+			stop()
+			b.Fatalf("ceiling server said %q", base)
+		}
+		return base, stop
+	case <-time.After(30 * time.Second):
+		stop()
+		b.Fatal("ceiling server did not start")
+	}
+	return "", nil
 }
 
 func hearth(b *testing.B) (*testbin.Server, string) {

@@ -303,9 +303,9 @@ func (s *Store) applyIn(ctx context.Context, conn applyConn, b store.Batch, dict
 		}
 	}
 	if len(dict) > 0 {
-		err := appendRows(conn, "dict_stage", "dictionary", func(add func(...driver.Value) error) error {
+		err := appendRows(conn, "dict_stage", "dictionary", func(ap *duck.Appender) error {
 			for id, v := range dict {
-				if err := add(id, v); err != nil {
+				if err := ap.AppendRow(id, v); err != nil {
 					return err
 				}
 			}
@@ -359,13 +359,13 @@ func (s *Store) replaceVisits(conn applyConn, b store.Batch, exec func(string, s
 	}
 	visitors := make(map[visitorKey]*visitorSum, len(b.Visits))
 	var minFirst time.Time
-	err := appendRows(conn, "visit_keys_stage", "visit keys", func(add func(...driver.Value) error) error {
+	err := appendRows(conn, "visit_keys_stage", "visit keys", func(ap *duck.Appender) error {
 		for i := range b.Visits {
 			v := &b.Visits[i]
 			if minFirst.IsZero() || v.First.Before(minFirst) {
 				minFirst = v.First
 			}
-			if err := add(int64(v.ID)); err != nil {
+			if err := ap.AppendRow(int64(v.ID)); err != nil {
 				return err
 			}
 			k := visitorKey{v.SiteID, visitorInt(v.VisitorID)}
@@ -393,10 +393,10 @@ func (s *Store) replaceVisits(conn applyConn, b store.Batch, exec func(string, s
 	if err := exec("replace visits", `DELETE FROM visits WHERE first_ts >= ? AND visit_id IN (SELECT visit_id FROM visit_keys_stage)`, minFirst.UTC()); err != nil {
 		return err
 	}
-	err = appendRows(conn, "visits", "visit", func(add func(...driver.Value) error) error {
+	err = appendRows(conn, "visits", "visit", func(ap *duck.Appender) error {
 		for i := range b.Visits {
 			v := &b.Visits[i]
-			err := add(int64(v.SiteID), int64(v.ID), visitorInt(v.VisitorID), nullStr(v.UserID), v.First.UTC(), v.Last.UTC(),
+			err := ap.AppendRow(int64(v.SiteID), int64(v.ID), visitorInt(v.VisitorID), nullStr(v.UserID), v.First.UTC(), v.Last.UTC(),
 				v.VisitCount, v.Returning, v.DaysSinceLast, v.DaysSinceFirst, v.DaysSinceOrder, nullStr(v.IP),
 				uint8(v.Referrer.Type), nullStr(v.Referrer.Name), nullStr(v.Referrer.Keyword), nullStr(v.Referrer.URL),
 				nullStr(v.Campaign.Name), nullStr(v.Campaign.Keyword), nullStr(v.Campaign.Source), nullStr(v.Campaign.Medium),
@@ -418,9 +418,9 @@ func (s *Store) replaceVisits(conn applyConn, b store.Batch, exec func(string, s
 	if err != nil {
 		return err
 	}
-	err = appendRows(conn, "visitors_stage", "visitor", func(add func(...driver.Value) error) error {
+	err = appendRows(conn, "visitors_stage", "visitor", func(ap *duck.Appender) error {
 		for k, sum := range visitors {
-			if err := add(int64(k.site), k.visitor, sum.count, sum.first.UTC(), sum.last.UTC(), nullTime(sum.order)); err != nil {
+			if err := ap.AppendRow(int64(k.site), k.visitor, sum.count, sum.first.UTC(), sum.last.UTC(), nullTime(sum.order)); err != nil {
 				return err
 			}
 		}
@@ -439,14 +439,14 @@ func (s *Store) replaceVisits(conn applyConn, b store.Batch, exec func(string, s
 
 // appendActions appends the batch's actions and their ecommerce items.
 func appendActions(conn applyConn, actions []event.Action, addDict func(string) int64) error {
-	err := appendRows(conn, "actions", "action", func(add func(...driver.Value) error) error {
+	err := appendRows(conn, "actions", "action", func(ap *duck.Appender) error {
 		for i := range actions {
 			a := &actions[i]
 			var ev any
 			if a.HasEventValue {
 				ev = a.EventValue
 			}
-			err := add(int64(a.SiteID), int64(a.VisitID), visitorInt(a.VisitorID), a.Time.UTC(), a.Index, uint8(a.Type),
+			err := ap.AppendRow(int64(a.SiteID), int64(a.VisitID), visitorInt(a.VisitorID), a.Time.UTC(), a.Index, uint8(a.Type),
 				addDict(a.URL), addDict(a.Title), nullStr(a.PageViewID), a.FirstURLInVisit, a.FirstTitleInVisit,
 				addDict(a.RefURL), addDict(a.RefTitle), a.RefTimeSpent,
 				nullStr(a.SearchKeyword), nullStr(a.SearchCategory), a.SearchCount,
@@ -465,11 +465,11 @@ func appendActions(conn applyConn, actions []event.Action, addDict func(string) 
 	if err != nil {
 		return err
 	}
-	return appendRows(conn, "items", "item", func(add func(...driver.Value) error) error {
+	return appendRows(conn, "items", "item", func(ap *duck.Appender) error {
 		for i := range actions {
 			a := &actions[i]
 			for _, it := range a.Items {
-				err := add(int64(a.SiteID), int64(a.VisitID), a.Time.UTC(), uint8(a.Type), nullStr(a.OrderID), it.SKU,
+				err := ap.AppendRow(int64(a.SiteID), int64(a.VisitID), a.Time.UTC(), uint8(a.Type), nullStr(a.OrderID), it.SKU,
 					nullStr(it.Name), jsonOrNil(it.Categories, len(it.Categories) == 0), it.Price, it.Quantity)
 				if err != nil {
 					return err
@@ -482,7 +482,7 @@ func appendActions(conn applyConn, actions []event.Action, addDict func(string) 
 
 // appendRows runs fill with an appender on table (a temporary stage table when its name ends
 // in _stage) and flushes it; what names the rows in errors.
-func appendRows(conn driver.Conn, table, what string, fill func(add func(...driver.Value) error) error) error {
+func appendRows(conn driver.Conn, table, what string, fill func(*duck.Appender) error) error {
 	catalog := ""
 	if strings.HasSuffix(table, "_stage") {
 		catalog = "temp"
@@ -491,7 +491,7 @@ func appendRows(conn driver.Conn, table, what string, fill func(add func(...driv
 	if err != nil {
 		return fmt.Errorf("%s appender: %w", what, err)
 	}
-	if err := fill(a.AppendRow); err != nil {
+	if err := fill(a); err != nil {
 		a.Close()
 		return fmt.Errorf("append %s: %w", what, err)
 	}
