@@ -697,3 +697,25 @@ func TestGoalConversions(t *testing.T) {
 		t.Fatalf("conversions %v, want %v", convs, want)
 	}
 }
+
+// TestSiteLocalDay: the remembered day gives the same date as formatting each time in the
+// site's timezone, across midnights and daylight-saving changes, in any order.
+func TestSiteLocalDay(t *testing.T) {
+	for _, zone := range []string{"UTC", "Europe/Berlin", "America/Santiago", "Pacific/Chatham", "Asia/Kolkata", "America/Havana"} {
+		tz, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &siteConf{tz: tz}
+		start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		for i := range 24 * 4 * 300 {
+			at := start.Add(time.Duration(i) * 15 * time.Minute)
+			if i%7 == 3 {
+				at = at.Add(-36 * time.Hour) // an earlier day now and then
+			}
+			if got, want := c.localDay(at), at.In(tz).Format("2006-01-02"); got != want {
+				t.Fatalf("%s %v: %s, want %s", zone, at, got, want)
+			}
+		}
+	}
+}

@@ -486,6 +486,27 @@ type siteConf struct {
 	catParams []string
 	precision geo.Precision
 	goals     *goal.Set
+	day       atomic.Pointer[siteDay]
+}
+
+// siteDay is a day in a site's timezone, remembered so that hits of the same day skip
+// formatting its date.
+type siteDay struct {
+	start, end time.Time
+	key        string // 2006-01-02
+}
+
+// localDay is the date of t in the site's timezone.
+func (c *siteConf) localDay(t time.Time) string {
+	if d := c.day.Load(); d != nil && !t.Before(d.start) && t.Before(d.end) {
+		return d.key
+	}
+	local := t.In(c.tz)
+	y, m, dd := local.Date()
+	start := time.Date(y, m, dd, 0, 0, 0, 0, c.tz)
+	d := &siteDay{start: start, end: start.AddDate(0, 0, 1), key: local.Format("2006-01-02")}
+	c.day.Store(d)
+	return d.key
 }
 
 var defaultSearchParams = []string{"q", "query", "s", "search", "searchword", "k", "keyword", "keywords"}
@@ -646,10 +667,12 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 	if ua == "" {
 		ua = req.UserAgent
 	}
-	lua := strings.ToLower(ua)
-	for _, ex := range site.uas {
-		if strings.Contains(lua, ex) {
-			return nil, nil
+	if len(site.uas) > 0 {
+		lua := strings.ToLower(ua)
+		for _, ex := range site.uas {
+			if strings.Contains(lua, ex) {
+				return nil, nil
+			}
 		}
 	}
 	det := p.opts.Devices.Detect(ua, req.ClientHints, h.UAData)
@@ -680,7 +703,7 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 	if spam {
 		return nil, nil
 	}
-	if ref.Type != event.ReferrerDirect && ref.Type != event.ReferrerCampaign {
+	if len(site.refs) > 0 && ref.Type != event.ReferrerDirect && ref.Type != event.ReferrerCampaign {
 		host := ""
 		if u, err := url.Parse(refURL); err == nil {
 			host = strings.ToLower(u.Hostname())
@@ -714,8 +737,7 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 		visitor, _ = event.ParseVisitorID(strings.ToLower(h.VisitorID))
 		fromTracker = true
 	}
-	localDay := at.In(site.tz).Format("2006-01-02")
-	salt, err := p.salt(ctx, h.SiteID, localDay)
+	salt, err := p.salt(ctx, h.SiteID, site.localDay(at))
 	if err != nil {
 		return nil, fmt.Errorf("visitor salt: %w", err)
 	}
