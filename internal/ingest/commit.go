@@ -73,7 +73,10 @@ func (c *committer) lead() {
 		pd.finished, pd.err = true, err
 	}
 	c.leading = false
+	// Wake the waiters with mu released, so they do not queue on it behind the leader.
+	c.mu.Unlock()
 	c.cond.Broadcast()
+	c.mu.Lock()
 }
 
 // close refuses new records and commits what is queued.
