@@ -453,10 +453,10 @@ func (p *Pipeline) enqueue(recs ...*record) (*pending, error) {
 	b := (*pd.buf)[:0]
 	for _, r := range recs {
 		start := len(b)
-		b = appendRecord(b, r)
-		if n := len(b) - start; n > maxRecord {
+		var err error
+		if b, err = appendBody(b, r); err != nil {
 			bodyBufs.Put(pd.buf)
-			return nil, fmt.Errorf("spool record of %d bytes is too large", n)
+			return nil, err
 		}
 		pd.bodies = append(pd.bodies, b[start:len(b):len(b)])
 	}

@@ -279,13 +279,20 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// encode serialises a record's body; request goroutines call it in parallel.
+// encode serialises a record's body into a new buffer.
 func encode(rec *record) ([]byte, error) {
-	body := appendRecord(make([]byte, 0, 1024), rec)
-	if len(body) > maxRecord {
-		return nil, fmt.Errorf("spool record of %d bytes is too large", len(body))
+	return appendBody(nil, rec)
+}
+
+// appendBody appends rec's body to b, refusing one larger than a frame may hold; request
+// goroutines call it in parallel.
+func appendBody(b []byte, rec *record) ([]byte, error) {
+	start := len(b)
+	b = appendRecord(b, rec)
+	if n := len(b) - start; n > maxRecord {
+		return b[:start], fmt.Errorf("spool record of %d bytes is too large", n)
 	}
-	return body, nil
+	return b, nil
 }
 
 // framesSize is the bytes the bodies take as frames.
