@@ -26,6 +26,7 @@ FUZZ_TARGETS := \
 	./internal/config:FuzzConfigFile \
 	./internal/ingest:FuzzReadSegment \
 	./internal/ingest:FuzzRecordCodec \
+	./internal/ingest:FuzzSiteSearch \
 	./internal/enrich/referrer:FuzzLoadLists \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment \

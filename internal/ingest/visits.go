@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -321,13 +322,20 @@ func (t *visitTable) needsNewVisit(st *visitState, in hitInput) bool {
 	if in.at.Sub(v.Last) > t.timeout {
 		return true
 	}
-	if in.at.In(in.site.tz).Format("2006-01-02") != v.First.In(in.site.tz).Format("2006-01-02") {
+	if !sameDay(in.at.In(in.site.tz), v.First.In(in.site.tz)) {
 		return true
 	}
 	if in.campaign.Name != "" && !strings.EqualFold(in.campaign.Name, v.Campaign.Name) {
 		return true
 	}
 	return false
+}
+
+// sameDay reports whether two times fall on the same calendar day in their location.
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 func (t *visitTable) open(in hitInput, hist store.VisitorHistory, known bool) *visitState {
@@ -420,6 +428,9 @@ func hasPrefixKey(m map[string]string, prefix string) bool {
 
 // siteSearch recognises a site-search results page from its URL parameters.
 func siteSearch(raw string, kwParams, catParams []string) (kw, cat, clean string, ok bool) {
+	if !mayHaveParam(raw, kwParams) {
+		return "", "", raw, false
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.RawQuery == "" {
 		return "", "", raw, false
@@ -444,6 +455,25 @@ func siteSearch(raw string, kwParams, catParams []string) (kw, cat, clean string
 	}
 	u.RawQuery = q.Encode()
 	return kw, cat, u.String(), true
+}
+
+// mayHaveParam reports whether raw's query could carry one of names, without parsing the
+// URL: most page views are no search and are answered here. It errs towards true: a name
+// written with escapes ('%' or '+') always counts as a possible match.
+func mayHaveParam(raw string, names []string) bool {
+	_, q, found := strings.Cut(raw, "?")
+	if !found {
+		return false
+	}
+	for q != "" {
+		var part string
+		part, q, _ = strings.Cut(q, "&")
+		key, _, _ := strings.Cut(part, "=")
+		if strings.ContainsAny(key, "%+") || slices.Contains(names, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // countAction updates the visit's counters for a new action. Visit.Actions was already

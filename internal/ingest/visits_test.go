@@ -1,0 +1,99 @@
+package ingest
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// siteSearchByParsing is site search recognised the plain way, every URL parsed: the
+// reference the quick pre-check in siteSearch must agree with.
+func siteSearchByParsing(raw string, kwParams, catParams []string) (kw, cat, clean string, ok bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return "", "", raw, false
+	}
+	q := u.Query()
+	for _, p := range kwParams {
+		if v := strings.TrimSpace(q.Get(p)); v != "" {
+			kw = v
+			q.Del(p)
+			break
+		}
+	}
+	if kw == "" {
+		return "", "", raw, false
+	}
+	for _, p := range catParams {
+		if v := strings.TrimSpace(q.Get(p)); v != "" {
+			cat = v
+			q.Del(p)
+			break
+		}
+	}
+	u.RawQuery = q.Encode()
+	return kw, cat, u.String(), true
+}
+
+var searchParams, searchCats = []string{"q", "query", "s", "search", "searchword", "k", "keyword"}, []string{"category", "cat"}
+
+func TestSiteSearch(t *testing.T) {
+	for _, c := range []struct {
+		raw, kw, cat, clean string
+		ok                  bool
+	}{
+		{raw: "https://clinic.example/news/page-3?ref=2"},
+		{raw: "https://clinic.example/news"},
+		{raw: "https://clinic.example/find?q=flu+jab&cat=vaccines&page=2", kw: "flu jab", cat: "vaccines", clean: "https://clinic.example/find?page=2", ok: true},
+		{raw: "https://clinic.example/find?%71=escaped", kw: "escaped", clean: "https://clinic.example/find", ok: true},
+		{raw: "https://clinic.example/find?q=+", clean: ""},    // a blank keyword is no search
+		{raw: "https://clinic.example/find#x?q=fragment"},      // the fragment is not the query
+		{raw: "https://clinic.example/find?page=1#q=fragment"}, // nor after the query
+		{raw: "https://clinic.example/find?q", clean: ""},
+		{raw: "https://clinic.example/find?a=1&keyword=x%20y", kw: "x y", clean: "https://clinic.example/find?a=1", ok: true},
+		{raw: "https://clinic.example/find?Q=upper"}, // parameter names match as written, as in Matomo
+	} {
+		kw, cat, clean, ok := siteSearch(c.raw, searchParams, searchCats)
+		wantClean := c.clean
+		if !c.ok {
+			wantClean = c.raw
+		}
+		if kw != c.kw || cat != c.cat || clean != wantClean || ok != c.ok {
+			t.Errorf("siteSearch(%q) = %q, %q, %q, %v; want %q, %q, %q, %v", c.raw, kw, cat, clean, ok, c.kw, c.cat, wantClean, c.ok)
+		}
+	}
+}
+
+// FuzzSiteSearch checks that the quick pre-check never hides a search the full parse finds.
+func FuzzSiteSearch(f *testing.F) {
+	for _, s := range []string{"https://a.example/?q=x", "https://a.example/p?ref=1", "/find?%71=y&cat=z", "x#?q=1", "?q=%zz", "?q;=1&s=2", "?+q=1", "mailto:a?q=b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		kw, cat, clean, ok := siteSearch(raw, searchParams, searchCats)
+		wkw, wcat, wclean, wok := siteSearchByParsing(raw, searchParams, searchCats)
+		if kw != wkw || cat != wcat || clean != wclean || ok != wok {
+			t.Fatalf("siteSearch(%q) = %q, %q, %q, %v; parsing gives %q, %q, %q, %v", raw, kw, cat, clean, ok, wkw, wcat, wclean, wok)
+		}
+	})
+}
+
+func TestSameDay(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 22:30 and 23:30 UTC on 30 March 2024 are 23:30 and 00:30 in Berlin, the eve of the change to summer time.
+	a := time.Date(2024, 3, 30, 22, 30, 0, 0, time.UTC)
+	b := time.Date(2024, 3, 30, 23, 30, 0, 0, time.UTC)
+	if !sameDay(a, b) {
+		t.Error("22:30 and 23:30 UTC are one UTC day")
+	}
+	if sameDay(a.In(berlin), b.In(berlin)) {
+		t.Error("23:30 and 00:30 in Berlin are two days")
+	}
+	if sameDay(time.Date(2024, 3, 30, 12, 0, 0, 0, time.UTC), time.Date(2025, 3, 30, 12, 0, 0, 0, time.UTC)) {
+		t.Error("the same date a year apart is not the same day")
+	}
+}
