@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,6 +176,8 @@ var Dimensions = func() map[string]Dimension {
 	add("entryPageTitle", store.FieldEntryTitle, text, actions, "Entry page title")
 	add("exitPageUrl", store.FieldExitURL, text, actions, "Exit page URL")
 	add("exitPageTitle", store.FieldExitTitle, text, actions, "Exit page title")
+	d["continentCode"] = Dimension{Name: "continentCode", Field: store.FieldCountry, Type: "dimension", Category: location,
+		Label: "Continent code", kind: enum, Hint: continentCodes}
 	add("countryCode", store.FieldCountry, text, location, "Country code")
 	add("regionCode", store.FieldRegion, text, location, "Region code")
 	add("city", store.FieldCity, text, location, "City")
@@ -222,18 +225,97 @@ type Pseudonymizer func(userID string) string
 // Compile checks a parsed segment against the dimensions and turns it into the store's filter.
 func Compile(seg Segment, pseudonym Pseudonymizer) (store.Filter, error) {
 	var f store.Filter
+	total := 0
 	for _, group := range seg.And {
-		var conds []store.Cond
+		// A group is an OR of conditions; a condition that stands for several (continentCode)
+		// is itself an AND of ORs, so the group is multiplied out into groups of its own.
+		groups := [][]store.Cond{nil}
 		for _, c := range group {
-			cond, err := compileCondition(c, pseudonym)
+			terms, err := compileTerm(c, pseudonym)
 			if err != nil {
 				return store.Filter{}, err
 			}
-			conds = append(conds, cond)
+			// Each group meets each term: count what that makes before making it.
+			size := total + len(terms)*condCount(groups) + len(groups)*condCount(terms)
+			if size > MaxCompiledConditions {
+				return store.Filter{}, segErr("The segment stands for more than %d conditions once continents are spelled out as countries.", MaxCompiledConditions)
+			}
+			next := make([][]store.Cond, 0, len(groups)*len(terms))
+			for _, g := range groups {
+				for _, t := range terms {
+					next = append(next, append(slices.Clip(g), t...))
+				}
+			}
+			groups = next
 		}
-		f.And = append(f.And, conds)
+		total += condCount(groups)
+		f.And = append(f.And, groups...)
 	}
 	return f, nil
+}
+
+func condCount(groups [][]store.Cond) int {
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	return n
+}
+
+// MaxCompiledConditions bounds the conditions a segment may stand for.
+const MaxCompiledConditions = 2048
+
+// continentCodes are the values continentCode takes, for the metadata and errors.
+var continentCodes = func() string {
+	codes := []string{"unk"}
+	for code := range continentNames {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	return strings.Join(codes, ", ")
+}()
+
+// compileTerm compiles one condition into groups that must all hold, each holding when any
+// of its conditions does. Every dimension but continentCode gives one group of one.
+func compileTerm(c Condition, pseudonym Pseudonymizer) ([][]store.Cond, error) {
+	if c.Dimension == "continentCode" {
+		return continentTerm(c)
+	}
+	cond, err := compileCondition(c, pseudonym)
+	if err != nil {
+		return nil, err
+	}
+	return [][]store.Cond{{cond}}, nil
+}
+
+// continentTerm spells a continent out as its countries: == is any of them (or, for "unk",
+// none of the known countries), != none of them (or any known country). Countries the
+// mapping does not know are on the unknown continent, as in the Continent report.
+func continentTerm(c Condition) ([][]store.Cond, error) {
+	if c.Op != store.OpEq && c.Op != store.OpNe {
+		return nil, segErr("The segment 'continentCode' only takes == and !=.")
+	}
+	code := strings.ToLower(strings.TrimSpace(c.Value))
+	if _, ok := continentNames[code]; !ok && code != "unk" {
+		return nil, segErr("The segment 'continentCode' takes one of: %s.", continentCodes)
+	}
+	var countries []string
+	for country, cont := range countryContinents {
+		if code == "unk" || cont == code {
+			countries = append(countries, country)
+		}
+	}
+	sort.Strings(countries)
+	anyOf := make([]store.Cond, len(countries))
+	none := make([][]store.Cond, len(countries))
+	for i, country := range countries {
+		anyOf[i] = store.Cond{Field: store.FieldCountry, Op: store.OpEq, Str: country}
+		none[i] = []store.Cond{{Field: store.FieldCountry, Op: store.OpNe, Str: country}}
+	}
+	if (c.Op == store.OpEq) == (code != "unk") {
+		return [][]store.Cond{anyOf}, nil
+	}
+	return none, nil
 }
 
 func compileCondition(c Condition, pseudonym Pseudonymizer) (store.Cond, error) {

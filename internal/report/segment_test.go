@@ -75,6 +75,10 @@ func TestSegmentErrors(t *testing.T) {
 		{"dimension01==x", "not a supported segment"},
 		{"dimension3>1", "compares text"},
 		{strings.Repeat("visitCount==1;", 70) + "visitCount==1", "more than 64 conditions"},
+		{"continentCode==atlantis", "takes one of: afr, amc, amn, ams, ant, asi, eur, oce, unk"},
+		{"continentCode=@eu", "only takes == and !="},
+		// Each != is an AND over the continent's countries; ORing two multiplies them out.
+		{"continentCode!=eur,continentCode!=afr", "more than 2048 conditions"},
 		{strings.Repeat("a", MaxSegmentLength+1), "longer than"},
 	}
 	for _, tc := range cases {
@@ -120,9 +124,96 @@ func TestCompileSegment(t *testing.T) {
 	}
 }
 
+// TestCompileContinent checks continents spelled out as their countries, with Matomo's
+// assignments (Mexico in North America, Turkey in Europe).
+func TestCompileContinent(t *testing.T) {
+	compile := func(def string) store.Filter {
+		t.Helper()
+		seg, err := ParseSegment(def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := Compile(seg, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", def, err)
+		}
+		return f
+	}
+	// countries is the set of countries the conditions name; each must compare the country with op.
+	countries := func(conds []store.Cond, op store.Op) map[string]bool {
+		m := map[string]bool{}
+		for _, c := range conds {
+			if c.Field != store.FieldCountry || c.Op != op {
+				t.Fatalf("unexpected condition %+v", c)
+			}
+			m[c.Str] = true
+		}
+		return m
+	}
+	has := func(set map[string]bool, in, out []string) {
+		t.Helper()
+		for _, c := range in {
+			if !set[c] {
+				t.Errorf("%s missing", c)
+			}
+		}
+		for _, c := range out {
+			if set[c] {
+				t.Errorf("%s present", c)
+			}
+		}
+	}
+	// == is one OR group of the continent's countries.
+	f := compile("continentCode==eur")
+	if len(f.And) != 1 {
+		t.Fatalf("continentCode==eur: %d groups", len(f.And))
+	}
+	eur := countries(f.And[0], store.OpEq)
+	has(eur, []string{"de", "fr", "it", "pl", "tr", "cy", "is"}, []string{"us", "au", "mx", "br", "cn", ""})
+	f = compile("continentCode==AMN") // codes in any case
+	has(countries(f.And[0], store.OpEq), []string{"us", "ca", "mx"}, []string{"br", "de"})
+	// != is an AND of one group per country: none of them.
+	f = compile("continentCode!=eur")
+	if len(f.And) != len(eur) {
+		t.Fatalf("continentCode!=eur: %d groups for %d countries", len(f.And), len(eur))
+	}
+	var ne []store.Cond
+	for _, g := range f.And {
+		if len(g) != 1 {
+			t.Fatalf("group %+v", g)
+		}
+		ne = append(ne, g[0])
+	}
+	has(countries(ne, store.OpNe), []string{"de", "fr", "tr"}, []string{"us"})
+	// The unknown continent is no known country; != unk is any known one.
+	f = compile("continentCode==unk")
+	if len(f.And) < 240 || len(f.And[0]) != 1 || f.And[0][0].Op != store.OpNe {
+		t.Fatalf("continentCode==unk: %d groups, first %+v", len(f.And), f.And[0])
+	}
+	f = compile("continentCode!=unk")
+	if len(f.And) != 1 || len(f.And[0]) < 240 {
+		t.Fatalf("continentCode!=unk: %+v", f.And)
+	}
+	has(countries(f.And[0], store.OpEq), []string{"de", "us", "aq", "au"}, []string{""})
+	// An OR with another condition is multiplied out: (country≠x OR browser) for each x.
+	f = compile("continentCode!=oce,browserCode==FF;visitCount>2")
+	last := f.And[len(f.And)-1]
+	if len(last) != 1 || last[0].Field != store.FieldVisitCount {
+		t.Fatalf("the AND part after the OR: %+v", last)
+	}
+	for _, g := range f.And[:len(f.And)-1] {
+		if len(g) != 2 || g[0].Field != store.FieldCountry || g[0].Op != store.OpNe || g[1].Field != store.FieldBrowser {
+			t.Fatalf("group %+v", g)
+		}
+	}
+	if n := len(f.And) - 1; n < 10 || n > 40 {
+		t.Errorf("%d groups for Oceania's countries", n)
+	}
+}
+
 func FuzzParseSegment(f *testing.F) {
 	for _, s := range []string{"browserCode==FF;countryCode==de", "pageUrl=@%2Fblog,pageTitle=^Home", "visitCount>=3",
-		"browserCode%3D%3DFF", "userId==", "a==b==c", "%", ";,;", "referrerType==search"} {
+		"browserCode%3D%3DFF", "userId==", "a==b==c", "%", ";,;", "referrerType==search", "continentCode!=eur,countryCode==de"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, def string) {

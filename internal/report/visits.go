@@ -456,6 +456,7 @@ var VisitReports = []*VisitReport{
 			}
 			r.Label = unknown(continentNames[r.Key])
 			r.Columns = []Column{{"code", code}}
+			r.Segment = "continentCode==" + code
 		}},
 	{Module: "UserCountry", Action: "getRegion", Name: "Region", Category: "Locations", Dimension: "Region",
 		By: []store.Field{store.FieldRegionKey},

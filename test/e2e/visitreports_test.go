@@ -85,6 +85,12 @@ func TestVisitReports(t *testing.T) {
 		{"UserCountry.getCountry", []string{"segment", "operatingSystemCode==WIN"}, "Unknown:1"},
 		{"UserCountry.getCountry", []string{"segment", "operatingSystemCode!=IOS"}, "Germany:2 United States:1 Unknown:1"},
 		{"UserCountry.getContinent", nil, "Europe:3 North America:1 Unknown:1"},
+		// Continents as segments, Matomo's codes.
+		{"UserCountry.getCountry", []string{"segment", "continentCode==eur"}, "Germany:2 France:1"},
+		{"UserCountry.getCountry", []string{"segment", "continentCode!=eur"}, "United States:1 Unknown:1"},
+		{"UserCountry.getCountry", []string{"segment", "continentCode==unk"}, "Unknown:1"},
+		{"UserCountry.getCountry", []string{"segment", "continentCode==amn,browserCode==MF"}, "France:1 United States:1"},
+		{"UserCountry.getCountry", []string{"segment", "continentCode!=eur;continentCode!=unk"}, "United States:1"},
 		{"UserLanguage.getLanguage", nil, "English:2 German:2 French:1"},
 		{"UserLanguage.getLanguageCode", nil, "English - United States (en-us):2 German - Germany (de-de):2 French - France (fr-fr):1"},
 		{"Resolution.getResolution", nil, "Unknown:3 1920x1080:1 390x844:1"},
@@ -157,6 +163,12 @@ func TestVisitReports(t *testing.T) {
 	if out := call("UserCountry.getCountry", "label", "Germany"); !strings.Contains(out, `"code":"de"`) || !strings.Contains(out, `"segment":"countryCode==de"`) {
 		t.Errorf("country columns: %s", out)
 	}
+	if out := call("UserCountry.getContinent", "label", "Europe"); !strings.Contains(out, `"code":"eur"`) || !strings.Contains(out, `"segment":"continentCode==eur"`) {
+		t.Errorf("continent columns: %s", out)
+	}
+	if out := call("VisitsSummary.getVisits", "segment", "continentCode==eur"); out != `{"value":3}` {
+		t.Errorf("visits of the Europe row's segment: %s", out)
+	}
 	// Rows of months carry unique visitors and users; rows of years and ranges do not, as in
 	// Matomo, while VisitsSummary keeps exact uniques for every period.
 	for _, tc := range []struct {
@@ -205,7 +217,8 @@ func TestVisitReports(t *testing.T) {
 			t.Errorf("report metadata lacks %s", want)
 		}
 	}
-	if segs := call("API.getSegmentsMetadata"); !strings.Contains(segs, `"segment":"pageUrl"`) || !strings.Contains(segs, `"acceptValues":"campaign, direct, search, social, website"`) {
+	if segs := call("API.getSegmentsMetadata"); !strings.Contains(segs, `"segment":"pageUrl"`) || !strings.Contains(segs, `"acceptValues":"campaign, direct, search, social, website"`) ||
+		!strings.Contains(segs, `"acceptValues":"afr, amc, amn, ams, ant, asi, eur, oce, unk"`) {
 		t.Errorf("segments metadata: %.300s", segs)
 	}
 	var processed struct {
