@@ -264,6 +264,15 @@ var matomoContinents = map[string]string{
 	"bv": "ant", "gs": "ant", "hm": "ant", "tf": "ant", "ac": "afr", "cp": "amc", "dg": "asi", "ta": "afr",
 }
 
+// Continent is the continent of a country, as Matomo assigns it: its code and English name,
+// "unk" and "Unknown" for an unknown country.
+func Continent(country string) (code, name string) {
+	if code = countryContinents[strings.ToLower(country)]; code == "" {
+		return "unk", "Unknown"
+	}
+	return code, continentNames[code]
+}
+
 // countryContinents maps every country code to its continent code, as Matomo does.
 var countryContinents = func() map[string]string {
 	m := map[string]string{"aq": "ant"}

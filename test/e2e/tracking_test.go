@@ -121,6 +121,10 @@ func TestTrackingEndToEnd(t *testing.T) {
 		v1["visitIp"] != "127.0.0.0" || v1["visitLocalTime"] != "09:30:00" || v1["actions"] != 3.0 || v1["events"] != 1.0 {
 		t.Fatalf("visit 1 fields: %v", v1)
 	}
+	// Without a geolocation database the place is unknown, in Matomo's words.
+	if v1["country"] != "Unknown" || v1["continent"] != "Unknown" || v1["continentCode"] != "unk" || v1["location"] != "Unknown" {
+		t.Errorf("visit 1 location: country %v, continent %v (%v), location %v", v1["country"], v1["continent"], v1["continentCode"], v1["location"])
+	}
 	a2 := testbin.ActionsOf(v2)
 	if len(a2) != 2 || a2[1]["type"] != "ecommerceOrder" || a2[1]["orderId"] != "ORD-1" || a2[1]["revenue"] != 42.5 ||
 		v2["visitEcommerceStatus"] != "ordered" || v2["visitConverted"] != 1.0 {
@@ -555,9 +559,17 @@ func TestGeolocation(t *testing.T) {
 	if len(v) != 1 || v[0]["countryCode"] != "gb" || v[0]["regionCode"] != "ENG" || v[0]["city"] != "London" || v[0]["latitude"] != "51.5142" {
 		t.Fatalf("city precision: %v", v)
 	}
+	// Matomo's names beside the codes.
+	if v[0]["country"] != "United Kingdom" || v[0]["continent"] != "Europe" || v[0]["continentCode"] != "eur" ||
+		v[0]["location"] != "London, ENG, United Kingdom" {
+		t.Errorf("city precision names: country %v, continent %v (%v), location %v", v[0]["country"], v[0]["continent"], v[0]["continentCode"], v[0]["location"])
+	}
 	v = s.WaitActions(t, tok, country, 1)
 	if len(v) != 1 || v[0]["countryCode"] != "gb" || v[0]["regionCode"] != "" || v[0]["city"] != nil || v[0]["latitude"] != nil {
 		t.Fatalf("country precision: %v", v)
+	}
+	if v[0]["country"] != "United Kingdom" || v[0]["location"] != "United Kingdom" {
+		t.Errorf("country precision names: country %v, location %v", v[0]["country"], v[0]["location"])
 	}
 	// An explicit location is a privileged parameter.
 	resp, _ := testbin.Get(t, fmt.Sprintf("%s/matomo.php?idsite=%d&rec=1&send_image=0&country=fr", s.Base, city), map[string]string{"User-Agent": firefoxUA})

@@ -147,6 +147,7 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map
 		visitorType = "returning"
 	}
 	first := v.First.In(tz)
+	continentCode, continentName := report.Continent(v.Location.Country)
 	r := NewRow().
 		Set("idSite", int64(v.SiteID)).
 		Set("idVisit", int64(v.ID)).
@@ -196,10 +197,14 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map
 		Set("languageCode", v.Language).
 		Set("resolution", v.Resolution).
 		Set("plugins", v.Plugins).
+		Set("continent", continentName).
+		Set("continentCode", continentCode).
 		Set("countryCode", v.Location.Country).
-		Set("country", strings.ToUpper(v.Location.Country)).
+		Set("country", report.CountryName(v.Location.Country)).
+		Set("region", v.Location.Region). // region names are not known: the code stands in
 		Set("regionCode", v.Location.Region).
 		Set("city", nilIfEmpty(v.Location.City)).
+		Set("location", prettyLocation(v.Location)).
 		Set("latitude", latLon(v.Location.Lat, v.Location.City)).
 		Set("longitude", latLon(v.Location.Lon, v.Location.City)).
 		Set("visitLocalTime", localTime(v.LocalTime)).
@@ -371,4 +376,16 @@ func (a *API) counters(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return []*Row{NewRow().Set("visits", cnt.Visits).Set("actions", cnt.Actions).Set("visitors", cnt.Visitors).Set("visitsConverted", cnt.VisitsConverted)}, nil
+}
+
+// prettyLocation is a visit's place as Matomo's Live shows it: city, region and country,
+// the known ones, "Unknown" when none is.
+func prettyLocation(l event.Location) string {
+	var parts []string
+	for _, p := range []string{l.City, l.Region} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(append(parts, report.CountryName(l.Country)), ", ")
 }
