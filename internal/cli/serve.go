@@ -26,6 +26,7 @@ import (
 	"hearth/internal/enrich/referrer"
 	"hearth/internal/ingest"
 	"hearth/internal/privacy"
+	"hearth/internal/report"
 	"hearth/internal/server"
 	"hearth/internal/store/duckdb"
 	"hearth/internal/store/sqlite"
@@ -107,9 +108,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 	authSvc.SetSessionOptions(auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge})
 	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
 		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL})
+	var names report.Names
+	if geoDB != nil {
+		names.Region = geoDB.RegionName
+	}
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
-		Audit:     trail, ClientIP: clientIP, Logger: log})
+		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),

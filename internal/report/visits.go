@@ -61,7 +61,9 @@ type VisitReport struct {
 	Remap map[string]string
 	// row describes a first-level row from its key; sub a second-level one.
 	row func(r *Row)
-	sub func(r *Row, parent string)
+	// named labels a row with names the events do not store, instead of row.
+	named func(r *Row, names Names)
+	sub   func(r *Row, parent string)
 	// fill lists the keys always shown, in order (hours, weekdays); others are dropped.
 	fill []string
 	// bucket folds keys into labelled buckets (VisitorInterest): it returns the bucket's
@@ -98,8 +100,35 @@ func SubID(key string) int {
 	return int(h.Sum32()&0x3fffffff) + 1
 }
 
+// Names supplies names the event store does not keep.
+type Names struct {
+	// Region is the English name of a country's region by its code ("de", "BY" →
+	// "Bavaria"), "" when unknown; nil when no source of names is configured.
+	Region func(country, code string) string
+}
+
+// RegionName names a region, falling back to its code.
+func (n Names) RegionName(country, code string) string {
+	if n.Region != nil && code != "" {
+		if name := n.Region(country, code); name != "" {
+			return name
+		}
+	}
+	return code
+}
+
+// label fills a new row's label, columns and segment.
+func (d *VisitReport) label(r *Row, names Names) {
+	switch {
+	case d.named != nil:
+		d.named(r, names)
+	case d.row != nil:
+		d.row(r)
+	}
+}
+
 // Tables builds the report's table of each of n ranges from the store's groups.
-func (d *VisitReport) Tables(groups []store.GroupRow, n int) []*Table {
+func (d *VisitReport) Tables(groups []store.GroupRow, n int, names Names) []*Table {
 	tables := make([]*Table, n)
 	byKey := make([]map[string]*Row, n)
 	for i := range tables {
@@ -116,9 +145,7 @@ func (d *VisitReport) Tables(groups []store.GroupRow, n int) []*Table {
 			continue
 		}
 		r := &Row{Key: key, Label: key, Totals: g.VisitTotals}
-		if d.row != nil {
-			d.row(r)
-		}
+		d.label(r, names)
 		byKey[g.Range][key] = r
 	}
 	for _, g := range groups {
@@ -162,9 +189,7 @@ func (d *VisitReport) Tables(groups []store.GroupRow, n int) []*Table {
 				r := byKey[i][key]
 				if r == nil {
 					r = &Row{Key: key, Label: key}
-					if d.row != nil {
-						d.row(r)
-					}
+					d.label(r, names)
 				}
 				t.Rows = append(t.Rows, r)
 			}
@@ -469,18 +494,20 @@ var VisitReports = []*VisitReport{
 		}},
 	{Module: "UserCountry", Action: "getRegion", Name: "Region", Category: "Locations", Dimension: "Region",
 		By: []store.Field{store.FieldRegionKey},
-		row: func(r *Row) {
+		named: func(r *Row, names Names) {
 			p := split(r.Key, 2)
-			r.Label = place(p[1], "", p[0])
-			r.Columns = []Column{{"region", p[1]}, {"country", p[0]}, {"country_name", CountryName(p[0])}}
+			region := names.RegionName(p[0], p[1])
+			r.Label = place(region, "", p[0])
+			r.Columns = []Column{{"region", p[1]}, {"region_name", region}, {"country", p[0]}, {"country_name", CountryName(p[0])}}
 			r.Segment = "regionCode==" + segmentValue(p[1]) + ";countryCode==" + segmentValue(p[0])
 		}},
 	{Module: "UserCountry", Action: "getCity", Name: "City", Category: "Locations", Dimension: "City",
 		By: []store.Field{store.FieldCityKey},
-		row: func(r *Row) {
+		named: func(r *Row, names Names) {
 			p := split(r.Key, 3)
-			r.Label = place(p[2], p[1], p[0])
-			r.Columns = []Column{{"city_name", p[2]}, {"region", p[1]}, {"country", p[0]}, {"country_name", CountryName(p[0])}}
+			region := names.RegionName(p[0], p[1])
+			r.Label = place(p[2], region, p[0])
+			r.Columns = []Column{{"city_name", p[2]}, {"region", p[1]}, {"region_name", region}, {"country", p[0]}, {"country_name", CountryName(p[0])}}
 			r.Segment = "city==" + segmentValue(p[2]) + ";regionCode==" + segmentValue(p[1]) + ";countryCode==" + segmentValue(p[0])
 		}},
 	{Module: "UserLanguage", Action: "getLanguage", Name: "Browser language", Category: "Locations", Dimension: "Language",

@@ -561,8 +561,20 @@ func TestGeolocation(t *testing.T) {
 	}
 	// Matomo's names beside the codes.
 	if v[0]["country"] != "United Kingdom" || v[0]["continent"] != "Europe" || v[0]["continentCode"] != "eur" ||
-		v[0]["location"] != "London, ENG, United Kingdom" {
-		t.Errorf("city precision names: country %v, continent %v (%v), location %v", v[0]["country"], v[0]["continent"], v[0]["continentCode"], v[0]["location"])
+		v[0]["region"] != "England" || v[0]["location"] != "London, England, United Kingdom" {
+		t.Errorf("city precision names: country %v, continent %v (%v), region %v, location %v", v[0]["country"], v[0]["continent"], v[0]["continentCode"], v[0]["region"], v[0]["location"])
+	}
+	// The region and city reports name the region from the database, beside its code.
+	report := func(method string) string {
+		return s.Report(t, tok, url.Values{"method": {method}, "idSite": {fmt.Sprint(city)}, "period": {"day"}, "date": {"today"},
+			"format": {"json"}, "showColumns": {"nb_visits,region,region_name,city_name"}})
+	}
+	if out := report("UserCountry.getRegion"); !strings.Contains(out, `"label":"England, United Kingdom"`) || !strings.Contains(out, `"region":"ENG"`) ||
+		!strings.Contains(out, `"region_name":"England"`) {
+		t.Errorf("region report: %s", out)
+	}
+	if out := report("UserCountry.getCity"); !strings.Contains(out, `"label":"London, England, United Kingdom"`) || !strings.Contains(out, `"city_name":"London"`) {
+		t.Errorf("city report: %s", out)
 	}
 	v = s.WaitActions(t, tok, country, 1)
 	if len(v) != 1 || v[0]["countryCode"] != "gb" || v[0]["regionCode"] != "" || v[0]["city"] != nil || v[0]["latitude"] != nil {

@@ -50,6 +50,8 @@ type Options struct {
 	PublicURL string
 	// Pseudonym turns a user ID into its stored pseudonym, for userId segments.
 	Pseudonym func(string) string
+	// Names supplies names the events do not store (regions, from the geolocation database).
+	Names report.Names
 	// QueryTimeout bounds one API request (a bulk request as a whole); 0 means 60 seconds.
 	QueryTimeout time.Duration
 	Now          func() time.Time

@@ -128,7 +128,7 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 			}
 			goalNames[d.Visit.SiteID] = names
 		}
-		out = append(out, visitRow(d, tz, cur, names))
+		out = append(out, visitRow(d, tz, cur, names, a.opts.Names))
 	}
 	return out, nil
 }
@@ -140,7 +140,7 @@ var referrerTypeNames = map[event.ReferrerType]string{
 
 // visitRow is a visit of the visitor log; goals names the site's goals (a deleted goal's
 // conversions keep their id, without a name).
-func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map[int32]string) *Row {
+func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map[int32]string, places report.Names) *Row {
 	v := d.Visit
 	visitorType := "new"
 	if v.Returning {
@@ -201,10 +201,10 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map
 		Set("continentCode", continentCode).
 		Set("countryCode", v.Location.Country).
 		Set("country", report.CountryName(v.Location.Country)).
-		Set("region", v.Location.Region). // region names are not known: the code stands in
+		Set("region", places.RegionName(v.Location.Country, v.Location.Region)).
 		Set("regionCode", v.Location.Region).
 		Set("city", nilIfEmpty(v.Location.City)).
-		Set("location", prettyLocation(v.Location)).
+		Set("location", prettyLocation(v.Location, places)).
 		Set("latitude", latLon(v.Location.Lat, v.Location.City)).
 		Set("longitude", latLon(v.Location.Lon, v.Location.City)).
 		Set("visitLocalTime", localTime(v.LocalTime)).
@@ -380,9 +380,9 @@ func (a *API) counters(ctx context.Context, c *call) (any, error) {
 
 // prettyLocation is a visit's place as Matomo's Live shows it: city, region and country,
 // the known ones, "Unknown" when none is.
-func prettyLocation(l event.Location) string {
+func prettyLocation(l event.Location, places report.Names) string {
 	var parts []string
-	for _, p := range []string{l.City, l.Region} {
+	for _, p := range []string{l.City, places.RegionName(l.Country, l.Region)} {
 		if p != "" {
 			parts = append(parts, p)
 		}

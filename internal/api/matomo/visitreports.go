@@ -26,7 +26,7 @@ func (a *API) visitReport(d *report.VisitReport) func(context.Context, *call) (a
 			if err != nil {
 				return nil, err
 			}
-			return d.Tables(groups, len(sd.dates.Periods)), nil
+			return d.Tables(groups, len(sd.dates.Periods), a.opts.Names), nil
 		})
 	}
 }

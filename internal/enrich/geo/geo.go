@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/oschwald/maxminddb-golang/v2"
 
@@ -37,19 +38,71 @@ func ParsePrecision(s string) (Precision, error) {
 // DB is an open database. It is safe for concurrent use.
 type DB struct {
 	r *maxminddb.Reader
+	// regions holds the English names of the regions the database knows, by "country|code",
+	// once indexRegions has read them; visits store a region's code only.
+	regions atomic.Pointer[map[string]string]
+	stop    atomic.Bool
+	indexed chan struct{}
 }
 
-// Open opens an .mmdb file.
+// Open opens an .mmdb file and starts reading its region names in the background.
 func Open(path string) (*DB, error) {
 	r, err := maxminddb.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open geolocation database: %w", err)
 	}
-	return &DB{r: r}, nil
+	d := &DB{r: r, indexed: make(chan struct{})}
+	go d.indexRegions()
+	return d, nil
 }
 
-// Close releases the file.
-func (d *DB) Close() error { return d.r.Close() }
+// Close stops the region index and releases the file.
+func (d *DB) Close() error {
+	d.stop.Store(true)
+	<-d.indexed
+	return d.r.Close()
+}
+
+// RegionName is the English name of a country's region by its code ("de", "BY" →
+// "Bavaria"), or "" while the names are being read or when the database has none.
+func (d *DB) RegionName(country, code string) string {
+	if d == nil || code == "" {
+		return ""
+	}
+	if m := d.regions.Load(); m != nil {
+		return (*m)[strings.ToLower(country)+"|"+code]
+	}
+	return ""
+}
+
+// indexRegions walks the database once for the names of its regions (MaxMind's layout:
+// subdivisions with iso_code and names). Networks that share a record are read once.
+func (d *DB) indexRegions() {
+	defer close(d.indexed)
+	names := map[string]string{}
+	last := ^uintptr(0)
+	for res := range d.r.Networks() {
+		if d.stop.Load() || res.Err() != nil {
+			break
+		}
+		off := res.Offset()
+		if off == last {
+			continue
+		}
+		last = off
+		var code, name, country string
+		if res.DecodePath(&code, "subdivisions", 0, "iso_code") != nil || code == "" ||
+			res.DecodePath(&name, "subdivisions", 0, "names", "en") != nil || name == "" ||
+			res.DecodePath(&country, "country", "iso_code") != nil || country == "" {
+			continue
+		}
+		key := strings.ToLower(country) + "|" + code
+		if _, ok := names[key]; !ok {
+			names[key] = name
+		}
+	}
+	d.regions.Store(&names)
+}
 
 // Lookup returns the location of ip at the given precision; unknown addresses give a zero
 // Location.

@@ -44,6 +44,31 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// TestRegionNames reads the English names of regions from the database, in the background.
+func TestRegionNames(t *testing.T) {
+	db, err := Open(geotest.Write(t, "GeoLite2-City", map[string]mmdbtype.Map{
+		"81.2.69.0/24": geotest.London, "81.2.70.0/24": geotest.London, "5.1.0.0/16": geotest.Munich,
+		"2a00:1450::/32": {"country_code": mmdbtype.String("DE"), "city": mmdbtype.String("Berlin")}, // no regions: skipped
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	<-db.indexed
+	for _, tc := range []struct{ country, code, want string }{
+		{"gb", "ENG", "England"}, {"GB", "ENG", "England"}, {"de", "BY", "Bavaria"},
+		{"de", "ENG", ""}, {"de", "", ""}, {"fr", "IDF", ""},
+	} {
+		if got := db.RegionName(tc.country, tc.code); got != tc.want {
+			t.Errorf("RegionName(%q, %q) = %q, want %q", tc.country, tc.code, got, tc.want)
+		}
+	}
+	var none *DB
+	if got := none.RegionName("de", "BY"); got != "" {
+		t.Errorf("no database: %q", got)
+	}
+}
+
 // TestFlatLayout reads the flat record layout of DB-IP Lite as ip-location-db packages it.
 func TestFlatLayout(t *testing.T) {
 	path := geotest.Write(t, "dbip-city", map[string]mmdbtype.Map{"2a00:1450::/32": {"country_code": mmdbtype.String("DE"),

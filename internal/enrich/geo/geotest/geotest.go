@@ -43,7 +43,15 @@ func Write(t testing.TB, dbType string, records map[string]mmdbtype.Map) string 
 // London is a GeoLite2-City style record.
 var London = mmdbtype.Map{
 	"country":      mmdbtype.Map{"iso_code": mmdbtype.String("GB")},
-	"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("ENG")}},
+	"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("ENG"), "names": mmdbtype.Map{"en": mmdbtype.String("England"), "de": mmdbtype.String("England")}}},
 	"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("London")}},
 	"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(51.5142), "longitude": mmdbtype.Float64(-0.0931)},
+}
+
+// Munich is another, in a region whose name differs from its code.
+var Munich = mmdbtype.Map{
+	"country":      mmdbtype.Map{"iso_code": mmdbtype.String("DE")},
+	"subdivisions": mmdbtype.Slice{mmdbtype.Map{"iso_code": mmdbtype.String("BY"), "names": mmdbtype.Map{"en": mmdbtype.String("Bavaria"), "de": mmdbtype.String("Bayern")}}},
+	"city":         mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String("Munich")}},
+	"location":     mmdbtype.Map{"latitude": mmdbtype.Float64(48.1371), "longitude": mmdbtype.Float64(11.5754)},
 }
