@@ -431,6 +431,11 @@ func siteSearch(raw string, kwParams, catParams []string) (kw, cat, clean string
 	if !mayHaveParam(raw, kwParams) {
 		return "", "", raw, false
 	}
+	return parseSiteSearch(raw, kwParams, catParams)
+}
+
+// parseSiteSearch is siteSearch without the quick check: the URL parsed in full.
+func parseSiteSearch(raw string, kwParams, catParams []string) (kw, cat, clean string, ok bool) {
 	u, err := url.Parse(raw)
 	if err != nil || u.RawQuery == "" {
 		return "", "", raw, false

@@ -1,40 +1,9 @@
 package ingest
 
 import (
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 )
-
-// siteSearchByParsing is site search recognised the plain way, every URL parsed: the
-// reference the quick pre-check in siteSearch must agree with.
-func siteSearchByParsing(raw string, kwParams, catParams []string) (kw, cat, clean string, ok bool) {
-	u, err := url.Parse(raw)
-	if err != nil || u.RawQuery == "" {
-		return "", "", raw, false
-	}
-	q := u.Query()
-	for _, p := range kwParams {
-		if v := strings.TrimSpace(q.Get(p)); v != "" {
-			kw = v
-			q.Del(p)
-			break
-		}
-	}
-	if kw == "" {
-		return "", "", raw, false
-	}
-	for _, p := range catParams {
-		if v := strings.TrimSpace(q.Get(p)); v != "" {
-			cat = v
-			q.Del(p)
-			break
-		}
-	}
-	u.RawQuery = q.Encode()
-	return kw, cat, u.String(), true
-}
 
 var searchParams, searchCats = []string{"q", "query", "s", "search", "searchword", "k", "keyword"}, []string{"category", "cat"}
 
@@ -72,7 +41,7 @@ func FuzzSiteSearch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		kw, cat, clean, ok := siteSearch(raw, searchParams, searchCats)
-		wkw, wcat, wclean, wok := siteSearchByParsing(raw, searchParams, searchCats)
+		wkw, wcat, wclean, wok := parseSiteSearch(raw, searchParams, searchCats)
 		if kw != wkw || cat != wcat || clean != wclean || ok != wok {
 			t.Fatalf("siteSearch(%q) = %q, %q, %q, %v; parsing gives %q, %q, %q, %v", raw, kw, cat, clean, ok, wkw, wcat, wclean, wok)
 		}
