@@ -191,10 +191,10 @@ func TestFixtureAgreement(t *testing.T) {
 	}
 	streamMean := time.Since(t0) / time.Duration(len(stream))
 	t.Logf("repeating stream: mean %v per hit with the cache", streamMean)
-	if streamMean > 5*time.Microsecond {
+	if streamMean > 5*time.Microsecond && !raceDetector {
 		t.Errorf("cached mean %v per hit, above 5µs", streamMean)
 	}
-	if worst > time.Millisecond {
+	if worst > time.Millisecond && !raceDetector {
 		t.Errorf("worst uncached case %v, above 1ms", worst)
 	}
 	t.Logf("OS family %.1f%% (%d/%d), browser family %.1f%% (%d/%d), device type %.1f%% (%d/%d)",
