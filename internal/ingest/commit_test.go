@@ -108,8 +108,13 @@ func TestCommitterCloseDrains(t *testing.T) {
 		t.Fatalf("close committed %d of 5", n.Load())
 	}
 	for _, pd := range pds {
-		if !pd.finished || pd.err != nil {
-			t.Fatalf("a queued record is not committed after close: finished %v, err %v", pd.finished, pd.err)
+		select {
+		case <-pd.group.done:
+			if err := c.wait(pd); err != nil {
+				t.Fatalf("a queued record failed: %v", err)
+			}
+		default:
+			t.Fatal("a queued record is not committed after close")
 		}
 	}
 }

@@ -269,7 +269,8 @@ func (p *Pipeline) InvalidateSite(id event.SiteID) {
 }
 
 // flush writes a group of pending records to the spool, makes them durable with one
-// fdatasync, and queues them for the applier. The committer calls it from one leader at a time.
+// fdatasync, and queues them for the applier. The committer's goroutine calls it, one group
+// at a time.
 func (p *Pipeline) flush(group []*pending) error {
 	var recs []*record
 	var bodies [][]byte
