@@ -108,13 +108,27 @@ func drive(b *testing.B, base string, w *workload, n int) float64 {
 	return float64(n) / elapsed.Seconds()
 }
 
-// ceilingEnv makes the benchmark binary run as the ceiling server instead of the benchmarks.
-const ceilingEnv = "HEARTH_BENCH_CEILING"
+// ceilingEnv makes the benchmark binary run as the ceiling server instead of the benchmarks;
+// with floorDirEnv set as well, it runs as the durable floor server, its log in that directory.
+const (
+	ceilingEnv  = "HEARTH_BENCH_CEILING"
+	floorDirEnv = "HEARTH_BENCH_FLOOR_DIR"
+)
 
 // serveCeiling is the fastest a Go tracking endpoint can answer on this machine: parse the
-// query string and answer 204, nothing more. It prints its address, then serves until its
-// standard input closes.
+// query string and answer 204, nothing more. As the durable floor server it also appends the
+// query to a syncLog and answers once that is on disk: the fastest a tracking endpoint that
+// acknowledges only durable hits can answer here, doing nothing else with them. It prints its
+// address, then serves until its standard input closes.
 func serveCeiling() {
+	var log *syncLog
+	if dir := os.Getenv(floorDirEnv); dir != "" {
+		var err error
+		if log, err = openSyncLog(dir); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -124,6 +138,9 @@ func serveCeiling() {
 		if q := r.URL.Query(); q.Get("idsite") == "" {
 			w.WriteHeader(http.StatusBadRequest)
 			return
+		}
+		if log != nil {
+			<-log.append(r.URL.RawQuery)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}), ReadHeaderTimeout: 10 * time.Second}
@@ -138,13 +155,16 @@ func serveCeiling() {
 	}
 }
 
-// ceiling starts the ceiling server as a process of its own, as hearth serve is one: a server
-// sharing the load generator's process would be spared the wake-ups between processes that
-// every real server pays on each request. It returns the base URL and a function that stops
-// the process.
-func ceiling(b *testing.B) (string, func()) {
+// ceiling starts the ceiling server (or with durable, the durable floor server) as a process of
+// its own, as hearth serve is one: a server sharing the load generator's process would be
+// spared the wake-ups between processes that every real server pays on each request. It
+// returns the base URL and a function that stops the process.
+func ceiling(b *testing.B, durable bool) (string, func()) {
 	cmd := exec.Command(os.Args[0]) // #nosec G204 -- this benchmark binary itself
 	cmd.Env = append(os.Environ(), ceilingEnv+"=1")
+	if durable {
+		cmd.Env = append(cmd.Env, floorDirEnv+"="+b.TempDir())
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -195,25 +215,39 @@ func hearth(b *testing.B) (*testbin.Server, string) {
 	return s, tok
 }
 
-// BenchmarkIngest drives the ceiling server and then hearth serve (enrichment and durability
-// on) with the same page-view load, and reports both rates and their ratio.
+// BenchmarkIngest drives the ceiling server, the durable floor server, hearth serve
+// (enrichment and durability on), the floor server again and the ceiling again with the same
+// page-view load, and reports the rates and their ratios to the ceiling. The machine's speed
+// drifts within a run; measuring the two baselines before and after Hearth and taking their
+// means keeps a drift from counting for or against Hearth.
 func BenchmarkIngest(b *testing.B) {
 	w := newWorkload(20000)
 	n := max(b.N, 500)
-	base, stop := ceiling(b)
-	drive(b, base, w, min(n, 2000)) // warm up
-	ceil := drive(b, base, w, n)
-	stop()
+	ceilBase, stopCeil := ceiling(b, false)
+	defer stopCeil()
+	floorBase, stopFloor := ceiling(b, true)
+	defer stopFloor()
+	drive(b, ceilBase, w, min(n, 2000)) // warm up
+	drive(b, floorBase, w, min(n, 2000))
+	ceil1 := drive(b, ceilBase, w, n)
+	floor1 := drive(b, floorBase, w, n)
 
 	s, tok := hearth(b)
 	drive(b, s.Base, w, min(n, 2000)) // warm up: caches, connections
 	got := drive(b, s.Base, w, n)
 	s.Stop()
 
+	floor2 := drive(b, floorBase, w, n)
+	ceil2 := drive(b, ceilBase, w, n)
+	ceil, floor := (ceil1+ceil2)/2, (floor1+floor2)/2
+
 	b.ReportMetric(ceil, "ceiling_req/s")
+	b.ReportMetric(floor, "floor_req/s")
 	b.ReportMetric(got, "hearth_req/s")
+	b.ReportMetric(floor/ceil, "floor_ratio")
 	b.ReportMetric(got/ceil, "ratio")
-	b.Logf("%d requests, 32 connections: ceiling %.0f req/s, hearth %.0f req/s, ratio %.2f", n, ceil, got, got/ceil)
+	b.Logf("%d requests, 32 connections: ceiling %.0f req/s (%.0f before, %.0f after), hearth %.0f req/s, ratio %.2f; durable floor %.0f req/s (%.0f, %.0f), %.2f",
+		n, ceil, ceil1, ceil2, got, got/ceil, floor, floor1, floor2, floor/ceil)
 	_ = tok
 }
 
