@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
@@ -245,45 +244,4 @@ func metricsHandler(p *ingest.Pipeline) http.Handler {
 		fmt.Fprintf(w, "# HELP hearth_ingest_batches_total Batches applied to the event store.\n# TYPE hearth_ingest_batches_total counter\nhearth_ingest_batches_total %d\n", s.Batches.Load())
 		fmt.Fprintf(w, "# HELP hearth_spool_syncs_total Group commits (fsyncs) of the ingest spool.\n# TYPE hearth_spool_syncs_total counter\nhearth_spool_syncs_total %d\n", s.Syncs.Load())
 	})
-}
-
-// volumeEncryption tells whether the data dir's filesystem sits on dm-crypt, as far as Linux
-// shows it: "dm-crypt", "no", or "unknown".
-func volumeEncryption(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "unknown"
-	}
-	f, err := os.Open("/proc/self/mounts")
-	if err != nil {
-		return "unknown"
-	}
-	defer f.Close()
-	best, dev := "", ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
-			continue
-		}
-		mp := fields[1]
-		if (abs == mp || strings.HasPrefix(abs, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
-			best, dev = mp, fields[0]
-		}
-	}
-	if dev == "" {
-		return "unknown"
-	}
-	real, err := filepath.EvalSymlinks(dev)
-	if err != nil {
-		return "no"
-	}
-	name := filepath.Base(real)
-	if strings.HasPrefix(name, "dm-") {
-		uuid, err := os.ReadFile("/sys/block/" + name + "/dm/uuid")
-		if err == nil && strings.HasPrefix(string(uuid), "CRYPT-") {
-			return "dm-crypt"
-		}
-	}
-	return "no"
 }
