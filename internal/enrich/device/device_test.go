@@ -95,7 +95,7 @@ func TestFixtureAgreement(t *testing.T) {
 	fx := loadFixtures(t)
 	d := New(1 << 16)
 	var osOK, osN, brOK, brN, dtOK, dtN, botHit, botN, humanFlag, humanN int
-	var brandOK, brandN, apple, appleOK int
+	var brandOK, brandN, apple, appleOK, named, namedOK int
 	misses := map[string]int{}
 	start := time.Now()
 	type timing struct {
@@ -138,6 +138,12 @@ func TestFixtureAgreement(t *testing.T) {
 			brandN++
 			if strings.EqualFold(r.Device.Brand, f.Device.Brand) {
 				brandOK++
+			}
+			if r.Device.Brand != "" {
+				named++
+				if strings.EqualFold(r.Device.Brand, f.Device.Brand) {
+					namedOK++
+				}
 			}
 			if f.Device.Brand == "Apple" {
 				apple++
@@ -199,7 +205,8 @@ func TestFixtureAgreement(t *testing.T) {
 	}
 	t.Logf("OS family %.1f%% (%d/%d), browser family %.1f%% (%d/%d), device type %.1f%% (%d/%d)",
 		pct(osOK, osN), osOK, osN, pct(brOK, brN), brOK, brN, pct(dtOK, dtN), dtOK, dtN)
-	t.Logf("device brand %.1f%% (%d/%d), of Apple devices %.1f%% (%d/%d)", pct(brandOK, brandN), brandOK, brandN, pct(appleOK, apple), appleOK, apple)
+	t.Logf("device brand %.1f%% (%d/%d), of Apple devices %.1f%% (%d/%d); a brand Hearth names is Matomo's in %.1f%% (%d/%d)",
+		pct(brandOK, brandN), brandOK, brandN, pct(appleOK, apple), appleOK, apple, pct(namedOK, named), namedOK, named)
 	if pct(appleOK, apple) < 90 {
 		t.Errorf("Apple devices named Apple: %.1f%%, below 90%%", pct(appleOK, apple))
 	}
@@ -227,6 +234,8 @@ func TestFixtureAgreement(t *testing.T) {
 		{"browser family", pct(brOK, brN), floorBrowser},
 		{"device type", pct(dtOK, dtN), floorType},
 		{"bot recall", pct(botHit, botN), floorBot},
+		{"device brand", pct(brandOK, brandN), floorBrand},
+		{"named brand", pct(namedOK, named), floorBrandNamed},
 	}
 	for _, f := range floors {
 		if f.got < f.want {
@@ -300,4 +309,69 @@ func FuzzDetect(f *testing.F) {
 			t.Fatal("bot with device details")
 		}
 	})
+}
+
+func TestBrandOf(t *testing.T) {
+	for model, want := range map[string]string{
+		"SM-G960F":         "Samsung", // Galaxy S9
+		"SAMSUNG SM-A515F": "Samsung",
+		"SC-42A":           "Samsung", // docomo's Galaxy A21
+		"Pixel 8":          "Google",
+		"M2006C3LG":        "Xiaomi", // Redmi 9A
+		"2107113SG":        "Xiaomi", // Xiaomi 11T Pro
+		"Redmi Note 8":     "Xiaomi",
+		"POCO F3":          "POCO",
+		"V2229A":           "Vivo",
+		"vivo 1906":        "Vivo",
+		"CPH2185":          "OPPO",
+		"RMX3085":          "Realme",
+		"KB2003":           "OnePlus", // OnePlus 8T
+		"VOG-L29":          "Huawei",  // P30 Pro
+		"MAR-LX1A":         "Huawei",  // P30 lite
+		"G8341":            "Sony",    // Xperia XZ1
+		"SO-41A":           "Sony",
+		"A302SO":           "Sony",
+		"ZC554KL":          "Asus",
+		"5086A":            "Alcatel",
+		"moto g(30)":       "Motorola",
+		"XT2041-3":         "Motorola",
+		"TECNO KA6":        "Tecno Mobile",
+		"CAMON 20 Pro":     "Tecno Mobile",
+		"Lenovo TB128XU":   "Lenovo",
+		"TB-X606F":         "Lenovo",
+		"HTC_One_max":      "HTC",
+		"ZTE A2121E":       "ZTE",
+		"Infinix X650C":    "Infinix",
+		"KFTRWI":           "Amazon",
+		"LM-Q630":          "LG",
+		"K":                "",
+		"Android":          "",
+		"X96 Max":          "",
+		"Zenith":           "",
+		"Lenovo":           "", // a maker's name alone names no model
+		"":                 "",
+	} {
+		if got := brandOf(model); got != want {
+			t.Errorf("brandOf(%q) = %q, want %q", model, got, want)
+		}
+	}
+}
+
+func TestBrandFromUserAgentAndHints(t *testing.T) {
+	d := New(64)
+	for _, c := range []struct {
+		ua, uadata, want string
+	}{
+		{"Mozilla/5.0 (Linux; Android 10; VOG-L29 Build/HUAWEIVOG-L29; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/99.0.4844.73 Mobile Safari/537.36", "", "Huawei"},
+		{"Mozilla/5.0 (PlayStation 4 5.55) AppleWebKit/601.2 (KHTML, like Gecko)", "", "Sony"},
+		{"Mozilla/5.0 (Web0S; Linux/SmartTV) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/79.0.3945.79 Safari/537.36", "", "LG"},
+		// Chrome's reduced user agent hides the model; the tracker's client hints name it.
+		{"Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36", `{"platform":"Android","platformVersion":"14.0.0","model":"SM-S918B","mobile":true}`, "Samsung"},
+		{"Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36", "", ""},
+	} {
+		r := d.Detect(c.ua, nil, c.uadata)
+		if r.Device.Brand != c.want {
+			t.Errorf("%.60s… %s: brand %q, want %q", c.ua, c.uadata, r.Device.Brand, c.want)
+		}
+	}
 }

@@ -9,3 +9,11 @@ const (
 	floorBot             = 90.0
 	ceilingHumansFlagged = 0.5
 )
+
+// Brand has no product target: Matomo names brands from a model database Hearth does not
+// copy. These floors guard what Hearth's own naming rules reach, and that a brand it does
+// name is seldom wrong.
+const (
+	floorBrand      = 30.0
+	floorBrandNamed = 90.0
+)
