@@ -719,3 +719,50 @@ func TestSiteLocalDay(t *testing.T) {
 		}
 	}
 }
+
+// TestVisitSnapshotsKeepTheirValues: each hit's record carries the visit as it was after
+// that hit. A later hit changing a visit-scope dimension or custom variable must not change
+// the snapshot of an earlier one, which the event store may be reading at that moment.
+func TestVisitSnapshotsKeepTheirValues(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	process := func(q string, at time.Time) *record {
+		t.Helper()
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := collect.Decode(v, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &collect.Request{IP: netip.MustParseAddr("198.51.100.23"), UserAgent: chromeUA, Language: "de-DE", Time: at}
+		pds, err := r.p.process(context.Background(), &h, req)
+		if err != nil || len(pds) == 0 {
+			t.Fatalf("process %q: %v", q, err)
+		}
+		if err := r.p.commit.wait(pds[0]); err != nil {
+			t.Fatal(err)
+		}
+		return pds[0].recs[0]
+	}
+	cvar := func(v string) string { return url.QueryEscape(`{"1":["plan","` + v + `"]}`) }
+	first := process("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa&_id=aaaaaaaaaaaaaaaa&dimension1=trial&_cvar="+cvar("basic"), t0)
+	second := process("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fb&_id=aaaaaaaaaaaaaaaa&dimension1=paid&_cvar="+cvar("pro"), t0.Add(time.Minute))
+	third := process("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fc&_id=aaaaaaaaaaaaaaaa", t0.Add(2*time.Minute))
+	for _, c := range []struct {
+		name      string
+		rec       *record
+		dim, cvar string
+	}{{"first", first, "trial", "basic"}, {"second", second, "paid", "pro"}, {"third", third, "paid", "pro"}} {
+		if c.rec.Visit == nil {
+			t.Fatalf("%s hit: no visit snapshot", c.name)
+		}
+		if got := c.rec.Visit.Dimensions[1]; got != c.dim {
+			t.Errorf("%s hit's snapshot: dimension1 %q, want %q", c.name, got, c.dim)
+		}
+		if got := c.rec.Visit.CustomVars["plan"]; got != c.cvar {
+			t.Errorf("%s hit's snapshot: custom variable plan %q, want %q (all: %v)", c.name, got, c.cvar, c.rec.Visit.CustomVars)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -255,20 +256,10 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 	if in.userID != "" {
 		v.UserID = in.userID
 	}
-	for k, val := range h.Dimensions {
-		// A visit-scope dimension takes the value last sent in the visit, as Matomo updates
-		// it on every request that carries one.
-		if v.Dimensions == nil {
-			v.Dimensions = map[int]string{}
-		}
-		v.Dimensions[k] = val
-	}
-	for k, val := range h.VisitVars {
-		if v.CustomVars == nil {
-			v.CustomVars = map[string]string{}
-		}
-		v.CustomVars[k] = val
-	}
+	// A visit-scope dimension takes the value last sent in the visit, as Matomo updates it on
+	// every request that carries one; custom variables likewise.
+	v.Dimensions = updated(v.Dimensions, h.Dimensions)
+	v.CustomVars = updated(v.CustomVars, h.VisitVars)
 	var goals []*record
 	if a.Type != event.ActionGoal {
 		goals = st.convert(in, in.site.goals.Action(&a), a.URL, a.Title)
@@ -522,4 +513,24 @@ func countAction(v *event.Visit, a event.Action) {
 	case event.ActionMedia, event.ActionCrash:
 		v.Actions--
 	}
+}
+
+// updated returns m with the values of set. When anything changes it returns a new map and
+// leaves m as it was: the snapshots of the visit taken for earlier hits share m, and the
+// event store may be reading them while this hit is assembled.
+func updated[K comparable](m, set map[K]string) map[K]string {
+	changed := false
+	for k, v := range set {
+		if old, ok := m[k]; !ok || old != v {
+			changed = true
+			break
+		}
+	}
+	if !changed {
+		return m
+	}
+	out := make(map[K]string, len(m)+len(set))
+	maps.Copy(out, m)
+	maps.Copy(out, set)
+	return out
 }
