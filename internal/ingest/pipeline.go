@@ -63,6 +63,7 @@ type Options struct {
 type Pipeline struct {
 	opts   Options
 	log    *slog.Logger
+	batch  store.Batch // reused by applyRecords
 	spool  *spool
 	visits *visitTable
 	known  *bloom
@@ -366,14 +367,20 @@ func (p *Pipeline) applyRecords(ctx context.Context, recs []*record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	var b store.Batch
+	// The batch's slices are reused from one batch to the next: one a second holds tens of
+	// thousands of large rows. applyRecords runs on one goroutine at a time (the replay in
+	// Open, then the applier, then Close once the applier has stopped).
+	b := &p.batch
 	actions := 0
 	for _, r := range recs {
 		if r.Action != nil {
 			actions++
 		}
 	}
-	b.Actions = make([]event.Action, 0, actions) // sized once: an Action is large to regrow
+	if cap(b.Actions) < actions {
+		b.Actions = make([]event.Action, 0, actions) // sized once: an Action is large to regrow
+	}
+	b.Seq = 0
 	latest := map[event.VisitID]int{}
 	for _, r := range recs {
 		if r.Seq > b.Seq {
@@ -394,13 +401,25 @@ func (p *Pipeline) applyRecords(ctx context.Context, recs []*record) error {
 			}
 		}
 	}
-	if err := p.opts.Events.Apply(ctx, b); err != nil {
+	err := p.opts.Events.Apply(ctx, *b)
+	b.Actions, b.Visits, b.Bots = reuse(b.Actions), reuse(b.Visits), reuse(b.Bots)
+	if err != nil {
 		return err
 	}
 	p.applied.Store(b.Seq)
 	p.stats.Applied.Add(int64(len(recs)))
 	p.stats.Batches.Add(1)
 	return nil
+}
+
+// reuse empties a batch slice for the next batch, dropping what its rows referenced. A slice
+// far larger than what it held (after a burst) is let go rather than kept.
+func reuse[T any](s []T) []T {
+	if cap(s) > 4096 && len(s) < cap(s)/4 {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 // Track processes hits and returns once the accepted ones are durable.
