@@ -766,3 +766,25 @@ func TestVisitSnapshotsKeepTheirValues(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchReuse: a batch slice is emptied for the next batch with its rows cleared (no
+// strings kept alive from the last batch), and let go when a burst left it far too large.
+func TestBatchReuse(t *testing.T) {
+	s := make([]event.BotHit, 0, 8)
+	s = append(s, event.BotHit{Name: "a"}, event.BotHit{Name: "b"})
+	r := reuse(s)
+	if len(r) != 0 || cap(r) != 8 {
+		t.Fatalf("reused slice len %d cap %d, want 0 and 8", len(r), cap(r))
+	}
+	if full := r[:2]; full[0].Name != "" || full[1].Name != "" {
+		t.Fatalf("rows not cleared: %+v", full)
+	}
+	big := make([]event.BotHit, 100, 10_000)
+	if got := reuse(big); got != nil {
+		t.Fatalf("a slice holding 100 of 10,000 rows was kept (cap %d)", cap(got))
+	}
+	busy := make([]event.BotHit, 6_000, 10_000)
+	if got := reuse(busy); cap(got) != 10_000 {
+		t.Fatalf("a busy slice was let go (cap %d)", cap(got))
+	}
+}
