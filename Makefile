@@ -32,7 +32,7 @@ FUZZ_TARGETS := \
 	./internal/report:FuzzParseSegment \
 	./internal/goal:FuzzGoal
 
-.PHONY: geoip-dbip all build run test tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
+.PHONY: geoip-dbip all build run test test-race-e2e tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
 
 all: build
 
@@ -76,9 +76,16 @@ tracker-check: tracker-deps
 # every fuzz target and a short benchmark that keeps the ingest harness honest.
 test: e2e-deps tracker-check lint
 	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m ./internal/...
 	$(MAKE) fuzz
 	$(MAKE) bench-ingest-short
 	$(MAKE) bench-reports-short
+
+# The end-to-end suite against a hearth binary built with the race detector: every request
+# path of the real server under the detector (about 5 minutes; not part of `make test`).
+test-race-e2e: e2e-deps
+	$(GO) build -race -o $(BIN)/hearth-race ./cmd/hearth
+	GORACE=halt_on_error=1 HEARTH_TEST_BINARY=$(abspath $(BIN))/hearth-race $(GO) test -count=1 -timeout 30m ./test/e2e/
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
