@@ -10,20 +10,35 @@ import (
 
 // bloom is a Bloom filter of (site, visitor) pairs with history, so that a visitor never
 // seen before (most visitors, and every cookieless one) costs no event-store lookup.
+//
+// It grows as a scalable Bloom filter: once a layer holds the entries it was sized for, a
+// layer twice as large takes the new ones, so the false-positive rate stays near 1 % per
+// layer however many visitors a site collects over its retention period, instead of rising
+// until nearly every new visitor costs a lookup.
 type bloom struct {
-	mu   sync.RWMutex
-	bits []uint64
-	k    int
-	seed maphash.Seed
+	mu     sync.RWMutex
+	layers []*bloomLayer // oldest first; entries go to the last
+	seed   maphash.Seed
 }
 
-// newBloom sizes the filter for n entries at about 1% false positives.
+type bloomLayer struct {
+	bits     []uint64
+	entries  int
+	capacity int
+}
+
+const bloomHashes = 7
+
+// newBloom sizes the first layer for n entries at about 1% false positives.
 func newBloom(n int) *bloom {
-	if n < 1<<16 {
-		n = 1 << 16
-	}
+	b := &bloom{seed: maphash.MakeSeed()}
+	b.layers = []*bloomLayer{newBloomLayer(max(n, 1<<16))}
+	return b
+}
+
+func newBloomLayer(n int) *bloomLayer {
 	words := (n*10 + 63) / 64 // ~9.6 bits per entry
-	return &bloom{bits: make([]uint64, words), k: 7, seed: maphash.MakeSeed()}
+	return &bloomLayer{bits: make([]uint64, words), capacity: n}
 }
 
 func (b *bloom) hashes(site event.SiteID, v event.VisitorID) (uint64, uint64) {
@@ -35,27 +50,53 @@ func (b *bloom) hashes(site event.SiteID, v event.VisitorID) (uint64, uint64) {
 	return h1, h2
 }
 
-func (b *bloom) add(site event.SiteID, v event.VisitorID) {
-	h1, h2 := b.hashes(site, v)
-	n := uint64(len(b.bits) * 64)
-	b.mu.Lock()
-	for i := 0; i < b.k; i++ {
-		bit := (h1 + uint64(i)*h2) % n // #nosec G115 -- i is small
-		b.bits[bit/64] |= 1 << (bit % 64)
-	}
-	b.mu.Unlock()
-}
-
-func (b *bloom) mayContain(site event.SiteID, v event.VisitorID) bool {
-	h1, h2 := b.hashes(site, v)
-	n := uint64(len(b.bits) * 64)
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	for i := 0; i < b.k; i++ {
-		bit := (h1 + uint64(i)*h2) % n // #nosec G115 -- i is small
-		if b.bits[bit/64]&(1<<(bit%64)) == 0 {
+func (l *bloomLayer) has(h1, h2 uint64) bool {
+	n := uint64(len(l.bits) * 64)
+	for i := range uint64(bloomHashes) {
+		bit := (h1 + i*h2) % n
+		if l.bits[bit/64]&(1<<(bit%64)) == 0 {
 			return false
 		}
 	}
 	return true
+}
+
+func (l *bloomLayer) set(h1, h2 uint64) {
+	n := uint64(len(l.bits) * 64)
+	for i := range uint64(bloomHashes) {
+		bit := (h1 + i*h2) % n
+		l.bits[bit/64] |= 1 << (bit % 64)
+	}
+	l.entries++
+}
+
+func (b *bloom) add(site event.SiteID, v event.VisitorID) {
+	h1, h2 := b.hashes(site, v)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.containsLocked(h1, h2) {
+		return // known already (or a false positive): entries count distinct visitors
+	}
+	last := b.layers[len(b.layers)-1]
+	if last.entries >= last.capacity {
+		last = newBloomLayer(2 * last.capacity)
+		b.layers = append(b.layers, last)
+	}
+	last.set(h1, h2)
+}
+
+func (b *bloom) mayContain(site event.SiteID, v event.VisitorID) bool {
+	h1, h2 := b.hashes(site, v)
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.containsLocked(h1, h2)
+}
+
+func (b *bloom) containsLocked(h1, h2 uint64) bool {
+	for _, l := range b.layers {
+		if l.has(h1, h2) {
+			return true
+		}
+	}
+	return false
 }
