@@ -788,3 +788,24 @@ func TestBatchReuse(t *testing.T) {
 		t.Fatalf("a busy slice was let go (cap %d)", cap(got))
 	}
 }
+
+// TestUnknownSitesBounded: hits for ever new unknown site ids are refused with a reason, and
+// the memory of unknown ids stays bounded instead of growing with every id an attacker tries.
+func TestUnknownSitesBounded(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
+	for id := 1000; id < 1000+3*maxMissingSites; id++ {
+		err := r.track(fmt.Sprintf("idsite=%d&rec=1&url=https%%3A%%2F%%2Fclinic.example%%2F", id), t0)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("idsite %d does not exist", id)) {
+			t.Fatalf("idsite %d: %v, want a refusal naming the site", id, err)
+		}
+	}
+	r.p.sitesMu.RLock()
+	n := len(r.p.missing)
+	r.p.sitesMu.RUnlock()
+	if n > maxMissingSites {
+		t.Fatalf("%d unknown site ids remembered, want at most %d", n, maxMissingSites)
+	}
+	// The known site still works.
+	r.mustTrack("idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa&_id=aaaaaaaaaaaaaaaa", t0)
+}

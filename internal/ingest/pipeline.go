@@ -532,6 +532,13 @@ func (c *siteConf) localDay(t time.Time) string {
 var defaultSearchParams = []string{"q", "query", "s", "search", "searchword", "k", "keyword", "keywords"}
 var defaultCategoryParams = []string{"search_category", "search_cat"}
 
+// An unknown site id is remembered for missingSiteTTL, so that a tracker sending to a
+// deleted site costs no metadata lookup per hit; at most maxMissingSites ids are remembered.
+const (
+	missingSiteTTL  = 10 * time.Second
+	maxMissingSites = 4096
+)
+
 func (p *Pipeline) site(ctx context.Context, id event.SiteID) (*siteConf, error) {
 	p.sitesMu.RLock()
 	c, ok := p.sites[id]
@@ -540,13 +547,26 @@ func (p *Pipeline) site(ctx context.Context, id event.SiteID) (*siteConf, error)
 	if ok {
 		return c, nil
 	}
-	if missed && p.opts.Now().Sub(miss) < 10*time.Second {
+	if missed && p.opts.Now().Sub(miss) < missingSiteTTL {
 		return nil, &collect.Error{Reason: fmt.Sprintf("idsite %d does not exist", id)}
 	}
 	s, err := p.opts.Meta.Site(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
+		now := p.opts.Now()
 		p.sitesMu.Lock()
-		p.missing[id] = p.opts.Now()
+		if len(p.missing) >= maxMissingSites {
+			// Requests for ever new unknown ids must not grow this without bound: forget the
+			// expired ones, and all of them if that is not enough.
+			for k, at := range p.missing {
+				if now.Sub(at) >= missingSiteTTL {
+					delete(p.missing, k)
+				}
+			}
+			if len(p.missing) >= maxMissingSites {
+				clear(p.missing)
+			}
+		}
+		p.missing[id] = now
 		p.sitesMu.Unlock()
 		return nil, &collect.Error{Reason: fmt.Sprintf("idsite %d does not exist", id)}
 	}
