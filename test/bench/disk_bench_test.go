@@ -23,14 +23,7 @@ func BenchmarkDiskSync(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer f.Close()
-			// Zero-filled ahead, as spool segments are, so that a sync flushes data only.
-			zeros := make([]byte, 1<<20)
-			for written := 0; written < b.N*size; written += len(zeros) {
-				if _, err := f.Write(zeros); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := f.Sync(); err != nil {
+			if err := zeroFill(f, b.N*size); err != nil {
 				b.Fatal(err)
 			}
 			group := make([]byte, size)

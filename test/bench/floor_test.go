@@ -33,14 +33,7 @@ func openSyncLog(dir string) (*syncLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	zeros := make([]byte, 1<<20)
-	for written := 0; written < syncLogSize; written += len(zeros) {
-		if _, err := f.Write(zeros); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	if err := f.Sync(); err != nil {
+	if err := zeroFill(f, syncLogSize); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -87,4 +80,16 @@ func (l *syncLog) run() {
 		close(done)
 		spare = buf
 	}
+}
+
+// zeroFill writes size zero bytes (rounded up to a MiB) from the file's offset and syncs
+// them, as Hearth prepares its spool segments, so that later syncs flush data only.
+func zeroFill(f *os.File, size int) error {
+	zeros := make([]byte, 1<<20)
+	for written := 0; written < size; written += len(zeros) {
+		if _, err := f.Write(zeros); err != nil {
+			return err
+		}
+	}
+	return f.Sync()
 }
