@@ -85,6 +85,12 @@ func serve(ctx context.Context, args []string, env Env) error {
 			return err
 		}
 		defer geoDB.Close()
+		typ, built := geoDB.Info()
+		log.Info("geolocation database opened", "type", typ, "built", built.Format(time.DateOnly))
+		if age := time.Since(built); age > geoMaxAge {
+			log.Warn("geolocation database is old: locations drift as address blocks move; install a current edition",
+				"age_days", int(age.Hours()/24))
+		}
 	}
 	trail := newTrail(cfg, meta, key)
 	authSvc := authService(meta, key, trail)
@@ -220,6 +226,9 @@ func purge(ctx context.Context, pipe *ingest.Pipeline, meta *sqlite.Store, log *
 		log.Info("purged expired visitor salts", "count", n)
 	}
 }
+
+// geoMaxAge is when start-up warns that the geolocation database should be replaced.
+const geoMaxAge = 180 * 24 * time.Hour
 
 func displayAddr(addr string) string {
 	if strings.HasPrefix(addr, "[::]:") {

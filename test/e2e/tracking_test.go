@@ -545,6 +545,11 @@ func TestGeolocation(t *testing.T) {
 
 	dir := testbin.InitDataDir(t)
 	s := testbin.Start(t, dir, "--geoip-db", dbPath, "--trusted-proxies", "127.0.0.1/32")
+	log := s.Log()
+	if !strings.Contains(log, `msg="geolocation database opened"`) || !strings.Contains(log, "type=GeoLite2-City built="+time.Now().UTC().Format(time.DateOnly)) ||
+		strings.Contains(log, "geolocation database is old") {
+		t.Errorf("start-up log does not describe the new geolocation database:\n%s", log)
+	}
 	tok := s.Token(t)
 	city := s.AddSite(t, tok, nil)
 	country := s.AddSite(t, tok, url.Values{"geoPrecision": {"country"}})

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/oschwald/maxminddb-golang/v2"
 
@@ -54,6 +55,14 @@ func Open(path string) (*DB, error) {
 	d := &DB{r: r, indexed: make(chan struct{})}
 	go d.indexRegions()
 	return d, nil
+}
+
+// Info is the database's type as its maker names it ("GeoLite2-City", "country ipvAll") and
+// when it was built: locations drift as address blocks move, so operators replace the file
+// regularly.
+func (d *DB) Info() (dbType string, built time.Time) {
+	m := d.r.Metadata
+	return m.DatabaseType, time.Unix(int64(m.BuildEpoch), 0).UTC() // #nosec G115 -- seconds since 1970 fit
 }
 
 // Close stops the region index and releases the file.

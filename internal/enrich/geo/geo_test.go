@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
@@ -62,6 +63,9 @@ func TestRegionNames(t *testing.T) {
 		if got := db.RegionName(tc.country, tc.code); got != tc.want {
 			t.Errorf("RegionName(%q, %q) = %q, want %q", tc.country, tc.code, got, tc.want)
 		}
+	}
+	if typ, built := db.Info(); typ != "GeoLite2-City" || time.Since(built) > time.Hour || time.Until(built) > time.Minute {
+		t.Errorf("Info() = %q, built %v; want GeoLite2-City, built just now", typ, built)
 	}
 	var none *DB
 	if got := none.RegionName("de", "BY"); got != "" {
