@@ -334,7 +334,9 @@ func (p *Pipeline) applier(ctx context.Context) {
 		case <-t.C:
 		}
 		if now := p.opts.Now(); now.Sub(lastSweep) > time.Minute {
-			p.visits.sweep(now)
+			if early := p.visits.sweep(now); early > 0 {
+				p.log.Warn("more open visits than a shard keeps: the longest idle were closed early", "closed", early, "limit", p.visits.maxOpen)
+			}
 			lastSweep = now
 		}
 		for {

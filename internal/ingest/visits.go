@@ -64,6 +64,7 @@ const shards = 64
 // order while different visitors proceed in parallel.
 type visitTable struct {
 	timeout time.Duration
+	maxOpen int // open visits a shard keeps; beyond it the longest idle close early
 	seed    maphash.Seed
 	shard   [shards]struct {
 		sync.Mutex
@@ -74,7 +75,7 @@ type visitTable struct {
 }
 
 func newVisitTable(timeout time.Duration) *visitTable {
-	t := &visitTable{timeout: timeout, seed: maphash.MakeSeed()}
+	t := &visitTable{timeout: timeout, maxOpen: maxOpenVisits, seed: maphash.MakeSeed()}
 	for i := range t.shard {
 		t.shard[i].open = map[visitKey]*visitState{}
 		t.shard[i].byConfig = map[visitKey]visitKey{}
@@ -107,16 +108,34 @@ func (t *visitTable) restore(v event.Visit, converted []int32) {
 	s.open[visitKey{v.SiteID, v.VisitorID}] = st
 }
 
+// maxOpenVisits bounds the open visits of one shard (the sites that hash to it), about
+// 1.5 GB of memory at most: a flood of hits from ever new visitors must not exhaust memory
+// within the 30 minutes their visits stay open.
+const maxOpenVisits = 1_000_000
+
 // sweep closes visits idle for longer than the timeout, keeping their visitors' history.
-func (t *visitTable) sweep(now time.Time) {
+// Where a shard holds more than maxOpen visits it also closes the longest idle ones early,
+// by halving the idle time that closes a visit until few enough remain, and returns how many
+// it closed that way: a later hit of such a visitor starts a new visit.
+func (t *visitTable) sweep(now time.Time) (early int) {
 	for i := range t.shard {
 		s := &t.shard[i]
 		s.Lock()
-		for k, st := range s.open {
-			if now.Sub(st.visit.Last) > t.timeout {
-				s.history[k] = historyOf(st.visit)
-				delete(s.open, k)
+		idle := t.timeout
+		for {
+			for k, st := range s.open {
+				if now.Sub(st.visit.Last) > idle {
+					s.history[k] = historyOf(st.visit)
+					delete(s.open, k)
+					if idle < t.timeout {
+						early++
+					}
+				}
 			}
+			if len(s.open) <= t.maxOpen || idle < time.Second {
+				break
+			}
+			idle /= 2
 		}
 		for ck, k := range s.byConfig {
 			if _, ok := s.open[k]; !ok {
@@ -125,6 +144,7 @@ func (t *visitTable) sweep(now time.Time) {
 		}
 		s.Unlock()
 	}
+	return early
 }
 
 func newVisitID(at time.Time) event.VisitID {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"testing"
 	"time"
+
+	"hearth/internal/event"
 )
 
 var searchParams, searchCats = []string{"q", "query", "s", "search", "searchword", "k", "keyword"}, []string{"category", "cat"}
@@ -64,5 +66,48 @@ func TestSameDay(t *testing.T) {
 	}
 	if sameDay(time.Date(2024, 3, 30, 12, 0, 0, 0, time.UTC), time.Date(2025, 3, 30, 12, 0, 0, 0, time.UTC)) {
 		t.Error("the same date a year apart is not the same day")
+	}
+}
+
+// TestSweepBoundsOpenVisits: visits idle past the timeout close; where a shard holds more
+// open visits than it keeps, the longest idle close early until few enough remain, their
+// visitors' history kept for the visit that follows.
+func TestSweepBoundsOpenVisits(t *testing.T) {
+	tab := newVisitTable(30 * time.Minute)
+	tab.maxOpen = 10
+	now := time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		var id event.VisitorID
+		id[0] = byte(i)
+		last := now.Add(-time.Duration(i) * time.Minute)
+		tab.restore(event.Visit{SiteID: 1, ID: event.VisitID(i + 1), VisitorID: id, First: last, Last: last, VisitCount: 1}, nil)
+	}
+	// Two more, past the timeout: closed by the timeout, not counted as early.
+	for i := range 2 {
+		var id event.VisitorID
+		id[0], id[1] = byte(i), 1
+		last := now.Add(-time.Hour)
+		tab.restore(event.Visit{SiteID: 1, ID: event.VisitID(100 + i), VisitorID: id, First: last, Last: last, VisitCount: 1}, nil)
+	}
+	early := tab.sweep(now)
+	s := &tab.shard[tab.shardOf(1)]
+	if early != 22 {
+		t.Errorf("closed %d visits early, want 22 (idle over 15 minutes, then over 7.5)", early)
+	}
+	if len(s.open) != 8 {
+		t.Fatalf("%d visits open, want the 8 idle for at most 7 minutes", len(s.open))
+	}
+	for _, st := range s.open {
+		if idle := now.Sub(st.visit.Last); idle > 7*time.Minute {
+			t.Errorf("visit idle for %v kept open", idle)
+		}
+	}
+	if len(s.history) != 24 {
+		t.Errorf("history kept for %d visitors, want 24", len(s.history))
+	}
+	// Within the limit, only the timeout closes visits.
+	tab.maxOpen = 100
+	if early := tab.sweep(now.Add(time.Minute)); early != 0 || len(s.open) != 8 {
+		t.Errorf("within the limit: %d closed early, %d open; want 0 and 8", early, len(s.open))
 	}
 }
