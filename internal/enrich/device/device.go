@@ -547,6 +547,10 @@ var brandPrefixes = []struct{ prefix, brand string }{
 	{"rmx", "Realme"}, {"kindle", "Amazon"}, {"kf", "Amazon"}, {"aft", "Amazon"},
 	{"camon", "Tecno Mobile"}, {"spark ", "Tecno Mobile"}, {"pova", "Tecno Mobile"}, {"phantom", "Tecno Mobile"},
 	{"zenfone", "Asus"}, {"asus_", "Asus"},
+	// Makers' names run together with the model ("vivoX21"): after brandNames, which needs a
+	// separator.
+	{"xiaomi", "Xiaomi"}, {"nokia", "Nokia"}, {"oneplus", "OnePlus"}, {"huawei", "Huawei"}, {"honor", "Honor"},
+	{"vivo", "Vivo"}, {"oppo", "OPPO"}, {"lenovo", "Lenovo"}, {"samsung", "Samsung"},
 }
 
 // brandNames are makers whose model names begin with the maker's own name ("TECNO KA6",
@@ -640,7 +644,8 @@ func brandModel(d *event.Device, ua string) {
 		d.Brand = "Apple" // Apple's own platforms and their apps' network library
 	case d.OS == "Android":
 		if m := androidModel.FindStringSubmatch(ua); m != nil && m[1] != "K" && !strings.EqualFold(m[1], "wv") && !strings.HasPrefix(m[1], "Linux") {
-			d.Model = strings.TrimSpace(m[1]) // Chrome's reduced user agent says "K": no model
+			// Chrome's reduced user agent says "K": no model (client hints may name it).
+			d.Model = strings.TrimSpace(m[1])
 			d.Brand = brandOf(d.Model)
 		}
 	}

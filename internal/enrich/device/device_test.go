@@ -348,7 +348,10 @@ func TestBrandOf(t *testing.T) {
 		"Android":          "",
 		"X96 Max":          "",
 		"Zenith":           "",
-		"Lenovo":           "", // a maker's name alone names no model
+		"Lenovo":           "Lenovo", // the maker's name alone still names the maker
+		"LenovoS90C":       "Lenovo", // name and model run together
+		"OnePlus8TMO":      "OnePlus",
+		"Xiaomi15":         "Xiaomi",
 		"":                 "",
 	} {
 		if got := brandOf(model); got != want {
