@@ -25,13 +25,18 @@ func detectEncryption(dir, mounts, sys string) string {
 	if fscrypted(abs) {
 		return "fscrypt"
 	}
-	dev := mountDevice(abs, mounts)
-	if dev == "" {
+	dev, fstype := mountDevice(abs, mounts)
+	switch {
+	case dev == "":
 		return "unknown"
+	case fstype == "tmpfs" || fstype == "ramfs":
+		return "no" // memory: nothing at rest (swap aside)
+	case !strings.HasPrefix(dev, "/"):
+		return "unknown" // overlay, a network filesystem: the layers below are not visible here
 	}
 	real, err := filepath.EvalSymlinks(dev)
 	if err != nil {
-		return "no" // not a device node (tmpfs, overlay, a network filesystem)
+		return "unknown" // a source that is no device node here ("/dev/root")
 	}
 	if cryptBacked(sys, filepath.Base(real), 0) {
 		return "dm-crypt"
@@ -49,26 +54,27 @@ func fscrypted(dir string) bool {
 	return st.Attributes_mask&unix.STATX_ATTR_ENCRYPTED != 0 && st.Attributes&unix.STATX_ATTR_ENCRYPTED != 0
 }
 
-// mountDevice is the source of the mount that holds dir (the longest mount point above it).
-func mountDevice(dir, mounts string) string {
+// mountDevice is the source and filesystem type of the mount that holds dir (the longest
+// mount point above it).
+func mountDevice(dir, mounts string) (dev, fstype string) {
 	f, err := os.Open(mounts)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	defer f.Close()
-	best, dev := "", ""
+	best := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 {
+		if len(fields) < 3 {
 			continue
 		}
 		mp := unescapeMount(fields[1])
 		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= len(best) {
-			best, dev = mp, unescapeMount(fields[0])
+			best, dev, fstype = mp, unescapeMount(fields[0]), fields[2]
 		}
 	}
-	return dev
+	return dev, fstype
 }
 
 // unescapeMount undoes the octal escapes /proc/self/mounts uses for spaces, tabs, newlines

@@ -63,7 +63,9 @@ func TestDetectEncryption(t *testing.T) {
 		dev + "/mapper/vda2_crypt /srv/direct ext4 rw 0 0\n" +
 		dev + "/mapper/plain-srv /var/lib/plain ext4 rw 0 0\n" +
 		dev + `/mapper/vg-root /var/lib/with\040space ext4 rw 0 0` + "\n" +
-		dev + "/missing /mnt/gone ext4 rw 0 0\n"
+		dev + "/missing /mnt/gone ext4 rw 0 0\n" +
+		"overlay /var/lib/container overlay rw,lowerdir=/a,upperdir=/b 0 0\n" +
+		"files.example:/export /mnt/nfs nfs4 rw 0 0\n"
 	if err := os.WriteFile(mounts, []byte(table), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,9 @@ func TestDetectEncryption(t *testing.T) {
 		{"/var/lib/plain/hearth", "no"},            // LVM without encryption
 		{"/var/lib/with space/hearth", "dm-crypt"}, // an escaped mount point
 		{"/tmp/hearth", "no"},                      // tmpfs: not a block device
-		{"/mnt/gone/hearth", "no"},                 // a device node that is gone
+		{"/mnt/gone/hearth", "unknown"},            // a source that is no device node here ("/dev/root")
+		{"/var/lib/container/hearth", "unknown"},   // overlay: the layers below are not visible
+		{"/mnt/nfs/hearth", "unknown"},             // another machine's disk
 	} {
 		if got := detectEncryption(c.dir, mounts, sys); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.dir, got, c.want)
