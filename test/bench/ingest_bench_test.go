@@ -155,11 +155,11 @@ func serveCeiling() {
 	}
 }
 
-// ceiling starts the ceiling server (or with durable, the durable floor server) as a process of
+// startBaseline starts the ceiling server (or with durable, the durable floor server) as a process of
 // its own, as hearth serve is one: a server sharing the load generator's process would be
 // spared the wake-ups between processes that every real server pays on each request. It
 // returns the base URL and a function that stops the process.
-func ceiling(b *testing.B, durable bool) (string, func()) {
+func startBaseline(b *testing.B, durable bool) (string, func()) {
 	cmd := exec.Command(os.Args[0]) // #nosec G204 -- this benchmark binary itself
 	cmd.Env = append(os.Environ(), ceilingEnv+"=1")
 	if durable {
@@ -223,9 +223,9 @@ func hearth(b *testing.B) (*testbin.Server, string) {
 func BenchmarkIngest(b *testing.B) {
 	w := newWorkload(20000)
 	n := max(b.N, 500)
-	ceilBase, stopCeil := ceiling(b, false)
+	ceilBase, stopCeil := startBaseline(b, false)
 	defer stopCeil()
-	floorBase, stopFloor := ceiling(b, true)
+	floorBase, stopFloor := startBaseline(b, true)
 	defer stopFloor()
 	drive(b, ceilBase, w, min(n, 2000)) // warm up
 	drive(b, floorBase, w, min(n, 2000))
