@@ -105,6 +105,8 @@ type Service struct {
 	now      func() time.Time
 	audit    Recorder
 	sessions SessionOptions
+	// verify checks a password against its stored hash (VerifyPassword; a test counts calls).
+	verify func(encoded, password string) bool
 
 	seenMu    sync.Mutex
 	tokenSeen map[string]struct{} // token and client pairs already recorded
@@ -120,7 +122,7 @@ func New(meta store.Meta, tokenKey []byte, now func() time.Time) *Service {
 	}
 	m := hmac.New(sha256.New, tokenKey)
 	m.Write([]byte("client-address"))
-	return &Service{meta: meta, tokenKey: tokenKey, ipKey: m.Sum(nil), now: now}
+	return &Service{meta: meta, tokenKey: tokenKey, ipKey: m.Sum(nil), now: now, verify: VerifyPassword}
 }
 
 // WithAudit makes the service record lockouts, unlocks and unblocks.
@@ -144,11 +146,17 @@ func (s *Service) ipHash(ip netip.Addr) []byte {
 
 // blocked reports whether a client or a login is over its failure limit.
 func (s *Service) blocked(ctx context.Context, ip netip.Addr, login string) (bool, error) {
+	byIP, byLogin, err := s.limits(ctx, ip, login)
+	return byIP || byLogin, err
+}
+
+// limits reports separately whether a client and a login are over their failure limits.
+func (s *Service) limits(ctx context.Context, ip netip.Addr, login string) (clientBlocked, loginLocked bool, err error) {
 	byIP, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), s.ipHash(ip), login)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	return byIP > MaxIPFailures || byLogin > MaxLoginFailures, nil
+	return byIP > MaxIPFailures, byLogin > MaxLoginFailures, nil
 }
 
 // fail records a failed attempt and audits the moment a client or login crosses its limit.
@@ -394,19 +402,30 @@ func (s *Service) noteTokenAddress(ctx context.Context, t store.Token, ip netip.
 	return nil
 }
 
-// Password checks a login and password.
+// Password checks a login and password. A client that is blocked or a login that is locked
+// gets ErrBadCredentials without any password hashing, so attempts past the limits cost no
+// CPU; the answer is the same whether or not the login exists. Attempts from a blocked client
+// are not counted against the login, so one client cannot lock an account however often it
+// tries: locking a login takes failures from several clients.
 func (s *Service) Password(ctx context.Context, login, password string, ip netip.Addr) (*Principal, error) {
-	blocked, err := s.blocked(ctx, ip, login)
+	clientBlocked, loginLocked, err := s.limits(ctx, ip, login)
 	if err != nil {
 		return nil, err
 	}
+	if clientBlocked {
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "user:"+login))
+	}
+	if loginLocked {
+		// The attempt still counts against the client, so hammering a locked login blocks it.
+		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "user:"+login))
+	}
 	u, err := s.meta.User(ctx, login)
-	if err != nil || blocked {
+	if err != nil {
 		// Spend the same time as a real check so logins cannot be enumerated by timing.
-		VerifyPassword("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
+		s.verify("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
 		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
 	}
-	if !VerifyPassword(u.PasswordHash, password) || u.Disabled {
+	if !s.verify(u.PasswordHash, password) || u.Disabled {
 		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
 	}
 	if NeedsRehash(u.PasswordHash) {

@@ -69,6 +69,7 @@ type method struct {
 	postOnly bool
 	anon     bool // callable without a token
 	write    bool // changes something: refused to read-only tokens
+	password bool // checks a password: refused inside a bulk request
 }
 
 type call struct {
@@ -77,6 +78,24 @@ type call struct {
 	format    string
 	post      bool
 	ip        netip.Addr
+	// passwordChecks counts the password checks of the whole HTTP request, shared by the
+	// calls of a bulk request: each check costs an argon2 hash, so a request gets one.
+	passwordChecks *int
+}
+
+// maxPasswordChecks bounds the password checks one HTTP request may cause.
+const maxPasswordChecks = 1
+
+// checkPassword checks a login's password, at most maxPasswordChecks times per request.
+func (a *API) checkPassword(ctx context.Context, c *call, login, password string) (*auth.Principal, error) {
+	if c.passwordChecks == nil {
+		c.passwordChecks = new(int)
+	}
+	if *c.passwordChecks >= maxPasswordChecks {
+		return nil, errorf(400, "A request may check a password only once: send each call that takes a password in a request of its own.")
+	}
+	*c.passwordChecks++
+	return a.opts.Auth.Password(ctx, login, password, c.ip)
 }
 
 // actor names the principal in the audit trail.
@@ -119,17 +138,17 @@ func New(opts Options) *API {
 		"SitesManager.getSitesWithAtLeastViewAccess":        {fn: a.sitesWithView},
 		"SitesManager.getAllSites":                          {fn: a.allSites},
 		"SitesManager.getSitesIdFromSiteUrl":                {fn: a.sitesFromURL},
-		"UsersManager.createAppSpecificTokenAuth":           {fn: a.createToken, postOnly: true, anon: true},
-		"UsersManager.addUser":                              {fn: a.addUser, write: true},
+		"UsersManager.createAppSpecificTokenAuth":           {fn: a.createToken, postOnly: true, anon: true, password: true},
+		"UsersManager.addUser":                              {fn: a.addUser, write: true, password: true},
 		"UsersManager.getUser":                              {fn: a.getUser},
 		"UsersManager.getUsers":                             {fn: a.getUsers},
 		"UsersManager.getUsersPlusRole":                     {fn: a.getUsersPlusRole},
-		"UsersManager.setUserAccess":                        {fn: a.setUserAccess, write: true},
+		"UsersManager.setUserAccess":                        {fn: a.setUserAccess, write: true, password: true},
 		"UsersManager.addCapabilities":                      {fn: a.addCapabilities, write: true},
 		"UsersManager.removeCapabilities":                   {fn: a.removeCapabilities, write: true},
-		"UsersManager.setSuperUserAccess":                   {fn: a.setSuperUserAccess, write: true},
-		"UsersManager.deleteUser":                           {fn: a.deleteUser, write: true},
-		"UsersManager.updateUser":                           {fn: a.updateUser, write: true},
+		"UsersManager.setSuperUserAccess":                   {fn: a.setSuperUserAccess, write: true, password: true},
+		"UsersManager.deleteUser":                           {fn: a.deleteUser, write: true, password: true},
+		"UsersManager.updateUser":                           {fn: a.updateUser, write: true, password: true},
 		"Live.getLastVisitsDetails":                         {fn: a.lastVisits},
 		"Live.getCounters":                                  {fn: a.counters},
 		"VisitsSummary.get":                                 {fn: a.visitsSummary},
@@ -229,7 +248,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		write(w, "xml", http.StatusBadRequest, errorf(400, "The format '%s' is not supported: use xml, json, csv or tsv.", truncate(format, 20)))
 		return
 	}
-	c := &call{params: params, format: format, post: r.Method == http.MethodPost}
+	c := &call{params: params, format: format, post: r.Method == http.MethodPost, passwordChecks: new(int)}
 	if a.opts.ClientIP != nil {
 		c.ip = a.opts.ClientIP(r)
 	}
@@ -341,7 +360,13 @@ func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
 			out[i] = errorf(400, "A bulk request cannot contain another bulk request.")
 			continue
 		}
-		sub := &call{params: q, principal: c.principal, format: "json", post: c.post, ip: c.ip}
+		if a.methods[name].password {
+			// Each password check costs an argon2 hash and counts towards a lockout: one
+			// request must not run a hundred of them.
+			out[i] = errorf(400, "%s takes a password and cannot be called inside a bulk request: send it in a request of its own.", name)
+			continue
+		}
+		sub := &call{params: q, principal: c.principal, format: "json", post: c.post, ip: c.ip, passwordChecks: c.passwordChecks}
 		out[i], _ = a.dispatch(ctx, sub, name)
 	}
 	return out, nil
@@ -699,7 +724,7 @@ func (a *API) createToken(ctx context.Context, c *call) (any, error) {
 	if len(desc) > 100 {
 		return nil, errorf(400, "The description must be at most 100 characters.")
 	}
-	p, err := a.opts.Auth.Password(ctx, login, pass, c.ip)
+	p, err := a.checkPassword(ctx, c, login, pass)
 	if err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
 			return nil, errorf(401, "The login or password is not correct.")

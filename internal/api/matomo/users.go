@@ -25,7 +25,7 @@ func (a *API) confirmPassword(ctx context.Context, c *call) error {
 	if pw == "" {
 		return errorf(400, "Please confirm your password (passwordConfirmation) for this change.")
 	}
-	if _, err := a.opts.Auth.Password(ctx, c.principal.User.Login, pw, c.ip); err != nil {
+	if _, err := a.checkPassword(ctx, c, c.principal.User.Login, pw); err != nil {
 		if errors.Is(err, auth.ErrBadCredentials) {
 			return errorf(401, "The password confirmation is not correct.")
 		}

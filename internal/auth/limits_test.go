@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"hearth/internal/store"
+	"hearth/internal/store/sqlite"
+)
+
+// TestBlockedAttemptsCostNoHashing: once a client is blocked, or a login locked, a password
+// attempt is refused without an argon2 check, and a blocked client's attempts do not count
+// against the login, so one client cannot lock anybody out however often it tries.
+func TestBlockedAttemptsCostNoHashing(t *testing.T) {
+	ctx := context.Background()
+	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{8}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	s := New(meta, []byte("token-key"), func() time.Time { return now })
+	hashes := 0
+	s.verify = func(encoded, password string) bool {
+		hashes++
+		return VerifyPassword(encoded, password)
+	}
+	hash, _ := HashPassword("carol's right passphrase")
+	if err := meta.CreateUser(ctx, store.User{Login: "carol", Email: "c@x", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	attacker := netip.MustParseAddr("203.0.113.9")
+	for i := 0; i < MaxIPFailures+1; i++ {
+		if _, err := s.Password(ctx, "carol", "guess", attacker); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if hashes != MaxIPFailures+1 {
+		t.Fatalf("%d hashes for %d attempts below the limit", hashes, MaxIPFailures+1)
+	}
+	// Blocked now: the next attempts hash nothing, whether the login exists or not.
+	for i := 0; i < 3*MaxLoginFailures; i++ {
+		login := "carol"
+		if i%2 == 1 {
+			login = "nobody-by-that-name"
+		}
+		if _, err := s.Password(ctx, login, "guess", attacker); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("blocked attempt %d: %v", i, err)
+		}
+	}
+	if hashes != MaxIPFailures+1 {
+		t.Fatalf("a blocked client caused %d more password hashes", hashes-(MaxIPFailures+1))
+	}
+	_, byLogin, err := meta.AuthFailures(ctx, now.Add(-FailureWindow), nil, "carol")
+	if err != nil || byLogin != MaxIPFailures+1 {
+		t.Fatalf("failures counted against the login: %d, %v (want only the %d before the block)", byLogin, err, MaxIPFailures+1)
+	}
+	// The login is not locked: carol signs in from her own address.
+	if _, err := s.Password(ctx, "carol", "carol's right passphrase", testIP); err != nil {
+		t.Fatalf("carol locked out by one client: %v", err)
+	}
+
+	// A locked login (failures from many clients) is refused without hashing too.
+	for i := 0; i < MaxLoginFailures+1; i++ {
+		_, _ = s.Password(ctx, "carol", "guess", netip.AddrFrom4([4]byte{10, 1, byte(i / 250), byte(i % 250)}))
+	}
+	before := hashes
+	for i := 0; i < 10; i++ {
+		if _, err := s.Password(ctx, "carol", "carol's right passphrase", testIP); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("locked login accepted: %v", err)
+		}
+	}
+	if hashes != before {
+		t.Fatalf("a locked login caused %d password hashes", hashes-before)
+	}
+}
