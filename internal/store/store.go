@@ -474,6 +474,11 @@ type VisitQuery struct {
 	Offset int
 	// WithActions fills VisitDetail.Actions.
 	WithActions bool
+	// MaxActions bounds the actions WithActions reads: the first MaxActions of each visit, as
+	// Matomo's visitor log shows at most visitor_log_maximum_actions_per_visit; 0 reads all.
+	MaxActions int
+	// CountActions fills VisitDetail.StoredActions, with or without WithActions.
+	CountActions bool
 	// Segment keeps only the visits it selects.
 	Segment Filter
 }
@@ -482,6 +487,9 @@ type VisitQuery struct {
 type VisitDetail struct {
 	Visit   event.Visit
 	Actions []event.Action
+	// StoredActions is how many actions the visit has in the store (with CountActions): more
+	// than len(Actions) where MaxActions cut the list.
+	StoredActions int
 }
 
 // Counters are Live.getCounters figures.
@@ -504,6 +512,10 @@ type Events interface {
 	// in-memory filter of known visitors at start-up.
 	EachVisitor(ctx context.Context, fn func(event.SiteID, event.VisitorID)) error
 	Visits(ctx context.Context, q VisitQuery) ([]VisitDetail, error)
+	// VisitActions fills the Actions of visits that Visits returned without them: the first
+	// perVisit actions of each in order, all of them when perVisit is 0. A long visitor log
+	// reads its actions this way a few visits at a time, so memory stays bounded by one read.
+	VisitActions(ctx context.Context, visits []VisitDetail, perVisit int) error
 	Counters(ctx context.Context, sites []event.SiteID, since time.Time, segment Filter) (Counters, error)
 	BotCount(ctx context.Context, site event.SiteID, from, to time.Time) (int64, error)
 	// VisitTotals aggregates the visits of a site whose last action falls in each range (as

@@ -661,44 +661,109 @@ func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDe
 		return nil, fmt.Errorf("list visits: %w", err)
 	}
 	var out []store.VisitDetail
-	idx := map[event.VisitID]int{}
 	for rows.Next() {
 		v, err := scanVisit(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan visit: %w", err)
 		}
-		idx[v.ID] = len(out)
 		out = append(out, store.VisitDetail{Visit: v})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if !q.WithActions || len(out) == 0 {
+	if len(out) == 0 {
 		return out, nil
 	}
-	ids := make([]string, 0, len(out))
-	var minFirst time.Time
-	for _, d := range out {
-		ids = append(ids, strconv.FormatInt(int64(d.Visit.ID), 10))
-		if minFirst.IsZero() || d.Visit.First.Before(minFirst) {
-			minFirst = d.Visit.First
+	if q.CountActions {
+		if err := s.countActions(ctx, out); err != nil {
+			return nil, err
 		}
 	}
-	acts, err := s.actions(ctx, `a.visit_id IN (`+strings.Join(ids, ",")+`) AND a.ts >= ?`, minFirst.UTC())
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range acts {
-		if i, ok := idx[a.VisitID]; ok {
-			out[i].Actions = append(out[i].Actions, a)
+	if q.WithActions {
+		if err := s.VisitActions(ctx, out, q.MaxActions); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (s *Store) actions(ctx context.Context, where string, args ...any) ([]event.Action, error) {
+// visitIDs lists the visits' ids for an IN clause, and the earliest first action among them:
+// a visit's actions are no older, so zone maps skip the rest of the table.
+func visitIDs(visits []store.VisitDetail) (string, time.Time) {
+	ids := make([]string, 0, len(visits))
+	var minFirst time.Time
+	for _, d := range visits {
+		ids = append(ids, strconv.FormatInt(int64(d.Visit.ID), 10))
+		if minFirst.IsZero() || d.Visit.First.Before(minFirst) {
+			minFirst = d.Visit.First
+		}
+	}
+	return strings.Join(ids, ","), minFirst.UTC()
+}
+
+// countActions fills StoredActions: an aggregate over the visits' actions, reading two columns.
+func (s *Store) countActions(ctx context.Context, visits []store.VisitDetail) error {
+	ids, minFirst := visitIDs(visits)
+	// #nosec G202 -- ids are formatted integers, never request text.
+	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, count(*) FROM actions WHERE visit_id IN (`+ids+`) AND ts >= ? GROUP BY visit_id`, minFirst)
+	if err != nil {
+		return fmt.Errorf("count actions: %w", err)
+	}
+	defer rows.Close()
+	counts := map[event.VisitID]int{}
+	for rows.Next() {
+		var id event.VisitID
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return fmt.Errorf("scan action count: %w", err)
+		}
+		counts[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range visits {
+		visits[i].StoredActions = counts[visits[i].Visit.ID]
+	}
+	return nil
+}
+
+// VisitActions reads the visits' actions in order, at most perVisit of each (0: all). The cut is
+// made in the query, so a visit with a hundred thousand actions costs perVisit rows here.
+func (s *Store) VisitActions(ctx context.Context, visits []store.VisitDetail, perVisit int) error {
+	if len(visits) == 0 {
+		return nil
+	}
+	ids, minFirst := visitIDs(visits)
+	acts, err := s.actions(ctx, `a.visit_id IN (`+ids+`) AND a.ts >= ?`, perVisit, minFirst)
+	if err != nil {
+		return err
+	}
+	idx := make(map[event.VisitID]int, len(visits))
+	for i := range visits {
+		idx[visits[i].Visit.ID] = i
+		visits[i].Actions = nil
+	}
+	for _, a := range acts {
+		if i, ok := idx[a.VisitID]; ok {
+			visits[i].Actions = append(visits[i].Actions, a)
+		}
+	}
+	return nil
+}
+
+// actions reads the actions where selects, ordered by visit and index; with perVisit > 0 only
+// the first perVisit of each visit.
+func (s *Store) actions(ctx context.Context, where string, perVisit int, args ...any) ([]event.Action, error) {
+	// Ties of idx (possible for a visit continued after a restart) are broken by time, the same
+	// way in the cut and in the order.
+	order := ` ORDER BY a.visit_id, a.idx, a.ts`
+	if perVisit > 0 {
+		order = ` QUALIFY row_number() OVER (PARTITION BY a.visit_id ORDER BY a.idx, a.ts) <= ?` + order
+		args = append(args, perVisit)
+	}
 	// #nosec G202 -- where is built in this file from constants and formatted integers; values are bound.
 	rows, err := s.db.QueryContext(ctx, `SELECT a.site_id, a.visit_id, a.visitor_id, a.ts, a.idx, a.type, u.value, t.value, a.pv_id,
 		a.first_url, a.first_title, ru.value, rt.value, a.ref_time_spent, a.search_keyword, a.search_category, a.search_count,
@@ -708,7 +773,7 @@ func (s *Store) actions(ctx context.Context, where string, args ...any) ([]event
 		a.pf_net, a.pf_srv, a.pf_tfr, a.pf_dm1, a.pf_dm2, a.pf_onl, a.dimensions, a.custom_vars, a.extra
 		FROM actions a LEFT JOIN dict u ON u.id = a.url_id LEFT JOIN dict t ON t.id = a.title_id
 		LEFT JOIN dict ru ON ru.id = a.ref_url_id LEFT JOIN dict rt ON rt.id = a.ref_title_id
-		WHERE `+where+` ORDER BY a.visit_id, a.idx`, args...)
+		WHERE `+where+order, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)
 	}

@@ -3,6 +3,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -118,6 +119,65 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		open, err := s.OpenVisits(ctx, t0)
 		if err != nil || len(open) != 1 || open[0].ID != 42 {
 			t.Fatalf("open visits = %+v, %v", open, err)
+		}
+	})
+
+	t.Run("long visits cut in the visitor log", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		defer s.Close()
+		// Visit 7 has 1,200 actions (an order among them, past the cut), visit 8 has 3.
+		long := visit
+		long.ID, long.VisitorID, long.Last, long.Actions, long.Pageviews = 7, event.VisitorID{7}, t0.Add(1200*time.Second), 1200, 1199
+		short := visit
+		short.ID, short.VisitorID, short.First, short.Last, short.Actions, short.Pageviews = 8, event.VisitorID{8}, t0.Add(-time.Hour), t0.Add(-time.Hour), 3, 3
+		var acts []event.Action
+		for i := range 1200 {
+			a := action(7, int32(i+1), t0.Add(time.Duration(i)*time.Second), event.ActionPageview)
+			a.URL = fmt.Sprintf("https://ex.org/p%d", i+1)
+			if i == 900 {
+				a.Type, a.OrderID, a.Revenue = event.ActionOrder, "LATE", 5
+				a.Items = []event.Item{{SKU: "S", Price: 5, Quantity: 1}}
+			}
+			acts = append(acts, a)
+		}
+		for i := range 3 {
+			acts = append(acts, action(8, int32(i+1), short.First, event.ActionPageview))
+		}
+		if err := s.Apply(ctx, store.Batch{Seq: 1, Visits: []event.Visit{long, short}, Actions: acts}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ max, wantLong, wantShort int }{{500, 500, 3}, {2, 2, 2}, {0, 1200, 3}} {
+			got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, MaxActions: tc.max, CountActions: true})
+			if err != nil || len(got) != 2 || got[0].Visit.ID != 7 {
+				t.Fatalf("max %d: %d visits, %v", tc.max, len(got), err)
+			}
+			l, sh := got[0], got[1]
+			if len(l.Actions) != tc.wantLong || len(sh.Actions) != tc.wantShort {
+				t.Fatalf("max %d: %d and %d actions, want %d and %d", tc.max, len(l.Actions), len(sh.Actions), tc.wantLong, tc.wantShort)
+			}
+			for i, a := range l.Actions {
+				if a.Index != int32(i+1) {
+					t.Fatalf("max %d: action %d has index %d: the cut must keep the first actions in order", tc.max, i, a.Index)
+				}
+			}
+			// The visit's own figures stay what they are.
+			if l.StoredActions != 1200 || sh.StoredActions != 3 || l.Visit.Actions != 1200 {
+				t.Fatalf("max %d: stored %d and %d, visit actions %d", tc.max, l.StoredActions, sh.StoredActions, l.Visit.Actions)
+			}
+		}
+		// Without actions first, then the actions of each visit read separately.
+		got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, CountActions: true})
+		if err != nil || len(got) != 2 || got[0].Actions != nil || got[0].StoredActions != 1200 {
+			t.Fatalf("visits without actions: %+v %v", got, err)
+		}
+		if err := s.VisitActions(ctx, got[:1], 7); err != nil || len(got[0].Actions) != 7 || got[1].Actions != nil {
+			t.Fatalf("actions of the first visit: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
+		}
+		if err := s.VisitActions(ctx, got, 1000); err != nil || len(got[0].Actions) != 1000 || len(got[1].Actions) != 3 {
+			t.Fatalf("actions of both: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
+		}
+		if a := got[0].Actions[900]; a.OrderID != "LATE" || len(a.Items) != 1 {
+			t.Fatalf("order within the cut: %+v", a)
 		}
 	})
 
