@@ -30,6 +30,7 @@ FUZZ_TARGETS := \
 	./internal/enrich/referrer:FuzzLoadLists \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment \
+	./internal/api/matomo:FuzzSegmentThroughStore \
 	./internal/goal:FuzzGoal
 
 .PHONY: geoip-dbip all build run test test-race-e2e tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"hearth/internal/store"
 )
@@ -76,9 +77,16 @@ func (e *ParseError) Error() string { return e.msg }
 func bad(format string, args ...any) error { return &ParseError{msg: fmt.Sprintf(format, args...)} }
 
 // quote shortens a parameter for an error message.
+// quote shortens a client's text for an error message, as valid UTF-8 (invalid bytes become
+// U+FFFD, and a cut never splits a character).
 func quote(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) > 40 {
-		s = s[:40] + "…"
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

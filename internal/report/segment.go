@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"hearth/internal/event"
 	"hearth/internal/store"
@@ -64,6 +65,7 @@ func ParseSegment(def string) (Segment, error) {
 	}
 	seg := Segment{Definition: def}
 	n := 0
+	pos := 0 // byte offset of the current condition in def
 	for andPart := range strings.SplitSeq(def, ";") {
 		var group []Condition
 		for orPart := range strings.SplitSeq(andPart, ",") {
@@ -74,7 +76,14 @@ func ParseSegment(def string) (Segment, error) {
 			if n++; n > MaxSegmentConditions {
 				return Segment{}, segErr("The segment has more than %d conditions.", MaxSegmentConditions)
 			}
+			// Stores hold text as UTF-8: a value that is not cannot match anything, and
+			// engines refuse to bind it, so it is the client's mistake to name.
+			if !utf8.ValidString(c.Value) {
+				return Segment{}, segErr("The value of segment condition %d (at character %d, '%s') is not valid UTF-8 once decoded: percent-encode the value's UTF-8 bytes.",
+					n, utf8.RuneCountInString(strings.ToValidUTF8(def[:pos], "?"))+1, quote(orPart))
+			}
 			group = append(group, c)
+			pos += len(orPart) + 1
 		}
 		seg.And = append(seg.And, group)
 	}

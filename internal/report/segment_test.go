@@ -2,8 +2,10 @@ package report
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"hearth/internal/store"
 )
@@ -212,8 +214,7 @@ func TestCompileContinent(t *testing.T) {
 }
 
 func FuzzParseSegment(f *testing.F) {
-	for _, s := range []string{"browserCode==FF;countryCode==de", "pageUrl=@%2Fblog,pageTitle=^Home", "visitCount>=3",
-		"browserCode%3D%3DFF", "userId==", "a==b==c", "%", ";,;", "referrerType==search", "continentCode!=eur,countryCode==de"} {
+	for _, s := range segmentSeeds(f, "testdata/segments.txt") {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, def string) {
@@ -234,6 +235,9 @@ func FuzzParseSegment(f *testing.F) {
 				n++
 				if c.Dimension == "" || c.Op == "" {
 					t.Fatalf("condition without dimension or operator: %+v", c)
+				}
+				if !utf8.ValidString(c.Value) {
+					t.Fatalf("a value that is not UTF-8 was accepted: %q", c.Value)
 				}
 			}
 		}
@@ -306,4 +310,19 @@ func TestShortCodes(t *testing.T) {
 	if codeOfName(store.FieldDeviceType, "Chrome") != "Chrome" {
 		t.Error("a field without codes must keep its value")
 	}
+}
+
+// segmentSeeds reads the seed definitions of the segment fuzz targets: one a line, # comments.
+func segmentSeeds(tb testing.TB, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		if line = strings.TrimRight(line, "\n"); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
