@@ -2,7 +2,10 @@ package matomo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +101,9 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	if limit == 0 {
 		return []*Row{}, nil
 	}
-	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, WithActions: withActions, Segment: seg})
+	// The visits come at once (a page holds at most 10,000), their actions while the answer
+	// is written: see visitLog.
+	visits, err := a.opts.Events.Visits(ctx, store.VisitQuery{Sites: ids, From: from, To: to, Limit: limit, Offset: offset, CountActions: withActions, Segment: seg})
 	if err != nil {
 		return nil, err
 	}
@@ -107,18 +112,16 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	}
 	currency := map[event.SiteID]string{site.ID: site.Currency}
 	goalNames := map[event.SiteID]map[int32]string{}
-	out := make([]*Row, 0, len(visits))
 	for _, d := range visits {
-		cur, ok := currency[d.Visit.SiteID]
-		if !ok {
+		if _, ok := currency[d.Visit.SiteID]; !ok {
+			cur := ""
 			if s, err := a.opts.Meta.Site(ctx, d.Visit.SiteID); err == nil {
 				cur = s.Currency
 			}
 			currency[d.Visit.SiteID] = cur
 		}
-		names, ok := goalNames[d.Visit.SiteID]
-		if !ok && withActions && d.Visit.Conversions > 0 {
-			names = map[int32]string{}
+		if _, ok := goalNames[d.Visit.SiteID]; !ok && withActions && d.Visit.Conversions > 0 {
+			names := map[int32]string{}
 			goals, err := a.opts.Meta.Goals(ctx, d.Visit.SiteID)
 			if err != nil {
 				return nil, err
@@ -128,19 +131,144 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 			}
 			goalNames[d.Visit.SiteID] = names
 		}
-		out = append(out, visitRow(d, tz, cur, names, a.opts.Names))
 	}
-	return out, nil
+	maxActions := a.visitorLogMaxActions()
+	l := &visitLog{
+		visits: visits, withActions: withActions, maxActions: maxActions, budget: visitLogBudget,
+		row: func(d store.VisitDetail) *Row {
+			return visitRow(d, max(d.StoredActions-maxActions, 0), tz, currency[d.Visit.SiteID], goalNames[d.Visit.SiteID], a.opts.Names)
+		},
+		read: func(chunk []store.VisitDetail) error { return a.opts.Events.VisitActions(ctx, chunk, maxActions) },
+		fail: func(err error) *apiError { return a.failure(ctx, "Live.getLastVisitsDetails", err) },
+	}
+	// The first visits' actions are read now: an answer that fits one read is complete before
+	// it is written, and a failing store is answered with an error status.
+	if err := l.readAhead(); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
+
+// visitorLogMaxActions is the most actions a visit shows in the visitor log.
+func (a *API) visitorLogMaxActions() int {
+	if a.opts.VisitorLogMaxActions > 0 {
+		return a.opts.VisitorLogMaxActions
+	}
+	return DefaultVisitorLogMaxActions
+}
+
+// DefaultVisitorLogMaxActions is Matomo's visitor_log_maximum_actions_per_visit.
+const DefaultVisitorLogMaxActions = 500
+
+// failure logs an error that stopped a method after its answer began, and returns what the
+// client may see, as dispatch does for errors returned.
+func (a *API) failure(ctx context.Context, method string, err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		a.opts.Logger.Warn("api method stopped", "method", method, "err", err)
+		return errorf(503, "The request took longer than %s and was stopped: ask for a shorter period, fewer sites or a simpler segment.", a.opts.QueryTimeout)
+	}
+	a.opts.Logger.Error("api method failed", "method", method, "err", err)
+	return errorf(500, "An internal error occurred.")
+}
+
+// visitLogBudget bounds the actions one read of the visitor log holds: visits are read in
+// runs whose actions (at most maxActions each) add up to no more, unless one visit alone does.
+const visitLogBudget = 10_000
+
+// visitLog is the answer of Live.getLastVisitsDetails, a rowStream: the page's visits are in
+// memory, their actions are read a run of visits at a time as the rows are written and let
+// go once written, so memory stays bounded by visitLogBudget actions however long the page.
+type visitLog struct {
+	visits      []store.VisitDetail // with StoredActions when withActions
+	withActions bool
+	maxActions  int
+	budget      int
+	read        func([]store.VisitDetail) error // fills the actions of a run of visits
+	row         func(store.VisitDetail) *Row
+	fail        func(error) *apiError
+	ahead       int // visits whose actions readAhead read
+}
+
+// runEnd is where the run of visits starting at from ends.
+func (l *visitLog) runEnd(from int) int {
+	if !l.withActions {
+		return len(l.visits)
+	}
+	n, end := 0, from
+	for end < len(l.visits) {
+		k := min(l.visits[end].StoredActions, l.maxActions)
+		if end > from && n+k > l.budget {
+			break
+		}
+		n += k
+		end++
+	}
+	return end
+}
+
+func (l *visitLog) readAhead() error {
+	if !l.withActions || len(l.visits) == 0 {
+		return nil
+	}
+	end := l.runEnd(0)
+	if err := l.read(l.visits[:end]); err != nil {
+		return err
+	}
+	l.ahead = end
+	return nil
+}
+
+func (l *visitLog) each(fn func(*Row) error) error {
+	for from := 0; from < len(l.visits); {
+		end := l.runEnd(from)
+		run := l.visits[from:end]
+		if l.withActions && from >= l.ahead {
+			if err := l.read(run); err != nil {
+				return err
+			}
+		}
+		for i := range run {
+			if err := fn(l.row(run[i])); err != nil {
+				return err
+			}
+			run[i].Actions = nil // written: let them go
+		}
+		from = end
+	}
+	return nil
+}
+
+// columns are the rows' fields: a visit's row has the same fields with or without its actions.
+func (l *visitLog) columns() []string {
+	var cols []string
+	seen := map[string]bool{}
+	for _, d := range l.visits {
+		d.Actions = nil
+		for _, k := range l.row(d).keys {
+			if !seen[k] {
+				seen[k] = true
+				cols = append(cols, k)
+			}
+		}
+	}
+	return cols
+}
+
+func (l *visitLog) failed(err error) *apiError { return l.fail(err) }
 
 var referrerTypeNames = map[event.ReferrerType]string{
 	event.ReferrerDirect: "Direct Entry", event.ReferrerSearch: "Search Engines", event.ReferrerWebsite: "Websites",
 	event.ReferrerCampaign: "Campaigns", event.ReferrerSocial: "Social Networks",
 }
 
-// visitRow is a visit of the visitor log; goals names the site's goals (a deleted goal's
+// visitRow is a visit of the visitor log; truncated is how many of its actions d leaves out
+// (Matomo's truncatedActionsCount), goals names the site's goals (a deleted goal's
 // conversions keep their id, without a name).
-func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map[int32]string, places report.Names) *Row {
+func visitRow(d store.VisitDetail, truncated int, tz *time.Location, currency string, goals map[int32]string, places report.Names) *Row {
 	v := d.Visit
 	visitorType := "new"
 	if v.Returning {
@@ -213,8 +341,11 @@ func visitRow(d store.VisitDetail, tz *time.Location, currency string, goals map
 		Set("totalEcommerceRevenue", v.Revenue).
 		Set("siteCurrency", currency).
 		Set("goalConversions", v.Conversions)
-	for k, val := range v.Dimensions {
-		r.Set("dimension"+strconv.Itoa(k), val)
+	for _, k := range slices.Sorted(maps.Keys(v.Dimensions)) {
+		r.Set("dimension"+strconv.Itoa(k), v.Dimensions[k])
+	}
+	if truncated > 0 {
+		r.Set("truncatedActionsCount", truncated)
 	}
 	actions := make([]*Row, 0, len(d.Actions))
 	for i, a := range d.Actions {
@@ -293,8 +424,8 @@ func actionRow(a event.Action, tz *time.Location, spent int32, goals map[int32]s
 			r.Set("performance", perf)
 		}
 	}
-	for k, val := range a.Dimensions {
-		r.Set("dimension"+strconv.Itoa(k), val)
+	for _, k := range slices.Sorted(maps.Keys(a.Dimensions)) {
+		r.Set("dimension"+strconv.Itoa(k), a.Dimensions[k])
 	}
 	return r
 }

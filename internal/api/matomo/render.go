@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Row is one ordered record of a response; order is kept in JSON and XML.
@@ -77,6 +78,10 @@ func errorf(status int, format string, args ...any) *apiError {
 }
 
 func write(w http.ResponseWriter, format string, status int, result any) {
+	if rs, ok := result.(rowStream); ok {
+		writeStream(w, format, status, rs)
+		return
+	}
 	switch format {
 	case "csv", "tsv", "csv8", "tsv8":
 		writeTable(w, format, status, result)
@@ -99,6 +104,8 @@ func jsonShape(result any) any {
 		return map[string]string{"result": "success", "message": "ok"}
 	case value:
 		return map[string]any{"value": r.V}
+	case rowStream:
+		return jsonShape(collectRows(r))
 	}
 	return result
 }
@@ -231,7 +238,11 @@ func writeXMLKeyed(w io.Writer, k *keyed, depth int) {
 		if k.attr == "" {
 			open = ind + "\t<result"
 		}
-		switch v := k.vals[i].(type) {
+		val := k.vals[i]
+		if rs, ok := val.(rowStream); ok {
+			val = collectRows(rs) // inside a bulk answer: one of many, held like the others
+		}
+		switch v := val.(type) {
 		case *Row:
 			io.WriteString(w, open+">\n")
 			writeXMLFields(w, v, depth+2)
@@ -266,36 +277,61 @@ func writeXMLKeyed(w io.Writer, k *keyed, depth int) {
 }
 
 // writeTable writes an answer as CSV or TSV: a header line of column names, then one line per
-// row; multi-site and multi-period answers get leading "idSite" and "date" columns. As
-// Matomo, the text is UTF-16LE with a byte-order mark unless convertToUnicode=0 (formats
-// "csv8" and "tsv8" here).
+// row; multi-site and multi-period answers get leading "idSite" and "date" columns.
 func writeTable(w http.ResponseWriter, format string, status int, result any) {
 	t := &table{seen: map[string]bool{}}
 	t.add(nil, nil, result)
-	var b strings.Builder
-	cw := csv.NewWriter(&b)
-	cw.Comma = ','
-	ctype := "text/csv"
-	if strings.HasPrefix(format, "tsv") {
-		cw.Comma, ctype = '\t', "text/tab-separated-values"
-	}
 	header := append(append([]string{}, t.keyCols...), t.cols...)
-	_ = cw.Write(header)
+	tw := newTableWriter(w, format, status)
+	_ = tw.write(header)
+	row := make([]string, len(header))
 	for _, cells := range t.lines {
-		row := make([]string, len(header))
 		for i, k := range header {
 			row[i] = cells[k]
 		}
-		_ = cw.Write(row)
+		_ = tw.write(row)
 	}
-	cw.Flush()
-	charset, out := "utf-8", []byte(b.String())
+	_ = tw.close()
+}
+
+// tableWriter writes CSV or TSV lines as they come. As Matomo, the text is UTF-16LE with a
+// byte-order mark unless convertToUnicode=0 (formats "csv8" and "tsv8" here).
+type tableWriter struct {
+	cw  *csv.Writer
+	enc *utf16Writer // nil for UTF-8
+}
+
+// newTableWriter sends the headers of a table answer with status.
+func newTableWriter(w http.ResponseWriter, format string, status int) *tableWriter {
+	ctype, comma := "text/csv", ','
+	if strings.HasPrefix(format, "tsv") {
+		ctype, comma = "text/tab-separated-values", '\t'
+	}
+	tw := &tableWriter{}
+	charset, out := "utf-8", io.Writer(w)
 	if !strings.HasSuffix(format, "8") {
-		charset, out = "utf-16le", toUTF16LE(b.String())
+		tw.enc = &utf16Writer{w: w}
+		charset, out = "utf-16le", tw.enc
 	}
+	tw.cw = csv.NewWriter(out)
+	tw.cw.Comma = comma
 	w.Header().Set("Content-Type", ctype+"; charset="+charset)
 	w.WriteHeader(status)
-	_, _ = w.Write(out)
+	return tw
+}
+
+func (tw *tableWriter) write(cells []string) error { return tw.cw.Write(cells) }
+
+// close writes what is buffered.
+func (tw *tableWriter) close() error {
+	tw.cw.Flush()
+	if err := tw.cw.Error(); err != nil {
+		return err
+	}
+	if tw.enc != nil {
+		return tw.enc.close()
+	}
+	return nil
 }
 
 // table collects the lines of a CSV/TSV answer.
@@ -344,6 +380,8 @@ func (t *table) add(prefix map[string]string, keys []string, v any) {
 		for _, v := range x {
 			t.add(prefix, keys, v)
 		}
+	case rowStream:
+		t.add(prefix, keys, collectRows(x)) // inside a bulk answer
 	case *keyed:
 		if !t.seen[x.attr] {
 			t.seen[x.attr] = true
@@ -377,13 +415,64 @@ func cell(v any) string {
 	return scalar(v)
 }
 
-// toUTF16LE encodes text as UTF-16 little-endian with a byte-order mark.
-func toUTF16LE(s string) []byte {
-	units := utf16.Encode([]rune(s))
-	out := make([]byte, 2+2*len(units))
-	out[0], out[1] = 0xFF, 0xFE
-	for i, u := range units {
-		binary.LittleEndian.PutUint16(out[2+2*i:], u)
+// utf16Writer re-encodes UTF-8 text as UTF-16 little-endian after a byte-order mark, as it
+// passes. A sequence split between two writes waits for its end; bytes that are not UTF-8
+// become U+FFFD, each on its own, as Go's conversion of a string to runes makes them.
+type utf16Writer struct {
+	w       io.Writer
+	started bool
+	rest    []byte // the start of a sequence the next write completes
+	buf     []byte
+}
+
+func (u *utf16Writer) Write(p []byte) (int, error) {
+	n := len(p)
+	u.buf = u.buf[:0]
+	if !u.started {
+		u.buf, u.started = append(u.buf, 0xFF, 0xFE), true
 	}
-	return out
+	if len(u.rest) > 0 {
+		p = append(u.rest, p...)
+		u.rest = nil
+	}
+	for len(p) > 0 {
+		if !utf8.FullRune(p) {
+			u.rest = append([]byte(nil), p...)
+			break
+		}
+		r, size := utf8.DecodeRune(p)
+		u.buf = appendUTF16LE(u.buf, r)
+		p = p[size:]
+	}
+	if _, err := u.w.Write(u.buf); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// close writes the byte-order mark of an empty text and what is left of a cut sequence.
+func (u *utf16Writer) close() error {
+	u.buf = u.buf[:0]
+	if !u.started {
+		u.buf, u.started = append(u.buf, 0xFF, 0xFE), true
+	}
+	for p := u.rest; len(p) > 0; {
+		r, size := utf8.DecodeRune(p)
+		u.buf = appendUTF16LE(u.buf, r)
+		p = p[size:]
+	}
+	u.rest = nil
+	if len(u.buf) == 0 {
+		return nil
+	}
+	_, err := u.w.Write(u.buf)
+	return err
+}
+
+func appendUTF16LE(b []byte, r rune) []byte {
+	if r >= 0x10000 {
+		r1, r2 := utf16.EncodeRune(r)
+		return binary.LittleEndian.AppendUint16(binary.LittleEndian.AppendUint16(b, uint16(r1)), uint16(r2)) // #nosec G115 -- surrogates fit 16 bits
+	}
+	return binary.LittleEndian.AppendUint16(b, uint16(r)) // #nosec G115 -- below 0x10000
 }
