@@ -27,6 +27,7 @@ FUZZ_TARGETS := \
 	./internal/ingest:FuzzReadSegment \
 	./internal/ingest:FuzzRecordCodec \
 	./internal/ingest:FuzzSiteSearch \
+	./internal/privacy:FuzzRedactEmails \
 	./internal/enrich/referrer:FuzzLoadLists \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment \

@@ -727,6 +727,9 @@ func (p *Pipeline) process(ctx context.Context, h *collect.Hit, req *collect.Req
 		return []*pending{pd}, nil
 	}
 
+	if !site.site.KeepEmails {
+		redactEmails(h)
+	}
 	lang := h.Language
 	if lang == "" {
 		lang = req.Language

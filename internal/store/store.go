@@ -36,12 +36,15 @@ type Site struct {
 	ExcludedReferrers    []string
 	KeepURLFragment      bool
 	ExcludeUnknownURLs   bool
-	Type                 string
-	Group                string
-	StartDate            string // YYYY-MM-DD, may be empty
-	GeoPrecision         string // country, region, city (default) or none
-	Created              time.Time
-	CreatorLogin         string
+	// KeepEmails turns off the replacement of e-mail addresses in tracked URLs, titles,
+	// referrers, search keywords, events and custom values; off (addresses replaced) by default.
+	KeepEmails   bool
+	Type         string
+	Group        string
+	StartDate    string // YYYY-MM-DD, may be empty
+	GeoPrecision string // country, region, city (default) or none
+	Created      time.Time
+	CreatorLogin string
 }
 
 // User is an account.

@@ -462,6 +462,7 @@ func siteRow(s store.Site) *Row {
 		Set("excluded_referrers", strings.Join(s.ExcludedReferrers, ",")).
 		Set("group", s.Group).Set("type", s.Type).
 		Set("keep_url_fragment", boolInt(s.KeepURLFragment)).
+		Set("keep_email_addresses", boolInt(s.KeepEmails)).
 		Set("creator_login", s.CreatorLogin)
 }
 
@@ -547,6 +548,7 @@ func applySiteParams(s *store.Site, p url.Values) error {
 	setBool("siteSearch", &s.SiteSearch)
 	setBool("keepURLFragments", &s.KeepURLFragment)
 	setBool("excludeUnknownUrls", &s.ExcludeUnknownURLs)
+	setBool("keepEmailAddresses", &s.KeepEmails)
 	if _, ok := p["timezone"]; ok {
 		s.Timezone = strings.TrimSpace(p.Get("timezone"))
 	}
@@ -618,6 +620,9 @@ func (a *API) addSite(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	a.record(ctx, c, audit.ActionSiteCreate, fmt.Sprintf("site:%d", id), audit.Success, map[string]string{"name": s.Name})
+	if s.KeepEmails {
+		a.recordKeepEmails(ctx, c, id, true)
+	}
 	return value{int64(id)}, nil
 }
 
@@ -629,11 +634,15 @@ func (a *API) updateSite(ctx context.Context, c *call) (any, error) {
 	if !c.principal.CanAdmin(s.ID) {
 		return nil, errorf(401, "You can't access this resource as it requires 'admin' access for the website id = %d.", s.ID)
 	}
+	keptEmails := s.KeepEmails
 	if err := applySiteParams(&s, c.params); err != nil {
 		return nil, err
 	}
 	if err := a.opts.Meta.UpdateSite(ctx, s); err != nil {
 		return nil, err
+	}
+	if s.KeepEmails != keptEmails {
+		a.recordKeepEmails(ctx, c, s.ID, s.KeepEmails)
 	}
 	changed := map[string]string{}
 	for k := range c.params {
@@ -648,6 +657,17 @@ func (a *API) updateSite(ctx context.Context, c *call) (any, error) {
 		a.opts.Sites.InvalidateSite(s.ID)
 	}
 	return success{}, nil
+}
+
+// recordKeepEmails audits a change of a site's e-mail redaction: keeping addresses loosens a
+// privacy default, so it is recorded on its own, beside the site update.
+func (a *API) recordKeepEmails(ctx context.Context, c *call, site event.SiteID, keep bool) {
+	state := "redacted"
+	if keep {
+		state = "kept"
+	}
+	a.record(ctx, c, audit.ActionSettingChange, fmt.Sprintf("site:%d", site), audit.Success,
+		map[string]string{"setting": "email_addresses", "value": state})
 }
 
 func (a *API) getSiteFromID(ctx context.Context, c *call) (any, error) {

@@ -186,19 +186,19 @@ func fromUnix(n int64) time.Time {
 
 const siteColumns = `id, name, urls, timezone, currency, ecommerce, sitesearch, search_keyword_params,
 	search_category_params, excluded_ips, excluded_params, excluded_user_agents, excluded_referrers,
-	keep_url_fragment, exclude_unknown_urls, type, site_group, start_date, geo_precision, created, creator_login`
+	keep_url_fragment, exclude_unknown_urls, type, site_group, start_date, geo_precision, created, creator_login, keep_emails`
 
 // CreateSite stores a new site and returns its id.
 func (s *Store) CreateSite(ctx context.Context, st store.Site) (event.SiteID, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO sites (name, urls, timezone, currency, ecommerce, sitesearch,
 		search_keyword_params, search_category_params, excluded_ips, excluded_params, excluded_user_agents,
 		excluded_referrers, keep_url_fragment, exclude_unknown_urls, type, site_group, start_date, geo_precision,
-		created, creator_login) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		created, creator_login, keep_emails) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		st.Name, jsonList(st.URLs), st.Timezone, st.Currency, b2i(st.Ecommerce), b2i(st.SiteSearch),
 		jsonList(st.SearchKeywordParams), jsonList(st.SearchCategoryParams), jsonList(st.ExcludedIPs),
 		jsonList(st.ExcludedQueryParams), jsonList(st.ExcludedUserAgents), jsonList(st.ExcludedReferrers),
 		b2i(st.KeepURLFragment), b2i(st.ExcludeUnknownURLs), st.Type, st.Group, st.StartDate, st.GeoPrecision,
-		unix(st.Created), st.CreatorLogin)
+		unix(st.Created), st.CreatorLogin, b2i(st.KeepEmails))
 	if err != nil {
 		return 0, fmt.Errorf("create site: %w", err)
 	}
@@ -211,11 +211,11 @@ func (s *Store) UpdateSite(ctx context.Context, st store.Site) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE sites SET name=?, urls=?, timezone=?, currency=?, ecommerce=?,
 		sitesearch=?, search_keyword_params=?, search_category_params=?, excluded_ips=?, excluded_params=?,
 		excluded_user_agents=?, excluded_referrers=?, keep_url_fragment=?, exclude_unknown_urls=?, type=?,
-		site_group=?, start_date=?, geo_precision=? WHERE id=?`,
+		site_group=?, start_date=?, geo_precision=?, keep_emails=? WHERE id=?`,
 		st.Name, jsonList(st.URLs), st.Timezone, st.Currency, b2i(st.Ecommerce), b2i(st.SiteSearch),
 		jsonList(st.SearchKeywordParams), jsonList(st.SearchCategoryParams), jsonList(st.ExcludedIPs),
 		jsonList(st.ExcludedQueryParams), jsonList(st.ExcludedUserAgents), jsonList(st.ExcludedReferrers),
-		b2i(st.KeepURLFragment), b2i(st.ExcludeUnknownURLs), st.Type, st.Group, st.StartDate, st.GeoPrecision, st.ID)
+		b2i(st.KeepURLFragment), b2i(st.ExcludeUnknownURLs), st.Type, st.Group, st.StartDate, st.GeoPrecision, b2i(st.KeepEmails), st.ID)
 	if err != nil {
 		return fmt.Errorf("update site %d: %w", st.ID, err)
 	}
@@ -230,10 +230,10 @@ type scanner interface{ Scan(...any) error }
 func scanSite(r scanner) (store.Site, error) {
 	var st store.Site
 	var urls, kw, cat, ips, params, uas, refs string
-	var ecom, search, keep, unknown int
+	var ecom, search, keep, unknown, emails int
 	var created int64
 	err := r.Scan(&st.ID, &st.Name, &urls, &st.Timezone, &st.Currency, &ecom, &search, &kw, &cat, &ips, &params,
-		&uas, &refs, &keep, &unknown, &st.Type, &st.Group, &st.StartDate, &st.GeoPrecision, &created, &st.CreatorLogin)
+		&uas, &refs, &keep, &unknown, &st.Type, &st.Group, &st.StartDate, &st.GeoPrecision, &created, &st.CreatorLogin, &emails)
 	if err != nil {
 		return st, err
 	}
@@ -241,6 +241,7 @@ func scanSite(r scanner) (store.Site, error) {
 	st.ExcludedIPs, st.ExcludedQueryParams = parseList(ips), parseList(params)
 	st.ExcludedUserAgents, st.ExcludedReferrers = parseList(uas), parseList(refs)
 	st.Ecommerce, st.SiteSearch, st.KeepURLFragment, st.ExcludeUnknownURLs = ecom == 1, search == 1, keep == 1, unknown == 1
+	st.KeepEmails = emails == 1
 	st.Created = fromUnix(created)
 	return st, nil
 }
