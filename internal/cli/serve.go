@@ -100,7 +100,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Hasher: hasher, Auth: authSvc,
 		SpoolDir: filepath.Join(cfg.DataDir, "spool"), IPAnonymizeBytes: cfg.IPAnonymizeBytes,
 		VisitTimeout: cfg.VisitTimeout, HonorDNT: cfg.HonorDNT, GlobalExcludedParams: cfg.ExcludedQueryParameters,
-		Logger: log,
+		MaxActionsPerVisit: cfg.MaxActionsPerVisit, Logger: log,
 	})
 	if err != nil {
 		return err
@@ -119,7 +119,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 	}
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
-		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names})
+		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
@@ -249,6 +249,8 @@ func metricsHandler(p *ingest.Pipeline) http.Handler {
 		fmt.Fprintf(w, "hearth_hits_total{outcome=\"ignored\"} %d\n", s.Ignored.Load())
 		fmt.Fprintf(w, "hearth_hits_total{outcome=\"bot\"} %d\n", s.Bots.Load())
 		fmt.Fprintf(w, "hearth_hits_total{outcome=\"invalid\"} %d\n", s.Invalid.Load())
+		fmt.Fprintf(w, "# HELP hearth_hits_dropped_total Tracking hits answered as accepted but not stored, by reason (also counted as ignored).\n# TYPE hearth_hits_dropped_total counter\n")
+		fmt.Fprintf(w, "hearth_hits_dropped_total{reason=\"visit_action_limit\"} %d\n", s.OverActionLimit.Load())
 		fmt.Fprintf(w, "# HELP hearth_ingest_lag_records Records accepted but not yet applied to the event store.\n# TYPE hearth_ingest_lag_records gauge\nhearth_ingest_lag_records %d\n", p.Lag())
 		fmt.Fprintf(w, "# HELP hearth_ingest_batches_total Batches applied to the event store.\n# TYPE hearth_ingest_batches_total counter\nhearth_ingest_batches_total %d\n", s.Batches.Load())
 		fmt.Fprintf(w, "# HELP hearth_spool_syncs_total Group commits (fsyncs) of the ingest spool.\n# TYPE hearth_spool_syncs_total counter\nhearth_spool_syncs_total %d\n", s.Syncs.Load())

@@ -45,6 +45,10 @@ type Config struct {
 	MaxBodyBytes            int64
 	SessionIdleTimeout      time.Duration
 	SessionMaxAge           time.Duration
+
+	// The most actions ingest takes in one visit, and the most a visit lists in the visitor log.
+	MaxActionsPerVisit   int
+	VisitorLogMaxActions int
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -60,6 +64,10 @@ func Defaults() Config {
 		MaxBodyBytes:       8 << 20,
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionMaxAge:      12 * time.Hour,
+
+		// Far above what a person does in one visit; Matomo's visitor_log_maximum_actions_per_visit.
+		MaxActionsPerVisit:   10_000,
+		VisitorLogMaxActions: 500,
 	}
 }
 
@@ -118,6 +126,9 @@ func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (s
 		fs.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "longest a web session lasts")
 		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes",
 			"session-idle-timeout", "session-max-age")
+		fs.IntVar(&cfg.MaxActionsPerVisit, "max-actions-per-visit", cfg.MaxActionsPerVisit, "most actions one visit takes; its later hits are dropped and counted")
+		fs.IntVar(&cfg.VisitorLogMaxActions, "visitor-log-max-actions", cfg.VisitorLogMaxActions, "most actions a visit lists in the visitor log (Live.getLastVisitsDetails)")
+		l.names = append(l.names, "max-actions-per-visit", "visitor-log-max-actions")
 	}
 	return l
 }
@@ -228,6 +239,12 @@ func (c *Config) finish() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.MaxActionsPerVisit < 1 || c.MaxActionsPerVisit > 1_000_000 {
+		errs = append(errs, fmt.Errorf("max-actions-per-visit must be between 1 and 1000000, got %d", c.MaxActionsPerVisit))
+	}
+	if c.VisitorLogMaxActions < 1 || c.VisitorLogMaxActions > 100_000 {
+		errs = append(errs, fmt.Errorf("visitor-log-max-actions must be between 1 and 100000, got %d", c.VisitorLogMaxActions))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -44,6 +44,8 @@ type rig struct {
 	site   event.SiteID
 	// applyEvery is the applier's interval; long intervals keep records in the spool only.
 	applyEvery time.Duration
+	// maxActions is the pipeline's MaxActionsPerVisit (0: the default).
+	maxActions int
 }
 
 func newRig(t *testing.T, dir string, site *store.Site) *rig {
@@ -77,7 +79,7 @@ func (r *rig) open() {
 		Events: r.events, Meta: r.meta, Devices: device.New(1000), Referrers: referrer.Builtin(),
 		Hasher: privacy.NewHasher([]byte("vk"), []byte("uk")), Auth: fixedAuth{"0123456789abcdef0123456789abcdef"},
 		SpoolDir: filepath.Join(r.dir, "spool"), VisitTimeout: 30 * time.Minute, HonorDNT: true,
-		Now: r.clock, ApplyInterval: r.applyEvery,
+		Now: r.clock, ApplyInterval: r.applyEvery, MaxActionsPerVisit: r.maxActions,
 	})
 	if err != nil {
 		r.t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"net/url"
 	"os"
@@ -56,7 +57,10 @@ type Options struct {
 	ApplyInterval time.Duration // how often spooled records are applied (default 1s)
 	MaxBatch      int           // records per applied batch (default 50,000)
 	MaxPending    int           // spooled but unapplied records before refusing hits (default 1,000,000)
-	SpoolSegment  int64         // bytes per spool segment (default 16 MiB)
+	// MaxActionsPerVisit is the most actions a visit takes; later hits of the visit are
+	// dropped and counted in Stats.OverActionLimit (default DefaultMaxActionsPerVisit).
+	MaxActionsPerVisit int
+	SpoolSegment       int64 // bytes per spool segment (default 16 MiB)
 }
 
 // Pipeline implements collect.Sink.
@@ -94,9 +98,12 @@ type Stats struct {
 	Ignored  atomic.Int64
 	Bots     atomic.Int64
 	Invalid  atomic.Int64
-	Applied  atomic.Int64
-	Batches  atomic.Int64
-	Syncs    atomic.Int64
+	// OverActionLimit counts the hits dropped because their visit held MaxActionsPerVisit
+	// actions; they are counted in Ignored too.
+	OverActionLimit atomic.Int64
+	Applied         atomic.Int64
+	Batches         atomic.Int64
+	Syncs           atomic.Int64
 }
 
 type saltKey struct {
@@ -133,12 +140,16 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	if opts.IPAnonymizeBytes == 0 {
 		opts.IPAnonymizeBytes = 2
 	}
+	if opts.MaxActionsPerVisit <= 0 {
+		opts.MaxActionsPerVisit = DefaultMaxActionsPerVisit
+	}
 	p := &Pipeline{
 		opts: opts, log: opts.Logger.With("component", "ingest"),
 		sites: map[event.SiteID]*siteConf{}, missing: map[event.SiteID]time.Time{},
 		salts: map[saltKey][]byte{}, stop: make(chan struct{}),
 	}
 	p.visits = newVisitTable(opts.VisitTimeout)
+	p.visits.maxActions = int32(min(opts.MaxActionsPerVisit, math.MaxInt32)) // #nosec G115 -- bounded just before
 
 	applied, err := opts.Events.AppliedSeq(ctx)
 	if err != nil {
@@ -443,6 +454,11 @@ func (p *Pipeline) Track(ctx context.Context, hits []collect.Hit, req *collect.R
 	var waitIdx []int
 	for i := range hits {
 		recs, err := p.process(ctx, &hits[i], req)
+		if errors.Is(err, errVisitFull) {
+			p.stats.Ignored.Add(1)
+			p.stats.OverActionLimit.Add(1)
+			continue
+		}
 		if err != nil {
 			out[i].Err = err
 			if collect.IsBadRequest(err) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"maps"
@@ -56,6 +57,9 @@ type visitState struct {
 	stableID bool
 	// converted holds the goals this visit converted, for goals that convert once per visit.
 	converted map[int32]bool
+	// full is set once the visit holds the most actions a visit may: its further hits are
+	// dropped (and the first drop logged).
+	full bool
 }
 
 const shards = 64
@@ -63,10 +67,11 @@ const shards = 64
 // visitTable holds open visits, sharded by visitor so hits of one visitor are assembled in
 // order while different visitors proceed in parallel.
 type visitTable struct {
-	timeout time.Duration
-	maxOpen int // open visits a shard keeps; beyond it the longest idle close early
-	seed    maphash.Seed
-	shard   [shards]struct {
+	timeout    time.Duration
+	maxOpen    int   // open visits a shard keeps; beyond it the longest idle close early
+	maxActions int32 // actions a visit takes; hits beyond them are dropped
+	seed       maphash.Seed
+	shard      [shards]struct {
 		sync.Mutex
 		open     map[visitKey]*visitState
 		byConfig map[visitKey]visitKey
@@ -75,7 +80,7 @@ type visitTable struct {
 }
 
 func newVisitTable(timeout time.Duration) *visitTable {
-	t := &visitTable{timeout: timeout, maxOpen: maxOpenVisits, seed: maphash.MakeSeed()}
+	t := &visitTable{timeout: timeout, maxOpen: maxOpenVisits, maxActions: DefaultMaxActionsPerVisit, seed: maphash.MakeSeed()}
 	for i := range t.shard {
 		t.shard[i].open = map[visitKey]*visitState{}
 		t.shard[i].byConfig = map[visitKey]visitKey{}
@@ -112,6 +117,15 @@ func (t *visitTable) restore(v event.Visit, converted []int32) {
 // 1.5 GB of memory at most: a flood of hits from ever new visitors must not exhaust memory
 // within the 30 minutes their visits stay open.
 const maxOpenVisits = 1_000_000
+
+// DefaultMaxActionsPerVisit is the most actions a visit takes unless configured: far above
+// what a person does in one visit (a visit ends after 30 idle minutes and at midnight), low
+// enough that one visit cannot grow without bound.
+const DefaultMaxActionsPerVisit = 10_000
+
+// errVisitFull drops a hit whose visit holds the most actions a visit may. The hit is not
+// stored and the tracker is answered as for any hit deliberately not stored.
+var errVisitFull = errors.New("the visit holds the most actions a visit may")
 
 // sweep closes visits idle for longer than the timeout, keeping their visitors' history.
 // Where a shard holds more than maxOpen visits it also closes the longest idle ones early,
@@ -220,6 +234,16 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		if len(s.history) > 200_000 {
 			s.history = map[visitKey]store.VisitorHistory{}
 		}
+	}
+	if !h.Ping && st.count >= t.maxActions {
+		// Every hit but a heartbeat adds an action. A hit that only repeats a goal already
+		// converted would add none, but it extends a visit long past real use all the same.
+		if !st.full {
+			st.full = true
+			p.log.Warn("a visit reached the most actions a visit takes; its further hits are dropped",
+				"site", int64(h.SiteID), "limit", t.maxActions)
+		}
+		return nil, errVisitFull
 	}
 	v := &st.visit
 	if in.at.After(v.Last) {

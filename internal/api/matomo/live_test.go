@@ -204,7 +204,10 @@ func (s *failingStream) each(fn func(*Row) error) error {
 	}
 	return errors.New("store went away")
 }
-func (s *failingStream) failed(err error) *apiError { s.logged = err; return errorf(500, "An internal error occurred.") }
+func (s *failingStream) failed(err error) *apiError {
+	s.logged = err
+	return errorf(500, "An internal error occurred.")
+}
 
 // TestStreamFailureAborts: an error after the answer began cannot become an error answer; the
 // response is aborted, so the client does not take a cut answer for a whole one.
