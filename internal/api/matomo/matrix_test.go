@@ -24,6 +24,18 @@ var principals = []string{"anonymous", "nobody", "viewer", "rawviewer", "writer"
 
 func password(login string) string { return "pw for " + login + " 2026 long" }
 
+// siteNames are the rig's sites. Site 2's name, the URL of its one visit and everything else
+// of it carry site2Marker, which must never appear in an answer to a caller without access.
+var siteNames = map[int]string{1: "Site 1", 2: "Zephyrine Ledger"}
+
+const (
+	site2Marker = "zephyrine"
+	site2URL    = "https://site2.example/zephyrine-ledger/q3"
+)
+
+// leaksSite2 reports whether an answer carries any of site 2's data.
+func leaksSite2(body string) bool { return strings.Contains(strings.ToLower(body), site2Marker) }
+
 type matrixRig struct {
 	api    *API
 	meta   *sqlite.Store
@@ -47,9 +59,21 @@ func newMatrixRig(t *testing.T) *matrixRig {
 		}
 	}
 	for i := 1; i <= 2; i++ {
-		if _, err := meta.CreateSite(ctx, store.Site{Name: fmt.Sprintf("Site %d", i), URLs: []string{fmt.Sprintf("https://site%d.example", i)}, Timezone: "UTC", Currency: "EUR", Created: now}); err != nil {
+		if _, err := meta.CreateSite(ctx, store.Site{Name: siteNames[i], URLs: []string{fmt.Sprintf("https://site%d.example", i)}, Timezone: "UTC", Currency: "EUR", Created: now}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Site 2 has a visit whose URL, title and referrer carry the marker, so an answer that
+	// leaks any of site 2's data is caught by searching for it.
+	visitTime := now.Add(-10 * time.Minute)
+	visit := event.Visit{SiteID: 2, ID: 1, VisitorID: event.VisitorID{2}, First: visitTime, Last: visitTime, VisitCount: 1, Actions: 1, Pageviews: 1,
+		Referrer: event.Referrer{Type: event.ReferrerWebsite, Name: "zephyrine-referrer.example", URL: "https://zephyrine-referrer.example/"},
+		EntryURL: site2URL, EntryTitle: "Zephyrine private page", ExitURL: site2URL, ExitTitle: "Zephyrine private page", ExitTime: visitTime, LocalTime: -1}
+	action := event.Action{SiteID: 2, VisitID: 1, VisitorID: visit.VisitorID, Time: visitTime, Index: 1, Type: event.ActionPageview,
+		URL: site2URL, Title: "Zephyrine private page", FirstURLInVisit: true, FirstTitleInVisit: true, SearchCount: -1,
+		PerfNetwork: -1, PerfServer: -1, PerfTransfer: -1, PerfDOMProc: -1, PerfDOMDone: -1, PerfOnLoad: -1}
+	if err := events.Apply(ctx, store.Batch{Seq: 1, Visits: []event.Visit{visit}, Actions: []event.Action{action}}); err != nil {
+		t.Fatal(err)
 	}
 	grant := func(login string, site event.SiteID, role string) {
 		if err := meta.SetRole(ctx, store.Grant{Login: login, SiteID: site, Name: role, Created: now}); err != nil {
@@ -108,21 +132,24 @@ func reportParams(s int) url.Values {
 	return url.Values{"idSite": {fmt.Sprint(s)}, "period": {"day"}, "date": {"last3"}}
 }
 
-// TestAuthorizationMatrix calls every API method as every principal against both sites and
-// asserts exactly who is allowed; denied calls must answer 401 and leak nothing.
-func TestAuthorizationMatrix(t *testing.T) {
-	r := newMatrixRig(t)
+// matrixEntry says who may call a method on a site and with which parameters.
+type matrixEntry struct {
+	allowed rule
+	// params are the call's parameters on a site; objects the call names (a goal, a
+	// dimension, a segment) are created on that site first.
+	params func(site int) url.Values
+}
+
+// matrix has an entry for every API method but token creation (which authenticates by
+// password) and the bulk request (which wraps the others).
+func (r *matrixRig) matrix(t *testing.T) map[string]matrixEntry {
 	ctx := context.Background()
-	type entry struct {
-		allowed rule
-		params  func(site int) url.Values
-	}
-	matrix := map[string]entry{
+	matrix := map[string]matrixEntry{
 		"API.getMatomoVersion": {anyUser, func(int) url.Values { return url.Values{} }},
 		"API.getPiwikVersion":  {anyUser, func(int) url.Values { return url.Values{} }},
 		"SitesManager.addSite": {superOnly, func(int) url.Values { return url.Values{"siteName": {"New"}} }},
 		"SitesManager.updateSite": {adminOn, func(s int) url.Values {
-			return url.Values{"idSite": {fmt.Sprint(s)}, "siteName": {fmt.Sprintf("Site %d", s)}}
+			return url.Values{"idSite": {fmt.Sprint(s)}, "siteName": {siteNames[s]}}
 		}},
 		"SitesManager.getSiteFromId":                 {viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
 		"SitesManager.getSitesWithAtLeastViewAccess": {anyUser, func(int) url.Values { return url.Values{} }},
@@ -171,70 +198,70 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}},
 	}
 	// Every report of visits by a dimension answers viewers of the site.
-	matrix["VisitFrequency.get"] = entry{viewOn, reportParams}
-	matrix["Actions.get"] = entry{viewOn, reportParams}
-	matrix["Hearth.getBotCounts"] = entry{viewOn, reportParams}
+	matrix["VisitFrequency.get"] = matrixEntry{viewOn, reportParams}
+	matrix["Actions.get"] = matrixEntry{viewOn, reportParams}
+	matrix["Hearth.getBotCounts"] = matrixEntry{viewOn, reportParams}
 	for _, m := range []string{"Goals.getItemsSku", "Goals.getItemsName", "Goals.getItemsCategory"} {
-		matrix[m] = entry{viewOn, reportParams}
+		matrix[m] = matrixEntry{viewOn, reportParams}
 	}
-	matrix["API.getReportMetadata"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
-	matrix["API.getSegmentsMetadata"] = entry{anyUser, func(s int) url.Values { return url.Values{"idSites": {fmt.Sprint(s)}} }}
-	matrix["API.getProcessedReport"] = entry{viewOn, func(s int) url.Values {
+	matrix["API.getReportMetadata"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["API.getSegmentsMetadata"] = matrixEntry{anyUser, func(s int) url.Values { return url.Values{"idSites": {fmt.Sprint(s)}} }}
+	matrix["API.getProcessedReport"] = matrixEntry{viewOn, func(s int) url.Values {
 		return url.Values{"idSite": {fmt.Sprint(s)}, "period": {"day"}, "date": {"2026-11-20"}, "apiModule": {"UserCountry"}, "apiAction": {"getCountry"}}
 	}}
 	for _, d := range report.VisitReports {
-		matrix[d.Method()] = entry{viewOn, reportParams}
+		matrix[d.Method()] = matrixEntry{viewOn, reportParams}
 	}
 	for _, d := range report.ActionReports {
-		matrix[d.Method()] = entry{viewOn, reportParams}
+		matrix[d.Method()] = matrixEntry{viewOn, reportParams}
 	}
 	for _, d := range report.EventReports {
-		matrix[d.Method()] = entry{viewOn, reportParams}
+		matrix[d.Method()] = matrixEntry{viewOn, reportParams}
 	}
 	// A segment shared by its owner (the superuser) with everyone who views its site.
 	sharedSegment := func(s int) url.Values {
-		id, err := r.meta.CreateSegment(ctx, store.Segment{Login: "root", Name: "Mobile", Definition: "deviceType==smartphone",
+		id, err := r.meta.CreateSegment(ctx, store.Segment{Login: "root", Name: "Mobile of " + siteNames[s], Definition: "deviceType==smartphone",
 			SiteID: event.SiteID(s), AllUsers: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return url.Values{"idSegment": {fmt.Sprint(id)}}
 	}
-	matrix["SegmentEditor.add"] = entry{writeOn, func(s int) url.Values {
+	matrix["SegmentEditor.add"] = matrixEntry{writeOn, func(s int) url.Values {
 		return url.Values{"name": {"Mobile"}, "definition": {"deviceType==smartphone"}, "idSite": {fmt.Sprint(s)}}
 	}}
-	matrix["SegmentEditor.getAll"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
-	matrix["SegmentEditor.get"] = entry{viewOn, sharedSegment}
-	matrix["SegmentEditor.update"] = entry{superOnly, func(s int) url.Values {
+	matrix["SegmentEditor.getAll"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["SegmentEditor.get"] = matrixEntry{viewOn, sharedSegment}
+	matrix["SegmentEditor.update"] = matrixEntry{superOnly, func(s int) url.Values {
 		v := sharedSegment(s)
 		v.Set("name", "Phones")
 		return v
 	}}
-	matrix["SegmentEditor.delete"] = entry{superOnly, sharedSegment}
+	matrix["SegmentEditor.delete"] = matrixEntry{superOnly, sharedSegment}
 	dimension := func(s int) url.Values {
-		d, err := r.meta.CreateCustomDimension(ctx, store.CustomDimension{SiteID: event.SiteID(s), Name: "Plan", Scope: "visit", Active: true})
+		d, err := r.meta.CreateCustomDimension(ctx, store.CustomDimension{SiteID: event.SiteID(s), Name: "Plan of " + siteNames[s], Scope: "visit", Active: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return url.Values{"idSite": {fmt.Sprint(s)}, "idDimension": {fmt.Sprint(d.ID)}}
 	}
-	matrix["CustomDimensions.configureNewCustomDimension"] = entry{writeOn, func(s int) url.Values {
+	matrix["CustomDimensions.configureNewCustomDimension"] = matrixEntry{writeOn, func(s int) url.Values {
 		return url.Values{"idSite": {fmt.Sprint(s)}, "name": {"Plan"}, "scope": {"visit"}}
 	}}
-	matrix["CustomDimensions.configureExistingCustomDimension"] = entry{writeOn, func(s int) url.Values {
+	matrix["CustomDimensions.configureExistingCustomDimension"] = matrixEntry{writeOn, func(s int) url.Values {
 		v := dimension(s)
 		v.Set("name", "Tier")
 		return v
 	}}
-	matrix["CustomDimensions.getConfiguredCustomDimensions"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
-	matrix["CustomDimensions.getCustomDimension"] = entry{viewOn, func(s int) url.Values {
+	matrix["CustomDimensions.getConfiguredCustomDimensions"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["CustomDimensions.getCustomDimension"] = matrixEntry{viewOn, func(s int) url.Values {
 		v := dimension(s)
 		v.Set("period", "day")
 		v.Set("date", "2026-11-20")
 		return v
 	}}
 	goalOn := func(s int) url.Values {
-		g, err := r.meta.CreateGoal(ctx, store.Goal{SiteID: event.SiteID(s), Name: "Signup", MatchAttribute: "url", Pattern: "/thanks", PatternType: "contains"})
+		g, err := r.meta.CreateGoal(ctx, store.Goal{SiteID: event.SiteID(s), Name: "Signup on " + siteNames[s], MatchAttribute: "url", Pattern: "/thanks", PatternType: "contains"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,15 +274,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		return v
 	}
-	matrix["Goals.addGoal"] = entry{writeOn, func(s int) url.Values { return withGoal(url.Values{"idSite": {fmt.Sprint(s)}}) }}
-	matrix["Goals.updateGoal"] = entry{writeOn, func(s int) url.Values { return withGoal(goalOn(s)) }}
-	matrix["Goals.deleteGoal"] = entry{writeOn, goalOn}
-	matrix["Goals.getGoals"] = entry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
-	matrix["Goals.getGoal"] = entry{viewOn, goalOn}
-	matrix["Goals.get"] = entry{viewOn, reportParams}
-	matrix["SitesManager.getJavascriptTag"] = entry{viewOn, func(s int) url.Values {
+	matrix["Goals.addGoal"] = matrixEntry{writeOn, func(s int) url.Values { return withGoal(url.Values{"idSite": {fmt.Sprint(s)}}) }}
+	matrix["Goals.updateGoal"] = matrixEntry{writeOn, func(s int) url.Values { return withGoal(goalOn(s)) }}
+	matrix["Goals.deleteGoal"] = matrixEntry{writeOn, goalOn}
+	matrix["Goals.getGoals"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["Goals.getGoal"] = matrixEntry{viewOn, goalOn}
+	matrix["Goals.get"] = matrixEntry{viewOn, reportParams}
+	matrix["SitesManager.getJavascriptTag"] = matrixEntry{viewOn, func(s int) url.Values {
 		return url.Values{"idSite": {fmt.Sprint(s)}, "piwikUrl": {"https://stats.example.org"}}
 	}}
+	return matrix
+}
+
+// TestAuthorizationMatrix calls every API method as every principal against both sites and
+// asserts exactly who is allowed; denied calls must answer 401 and leak nothing.
+func TestAuthorizationMatrix(t *testing.T) {
+	r := newMatrixRig(t)
+	matrix := r.matrix(t)
 	// Every method is in the matrix, except token creation, which authenticates by password.
 	var missing []string
 	for _, m := range r.api.Methods() {
@@ -285,7 +320,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if !want && code != 401 {
 					t.Errorf("%s as %s on site %d: %d %s, want 401", m, who, site, code, body)
 				}
-				if !want && strings.Contains(body, "Site 2") {
+				if !want && leaksSite2(body) {
 					t.Errorf("%s as %s leaks site 2's name: %s", m, who, body)
 				}
 			}

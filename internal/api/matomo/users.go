@@ -12,7 +12,6 @@ import (
 	"hearth/internal/auth"
 	"hearth/internal/event"
 	"hearth/internal/store"
-	"hearth/internal/web"
 )
 
 func errSuperuserOnly() error {
@@ -71,6 +70,11 @@ func (a *API) targetSites(ctx context.Context, c *call) ([]event.SiteID, error) 
 				ids = append(ids, s.ID)
 			}
 		}
+		if len(ids) == 0 && !c.principal.IsSuperuser() {
+			// A caller who administers no site is refused, as Matomo does, not answered
+			// "success" for a change made nowhere.
+			return nil, errorf(401, "You can't access this resource as it requires 'admin' access for at least one website.")
+		}
 		return ids, nil
 	}
 	for _, part := range strings.Split(raw, ",") {
@@ -114,7 +118,7 @@ func (a *API) addUser(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	login, email, pw := strings.TrimSpace(c.params.Get("userLogin")), strings.TrimSpace(c.params.Get("email")), c.params.Get("password")
-	if err := web.ValidateNewUser(login, email); err != nil {
+	if err := auth.ValidateNewUser(login, email); err != nil {
 		return nil, errorf(400, "%s", err.Error())
 	}
 	if err := auth.CheckPasswordPolicy(pw, login, email); err != nil {
@@ -326,7 +330,7 @@ func (a *API) updateUser(ctx context.Context, c *call) (any, error) {
 	}
 	changed := map[string]string{}
 	if email := strings.TrimSpace(c.params.Get("email")); email != "" {
-		if err := web.ValidateNewUser(u.Login, email); err != nil {
+		if err := auth.ValidateNewUser(u.Login, email); err != nil {
 			return nil, errorf(400, "%s", err.Error())
 		}
 		u.Email, changed["email"] = email, "changed"
