@@ -87,3 +87,20 @@ func trivialPattern(p string) bool {
 	}
 	return false
 }
+
+// ValidateNewUser checks a login and e-mail address.
+func ValidateNewUser(login, email string) error {
+	if len(login) < 2 || len(login) > 100 {
+		return errors.New("the login must be 2 to 100 characters")
+	}
+	for _, c := range login {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
+			return errors.New("the login may contain only letters, digits and . _ - @")
+		}
+	}
+	at := strings.LastIndexByte(email, '@')
+	if at < 1 || at == len(email)-1 || len(email) > 200 || strings.ContainsAny(email, " <>\"") {
+		return errors.New("the e-mail address is not valid")
+	}
+	return nil
+}

@@ -10,7 +10,6 @@ import (
 	"hearth/internal/auth"
 	"hearth/internal/config"
 	"hearth/internal/store"
-	"hearth/internal/web"
 )
 
 func initCmd(ctx context.Context, args []string, env Env) error {
@@ -26,7 +25,7 @@ func initCmd(ctx context.Context, args []string, env Env) error {
 	if login == "" || email == "" {
 		return usageError{fmt.Errorf("--admin-login and --admin-email are required")}
 	}
-	if err := web.ValidateNewUser(login, email); err != nil {
+	if err := auth.ValidateNewUser(login, email); err != nil {
 		return usageError{err}
 	}
 	pass, err := readSecret(env, "HEARTH_ADMIN_PASSWORD", passFile)

@@ -21,7 +21,6 @@ import (
 	"hearth/internal/secret"
 	"hearth/internal/store"
 	"hearth/internal/store/sqlite"
-	"hearth/internal/web"
 )
 
 // metaCommand parses a subcommand's flags, opens the metadata store and runs fn with it.
@@ -133,7 +132,7 @@ func userAdd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := web.ValidateNewUser(login, email); err != nil {
+	if err := auth.ValidateNewUser(login, email); err != nil {
 		return usageError{err}
 	}
 	pass, err := newPassword(env, passFile, login, email)

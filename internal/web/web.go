@@ -9,7 +9,6 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -161,7 +160,7 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		pass := r.PostForm.Get("password")
-		if err := ValidateNewUser(page.Login, page.Email); err != nil {
+		if err := auth.ValidateNewUser(page.Login, page.Email); err != nil {
 			page.Error = sentence(err.Error())
 		} else if pass != r.PostForm.Get("password2") {
 			page.Error = "The passwords do not match."
@@ -200,23 +199,6 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 		rw.Header().Set("Allow", "GET, POST")
 		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
 	}
-}
-
-// ValidateNewUser checks a login and e-mail address.
-func ValidateNewUser(login, email string) error {
-	if len(login) < 2 || len(login) > 100 {
-		return errors.New("the login must be 2 to 100 characters")
-	}
-	for _, c := range login {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._-@", c)) {
-			return errors.New("the login may contain only letters, digits and . _ - @")
-		}
-	}
-	at := strings.LastIndexByte(email, '@')
-	if at < 1 || at == len(email)-1 || len(email) > 200 || strings.ContainsAny(email, " <>\"") {
-		return errors.New("the e-mail address is not valid")
-	}
-	return nil
 }
 
 func (w *Web) render(rw http.ResponseWriter, status int, page setupPage) {
