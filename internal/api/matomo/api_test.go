@@ -32,7 +32,7 @@ type apiRig struct {
 }
 
 // openStores opens both stores in a temporary directory, closed when the test ends.
-func openStores(t *testing.T) (*sqlite.Store, *duckdb.Store) {
+func openStores(t testing.TB) (*sqlite.Store, *duckdb.Store) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

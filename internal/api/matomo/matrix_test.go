@@ -43,7 +43,7 @@ type matrixRig struct {
 	seq    int
 }
 
-func newMatrixRig(t *testing.T) *matrixRig {
+func newMatrixRig(t testing.TB) *matrixRig {
 	ctx := context.Background()
 	meta, events := openStores(t)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)

@@ -107,7 +107,7 @@ func FuzzSegmentThroughStore(f *testing.F) {
 			f.Add(line, uint8(0))
 		}
 	}
-	r := newMatrixRig(&testing.T{})
+	r := newMatrixRig(f)
 	logs := &errorLog{}
 	r.api.opts.Logger = slog.New(logs)
 	methods := []string{"VisitsSummary.get", "Actions.getPageUrls", "Live.getLastVisitsDetails", "Events.getName", "Goals.getItemsSku", "Referrers.getAll"}
