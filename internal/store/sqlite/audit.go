@@ -51,23 +51,15 @@ func (s *Store) AuditEntries(ctx context.Context, from, to time.Time, fn func(st
 		q += ` AND time < ?`
 		args = append(args, to.UnixMicro())
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq`, args...)
-	if err != nil {
-		return fmt.Errorf("read audit trail: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e store.AuditEntry
-		var t int64
-		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.ActorIP, &e.Action, &e.Target, &e.Outcome, &e.Details, &e.PrevHash, &e.Hash); err != nil {
-			return fmt.Errorf("scan audit entry: %w", err)
-		}
-		e.Time = time.UnixMicro(t).UTC()
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return queryEach(ctx, s.db, "read audit trail", scanAuditEntry, fn, q+` ORDER BY seq`, args...)
+}
+
+func scanAuditEntry(r scanner) (store.AuditEntry, error) {
+	var e store.AuditEntry
+	var t int64
+	err := r.Scan(&e.Seq, &t, &e.Actor, &e.ActorIP, &e.Action, &e.Target, &e.Outcome, &e.Details, &e.PrevHash, &e.Hash)
+	e.Time = time.UnixMicro(t).UTC()
+	return e, err
 }
 
 // DeleteAuditThrough removes the oldest audit entries, through seq.

@@ -44,21 +44,15 @@ func (s *Store) UpdateCustomDimension(ctx context.Context, d store.CustomDimensi
 
 // CustomDimensions lists a site's custom dimensions.
 func (s *Store) CustomDimensions(ctx context.Context, site event.SiteID) ([]store.CustomDimension, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, site_id, name, scope, idx, active, case_sensitive, created FROM custom_dimensions WHERE site_id = ? ORDER BY id`, int64(site))
-	if err != nil {
-		return nil, fmt.Errorf("list custom dimensions: %w", err)
-	}
-	defer rows.Close()
-	var out []store.CustomDimension
-	for rows.Next() {
-		var d store.CustomDimension
-		var siteID, created int64
-		var active, cs int
-		if err := rows.Scan(&d.ID, &siteID, &d.Name, &d.Scope, &d.Index, &active, &cs, &created); err != nil {
-			return nil, fmt.Errorf("scan custom dimension: %w", err)
-		}
-		d.SiteID, d.Active, d.CaseSensitive, d.Created = event.SiteID(siteID), active == 1, cs == 1, fromUnix(created)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list custom dimensions", scanCustomDimension,
+		`SELECT id, site_id, name, scope, idx, active, case_sensitive, created FROM custom_dimensions WHERE site_id = ? ORDER BY id`, int64(site))
+}
+
+func scanCustomDimension(r scanner) (store.CustomDimension, error) {
+	var d store.CustomDimension
+	var siteID, created int64
+	var active, cs int
+	err := r.Scan(&d.ID, &siteID, &d.Name, &d.Scope, &d.Index, &active, &cs, &created)
+	d.SiteID, d.Active, d.CaseSensitive, d.Created = event.SiteID(siteID), active == 1, cs == 1, fromUnix(created)
+	return d, err
 }

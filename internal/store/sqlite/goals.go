@@ -56,23 +56,16 @@ func (s *Store) DeleteGoal(ctx context.Context, site event.SiteID, id int32) err
 
 // Goals lists a site's goals that are not deleted.
 func (s *Store) Goals(ctx context.Context, site event.SiteID) ([]store.Goal, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT site_id, id, name, description, match_attribute, pattern, pattern_type,
+	return query(ctx, s.db, "list goals", scanGoal, `SELECT site_id, id, name, description, match_attribute, pattern, pattern_type,
 		case_sensitive, allow_multiple, revenue, event_value_as_revenue, created FROM goals WHERE site_id = ? AND deleted = 0 ORDER BY id`, int64(site))
-	if err != nil {
-		return nil, fmt.Errorf("list goals: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Goal
-	for rows.Next() {
-		var g store.Goal
-		var siteID, created int64
-		var cs, multi, evRev int
-		if err := rows.Scan(&siteID, &g.ID, &g.Name, &g.Description, &g.MatchAttribute, &g.Pattern, &g.PatternType,
-			&cs, &multi, &g.Revenue, &evRev, &created); err != nil {
-			return nil, fmt.Errorf("scan goal: %w", err)
-		}
-		g.SiteID, g.CaseSensitive, g.AllowMultiple, g.EventValueAsRevenue, g.Created = event.SiteID(siteID), cs == 1, multi == 1, evRev == 1, fromUnix(created)
-		out = append(out, g)
-	}
-	return out, rows.Err()
+}
+
+func scanGoal(r scanner) (store.Goal, error) {
+	var g store.Goal
+	var siteID, created int64
+	var cs, multi, evRev int
+	err := r.Scan(&siteID, &g.ID, &g.Name, &g.Description, &g.MatchAttribute, &g.Pattern, &g.PatternType,
+		&cs, &multi, &g.Revenue, &evRev, &created)
+	g.SiteID, g.CaseSensitive, g.AllowMultiple, g.EventValueAsRevenue, g.Created = event.SiteID(siteID), cs == 1, multi == 1, evRev == 1, fromUnix(created)
+	return g, err
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -42,20 +41,13 @@ func (s *Store) RemoveCapability(ctx context.Context, login string, site event.S
 	return err
 }
 
-// scanGrants reads rows of (login, site_id, name, expires, granted_by, created) and closes them.
-func scanGrants(rows *sql.Rows) ([]store.Grant, error) {
-	defer rows.Close()
-	var out []store.Grant
-	for rows.Next() {
-		var g store.Grant
-		var expires, created int64
-		if err := rows.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created); err != nil {
-			return nil, err
-		}
-		g.Expires, g.Created = fromUnix(expires), fromUnix(created)
-		out = append(out, g)
-	}
-	return out, rows.Err()
+// scanGrant reads a row of (login, site_id, name, expires, granted_by, created).
+func scanGrant(r scanner) (store.Grant, error) {
+	var g store.Grant
+	var expires, created int64
+	err := r.Scan(&g.Login, &g.SiteID, &g.Name, &expires, &g.GrantedBy, &created)
+	g.Expires, g.Created = fromUnix(expires), fromUnix(created)
+	return g, err
 }
 
 // Grants lists roles and capabilities.
@@ -66,11 +58,7 @@ func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []stor
 			q += ` WHERE login = ?`
 			args = append(args, login)
 		}
-		rows, err := s.db.QueryContext(ctx, q+` ORDER BY login, site_id`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("list grants: %w", err)
-		}
-		return scanGrants(rows)
+		return query(ctx, s.db, "list grants", scanGrant, q+` ORDER BY login, site_id`, args...)
 	}
 	roles, err := read(`SELECT login, site_id, role, expires, granted_by, created FROM access`)
 	if err != nil {
@@ -84,12 +72,8 @@ func (s *Store) Grants(ctx context.Context, login string) ([]store.Grant, []stor
 func (s *Store) DeleteExpiredGrants(ctx context.Context, now time.Time) ([]store.Grant, []store.Grant, error) {
 	del := func(table, name string) ([]store.Grant, error) {
 		// #nosec G202 -- table and column names are the two constants below.
-		rows, err := s.db.QueryContext(ctx, `DELETE FROM `+table+` WHERE expires > 0 AND expires <= ?
+		return query(ctx, s.db, "expire grants", scanGrant, `DELETE FROM `+table+` WHERE expires > 0 AND expires <= ?
 			RETURNING login, site_id, `+name+`, expires, granted_by, created`, now.Unix())
-		if err != nil {
-			return nil, fmt.Errorf("expire grants: %w", err)
-		}
-		return scanGrants(rows)
 	}
 	roles, err := del("access", "role")
 	if err != nil {

@@ -25,22 +25,16 @@ func (s *Store) AddPasskey(ctx context.Context, p store.Passkey) error {
 
 // Passkeys lists a user's passkeys.
 func (s *Store) Passkeys(ctx context.Context, login string) ([]store.Passkey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, login, name, rp_id, credential, created, last_used FROM passkeys WHERE login = ? ORDER BY created, id`, login)
-	if err != nil {
-		return nil, fmt.Errorf("list passkeys: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Passkey
-	for rows.Next() {
-		var p store.Passkey
-		var created, used int64
-		if err := rows.Scan(&p.ID, &p.Login, &p.Name, &p.RPID, &p.Credential, &created, &used); err != nil {
-			return nil, fmt.Errorf("scan passkey: %w", err)
-		}
-		p.Created, p.LastUsed = fromUnix(created), fromUnix(used)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list passkeys", scanPasskey,
+		`SELECT id, login, name, rp_id, credential, created, last_used FROM passkeys WHERE login = ? ORDER BY created, id`, login)
+}
+
+func scanPasskey(r scanner) (store.Passkey, error) {
+	var p store.Passkey
+	var created, used int64
+	err := r.Scan(&p.ID, &p.Login, &p.Name, &p.RPID, &p.Credential, &created, &used)
+	p.Created, p.LastUsed = fromUnix(created), fromUnix(used)
+	return p, err
 }
 
 // UpdatePasskey records a passkey's new state after a sign-in.

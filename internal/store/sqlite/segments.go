@@ -58,20 +58,7 @@ func (s *Store) Segment(ctx context.Context, id int64) (store.Segment, error) {
 
 // Segments lists every segment.
 func (s *Store) Segments(ctx context.Context) ([]store.Segment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+segmentColumns+` FROM segments ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list segments: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Segment
-	for rows.Next() {
-		seg, err := scanSegment(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan segment: %w", err)
-		}
-		out = append(out, seg)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list segments", scanSegment, `SELECT `+segmentColumns+` FROM segments ORDER BY id`)
 }
 
 // DeleteSegment removes a segment.

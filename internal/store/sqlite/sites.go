@@ -81,18 +81,5 @@ func (s *Store) Site(ctx context.Context, id event.SiteID) (store.Site, error) {
 
 // Sites returns every site ordered by id.
 func (s *Store) Sites(ctx context.Context) ([]store.Site, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+siteColumns+` FROM sites ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list sites: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Site
-	for rows.Next() {
-		st, err := scanSite(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list sites", scanSite, `SELECT `+siteColumns+` FROM sites ORDER BY id`)
 }

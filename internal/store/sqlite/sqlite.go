@@ -182,7 +182,50 @@ func fromUnix(n int64) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
+// scanner is what a scan function reads one row from: *sql.Row and *sql.Rows both are.
 type scanner interface{ Scan(...any) error }
+
+// querier runs a query returning rows: *sql.DB and *sql.Tx both do.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// query runs a statement and returns its rows, each read by scan, in order (nil for none).
+// what names the operation in errors, e.g. "list goals".
+func query[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), stmt string, args ...any) ([]T, error) {
+	var out []T
+	err := queryEach(ctx, q, what, scan, func(v T) error {
+		out = append(out, v)
+		return nil
+	}, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// queryEach runs a statement and calls fn with each row read by scan, in order, without
+// holding them all: it stops at, and returns unwrapped, the first error fn returns.
+func queryEach[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), fn func(T) error, stmt string, args ...any) error {
+	rows, err := q.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return fmt.Errorf("%s: scan: %w", what, err)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
 
 func isConstraint(err error) bool {
 	var e *sqlite3.Error

@@ -22,14 +22,20 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (int64, error) {
 
 // TokenByHash finds a token by its keyed hash.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	var t store.Token
-	var created, used, expires int64
-	var ro, po int
-	err := s.db.QueryRowContext(ctx, `SELECT id, login, hash, description, created, last_used, expires, read_only, post_only FROM tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.Login, &t.Hash, &t.Description, &created, &used, &expires, &ro, &po)
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
+	return t, err
+}
+
+const tokenColumns = `id, login, hash, description, created, last_used, expires, read_only, post_only`
+
+func scanToken(r scanner) (store.Token, error) {
+	var t store.Token
+	var created, used, expires int64
+	var ro, po int
+	err := r.Scan(&t.ID, &t.Login, &t.Hash, &t.Description, &created, &used, &expires, &ro, &po)
 	t.Created, t.LastUsed, t.Expires = fromUnix(created), fromUnix(used), fromUnix(expires)
 	t.ReadOnly, t.PostOnly = ro == 1, po == 1
 	return t, err
@@ -53,30 +59,13 @@ func (s *Store) TokenSeenFrom(ctx context.Context, id int64, ipHash []byte, at t
 
 // Tokens lists tokens of one user, or of all users when login is empty.
 func (s *Store) Tokens(ctx context.Context, login string) ([]store.Token, error) {
-	q := `SELECT id, login, hash, description, created, last_used, expires, read_only, post_only FROM tokens`
+	q := `SELECT ` + tokenColumns + ` FROM tokens`
 	var args []any
 	if login != "" {
 		q += ` WHERE login = ?`
 		args = append(args, login)
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		var t store.Token
-		var created, used, expires int64
-		var ro, po int
-		if err := rows.Scan(&t.ID, &t.Login, &t.Hash, &t.Description, &created, &used, &expires, &ro, &po); err != nil {
-			return nil, err
-		}
-		t.Created, t.LastUsed, t.Expires = fromUnix(created), fromUnix(used), fromUnix(expires)
-		t.ReadOnly, t.PostOnly = ro == 1, po == 1
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list tokens", scanToken, q+` ORDER BY id`, args...)
 }
 
 // DeleteToken revokes a token.

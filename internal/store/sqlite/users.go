@@ -24,37 +24,27 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // User returns one user.
 func (s *Store) User(ctx context.Context, login string) (store.User, error) {
-	var u store.User
-	var su, dis int
-	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT login, email, password_hash, superuser, disabled, created FROM users WHERE login = ?`, login).
-		Scan(&u.Login, &u.Email, &u.PasswordHash, &su, &dis, &created)
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("user: %w", store.ErrNotFound)
 	}
+	return u, err
+}
+
+const userColumns = `login, email, password_hash, superuser, disabled, created`
+
+func scanUser(r scanner) (store.User, error) {
+	var u store.User
+	var su, dis int
+	var created int64
+	err := r.Scan(&u.Login, &u.Email, &u.PasswordHash, &su, &dis, &created)
 	u.Superuser, u.Disabled, u.Created = su == 1, dis == 1, fromUnix(created)
 	return u, err
 }
 
 // Users lists every user by login.
 func (s *Store) Users(ctx context.Context) ([]store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT login, email, password_hash, superuser, disabled, created FROM users ORDER BY login`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		var u store.User
-		var su, dis int
-		var created int64
-		if err := rows.Scan(&u.Login, &u.Email, &u.PasswordHash, &su, &dis, &created); err != nil {
-			return nil, err
-		}
-		u.Superuser, u.Disabled, u.Created = su == 1, dis == 1, fromUnix(created)
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return query(ctx, s.db, "list users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY login`)
 }
 
 // UpdateUser replaces a user's mutable fields in one transaction that also checks at least
