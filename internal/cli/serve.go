@@ -120,16 +120,18 @@ func serve(ctx context.Context, args []string, env Env) error {
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
 		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
+	tracking := collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes,
+		MaxBulkInflight: cfg.MaxBulkInflight, Logger: log})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
-		Tracking: collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}),
+		Tracking: tracking,
 		API:      api, Setup: pages.Setup, Static: web.Static(),
 		Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
 		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor, Security: pages.Security,
 		PasskeySignIn: pages.PasskeySignIn, PasskeyRegistration: pages.PasskeyRegistration,
 		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal, Logger: log}),
 		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
-		Metrics: metricsHandler(pipe), MetricsListen: cfg.MetricsListen, Logger: log,
+		Metrics: metricsHandler(pipe, tracking), MetricsListen: cfg.MetricsListen, Logger: log,
 		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
@@ -240,7 +242,7 @@ func displayAddr(addr string) string {
 	return addr
 }
 
-func metricsHandler(p *ingest.Pipeline) http.Handler {
+func metricsHandler(p *ingest.Pipeline, tracking *collect.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := p.StatsSnapshot()
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -254,5 +256,6 @@ func metricsHandler(p *ingest.Pipeline) http.Handler {
 		fmt.Fprintf(w, "# HELP hearth_ingest_lag_records Records accepted but not yet applied to the event store.\n# TYPE hearth_ingest_lag_records gauge\nhearth_ingest_lag_records %d\n", p.Lag())
 		fmt.Fprintf(w, "# HELP hearth_ingest_batches_total Batches applied to the event store.\n# TYPE hearth_ingest_batches_total counter\nhearth_ingest_batches_total %d\n", s.Batches.Load())
 		fmt.Fprintf(w, "# HELP hearth_spool_syncs_total Group commits (fsyncs) of the ingest spool.\n# TYPE hearth_spool_syncs_total counter\nhearth_spool_syncs_total %d\n", s.Syncs.Load())
+		fmt.Fprintf(w, "# HELP hearth_bulk_refused_total Bulk tracking bodies answered 503 because max-bulk-inflight was reached.\n# TYPE hearth_bulk_refused_total counter\nhearth_bulk_refused_total %d\n", tracking.BulkRefused())
 	})
 }

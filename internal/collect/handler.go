@@ -1,17 +1,18 @@
 package collect
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,13 +49,20 @@ type Options struct {
 	ClientIP     func(*http.Request) netip.Addr
 	MaxBodyBytes int64
 	MaxBulk      int
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// MaxBulkInflight is how many bulk bodies of MaxBodyBytes are decoded and tracked at
+	// once; smaller bodies take their share of that room by their size. A bulk body that does
+	// not fit is answered 503 with Retry-After before any of it is read. Default 2: a body
+	// of 8 MB holds about 150 MB while it is tracked.
+	MaxBulkInflight int
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // Handler serves /matomo.php and /piwik.php.
 type Handler struct {
-	opts Options
+	opts        Options
+	bulk        budget
+	bulkRefused atomic.Int64
 }
 
 // NewHandler builds the tracking endpoint.
@@ -65,14 +73,25 @@ func NewHandler(opts Options) *Handler {
 	if opts.MaxBulk <= 0 {
 		opts.MaxBulk = 10000
 	}
+	if opts.MaxBulkInflight <= 0 {
+		opts.MaxBulkInflight = 2
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{opts: opts}
+	h := &Handler{opts: opts}
+	h.bulk.limit = math.MaxInt64
+	if opts.MaxBodyBytes <= math.MaxInt64/int64(opts.MaxBulkInflight) {
+		h.bulk.limit = int64(opts.MaxBulkInflight) * opts.MaxBodyBytes
+	}
+	return h
 }
+
+// BulkRefused is the number of bulk bodies answered 503 because the bulk budget was spent.
+func (h *Handler) BulkRefused() int64 { return h.bulkRefused.Load() }
 
 // transparentGIF is the 43-byte 1x1 GIF Matomo answers with.
 var transparentGIF = []byte{
@@ -98,9 +117,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// No Access-Control-Allow-Credentials: tracking needs no cookie or authorisation of the
+	// page's origin, so no origin is let read an answer made with them.
 	if origin := r.Header.Get("Origin"); origin != "" && r.Method != http.MethodGet {
 		hdr.Set("Access-Control-Allow-Origin", origin)
-		hdr.Set("Access-Control-Allow-Credentials", "true")
 		hdr.Add("Vary", "Origin")
 	} else {
 		hdr.Set("Access-Control-Allow-Origin", "*")
@@ -108,8 +128,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var body []byte
 	if r.Body != nil && r.Method == http.MethodPost {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
-		if err != nil {
+		if r.ContentLength > h.opts.MaxBodyBytes {
+			h.refuse(w, true, http.StatusBadRequest, "request body too large")
+			return
+		}
+		// A body opening with '{' is a bulk body: it is decoded as it is read, under the bulk
+		// budget. Any other is form parameters, read whole.
+		br := bufio.NewReaderSize(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes), 16)
+		lead, first, err := skipSpace(br)
+		if err == nil && first == '{' {
+			h.serveBulk(w, r, br, h.request(r))
+			return
+		}
+		var rest []byte
+		if err == nil {
+			rest, err = io.ReadAll(br)
+		}
+		if err != nil && err != io.EOF {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				h.refuse(w, true, http.StatusBadRequest, "request body too large")
@@ -118,14 +153,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.refuse(w, true, http.StatusBadRequest, "could not read request body")
 			return
 		}
-		body = b
+		body = append(lead, rest...)
+		if bytes.Contains(body, []byte(`"requests"`)) {
+			// Meant as a bulk body (Matomo's test), but not one.
+			h.bulkReply(w, http.StatusBadRequest, bulkReply{Status: "error", Message: errBulkJSON.Reason})
+			return
+		}
 	}
 	req := h.request(r)
-	if bytes.Contains(body, []byte(`"requests"`)) {
-		query, _ := parseQuery(r.URL.RawQuery)
-		h.serveBulk(w, r, body, query, req)
-		return
-	}
 	var ps params
 	ps.addQuery(r.URL.RawQuery)
 	ps.addQuery(string(body)) // after the URL's: GET wins on duplicates
@@ -153,6 +188,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.success(w, r, sendImage)
+}
+
+// skipSpace reads the JSON white space at the start of br and returns it with the first
+// other byte, which it leaves unread.
+func skipSpace(br *bufio.Reader) (lead []byte, first byte, err error) {
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return lead, 0, err
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			lead = append(lead, c)
+			continue
+		}
+		return lead, c, br.UnreadByte()
+	}
 }
 
 func (h *Handler) request(r *http.Request) *Request {
@@ -234,138 +286,4 @@ func (h *Handler) refuse(w http.ResponseWriter, text bool, status int, reason st
 	hdr.Set("Content-Type", "image/gif")
 	w.WriteHeader(status)
 	_, _ = w.Write(transparentGIF)
-}
-
-type bulkReply struct {
-	Status  string `json:"status"`
-	Tracked int    `json:"tracked"`
-	Invalid int    `json:"invalid"`
-	Message string `json:"message,omitempty"`
-}
-
-func (h *Handler) serveBulk(w http.ResponseWriter, r *http.Request, body []byte, query url.Values, req *Request) {
-	req.Bulk = true
-	b, err := DecodeBulk(body, h.opts.MaxBulk)
-	if err != nil {
-		h.bulkReply(w, http.StatusBadRequest, bulkReply{Status: "error", Message: err.Error()})
-		return
-	}
-	var hits []Hit
-	invalid := 0
-	for _, params := range b.Requests {
-		if params.Get("token_auth") == "" && b.TokenAuth != "" {
-			params.Set("token_auth", b.TokenAuth)
-		}
-		hit, err := Decode(params, req.Time)
-		if err != nil {
-			invalid++
-			continue
-		}
-		hits = append(hits, hit)
-	}
-	tracked := 0
-	if len(hits) > 0 {
-		outs := h.opts.Sink.Track(r.Context(), hits, req)
-		for _, o := range outs {
-			switch {
-			case o.Err == nil:
-				tracked++
-			case IsBadRequest(o.Err):
-				invalid++
-			default:
-				// The server failed: say so, with what was tracked before the failure.
-				status := http.StatusInternalServerError
-				msg := "internal error"
-				if errors.Is(o.Err, ErrOverloaded) {
-					status, msg = http.StatusServiceUnavailable, "server busy, retry later"
-					w.Header().Set("Retry-After", "1")
-				} else {
-					h.opts.Logger.Error("bulk tracking failed", "err", o.Err)
-				}
-				h.bulkReply(w, status, bulkReply{Status: "error", Tracked: tracked, Invalid: invalid, Message: msg})
-				return
-			}
-		}
-	}
-	if !b.SendImage || query.Get("send_image") == "0" {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	h.bulkReply(w, http.StatusOK, bulkReply{Status: "success", Tracked: tracked, Invalid: invalid})
-}
-
-func (h *Handler) bulkReply(w http.ResponseWriter, status int, rep bulkReply) {
-	if rep.Message != "" {
-		w.Header().Set(ErrorHeader, rep.Message)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(rep)
-}
-
-// Bulk is a decoded bulk tracking body.
-type Bulk struct {
-	Requests  []url.Values
-	TokenAuth string
-	SendImage bool
-}
-
-// DecodeBulk parses {"requests": [...], "token_auth": "...", "send_image": 0}; items are
-// query strings ("?idsite=1&rec=1...") or JSON objects of parameters.
-func DecodeBulk(body []byte, maxRequests int) (Bulk, error) {
-	out := Bulk{SendImage: true}
-	var raw struct {
-		Requests  []json.RawMessage `json:"requests"`
-		TokenAuth any               `json:"token_auth"`
-		SendImage any               `json:"send_image"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return out, bad("bulk body is not valid JSON")
-	}
-	if raw.Requests == nil {
-		return out, bad("bulk body has no requests array")
-	}
-	if len(raw.Requests) > maxRequests {
-		return out, bad("bulk body has %d requests, more than the limit of %d", len(raw.Requests), maxRequests)
-	}
-	if s, ok := raw.TokenAuth.(string); ok {
-		out.TokenAuth = s
-	}
-	switch v := raw.SendImage.(type) {
-	case json.Number:
-		out.SendImage = v.String() != "0"
-	case string:
-		out.SendImage = v != "0"
-	}
-	for _, item := range raw.Requests {
-		var s string
-		if err := json.Unmarshal(item, &s); err == nil {
-			if i := strings.IndexByte(s, '?'); i >= 0 {
-				s = s[i+1:]
-			}
-			v, _ := parseQuery(s)
-			out.Requests = append(out.Requests, v)
-			continue
-		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(item, &obj); err != nil {
-			// Keep the position so invalid_indices stay aligned; Decode refuses it.
-			out.Requests = append(out.Requests, url.Values{})
-			continue
-		}
-		v := url.Values{}
-		for k, rv := range obj {
-			var str string
-			if json.Unmarshal(rv, &str) == nil {
-				v.Set(k, str)
-				continue
-			}
-			// Numbers, booleans and nested structures (ec_items) keep their JSON text.
-			v.Set(k, strings.TrimSpace(string(rv)))
-		}
-		out.Requests = append(out.Requests, v)
-	}
-	return out, nil
 }

@@ -43,6 +43,7 @@ type Config struct {
 	APITokenPostOnly        bool
 	ExcludedQueryParameters []string
 	MaxBodyBytes            int64
+	MaxBulkInflight         int
 	SessionIdleTimeout      time.Duration
 	SessionMaxAge           time.Duration
 
@@ -62,6 +63,7 @@ func Defaults() Config {
 		VisitTimeout:       30 * time.Minute,
 		HonorDNT:           true,
 		MaxBodyBytes:       8 << 20,
+		MaxBulkInflight:    2,
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionMaxAge:      12 * time.Hour,
 
@@ -122,9 +124,10 @@ func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (s
 		fs.BoolVar(&cfg.APITokenPostOnly, "api-token-post-only", cfg.APITokenPostOnly, "accept token_auth only in POST bodies")
 		fs.Var(stringList{&cfg.ExcludedQueryParameters}, "excluded-query-parameters", "comma-separated URL query parameters removed from every site's URLs, on top of the built-in list")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", cfg.MaxBodyBytes, "largest request body accepted")
+		fs.IntVar(&cfg.MaxBulkInflight, "max-bulk-inflight", cfg.MaxBulkInflight, "bulk tracking bodies of max-body-bytes decoded at once (smaller ones take their share); more are answered 503 to retry")
 		fs.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "inactivity that signs a web session out")
 		fs.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "longest a web session lasts")
-		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes",
+		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes", "max-bulk-inflight",
 			"session-idle-timeout", "session-max-age")
 		fs.IntVar(&cfg.MaxActionsPerVisit, "max-actions-per-visit", cfg.MaxActionsPerVisit, "most actions one visit takes; its later hits are dropped and counted")
 		fs.IntVar(&cfg.VisitorLogMaxActions, "visitor-log-max-actions", cfg.VisitorLogMaxActions, "most actions a visit lists in the visitor log (Live.getLastVisitsDetails)")
@@ -239,6 +242,9 @@ func (c *Config) finish() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max-body-bytes must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.MaxBulkInflight < 1 || c.MaxBulkInflight > 1024 {
+		errs = append(errs, fmt.Errorf("max-bulk-inflight must be between 1 and 1024, got %d", c.MaxBulkInflight))
 	}
 	if c.MaxActionsPerVisit < 1 || c.MaxActionsPerVisit > 1_000_000 {
 		errs = append(errs, fmt.Errorf("max-actions-per-visit must be between 1 and 1000000, got %d", c.MaxActionsPerVisit))

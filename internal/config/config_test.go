@@ -32,6 +32,7 @@ visit-timeout = "45m"
 honor-dnt = false
 trusted-proxies = ["10.0.0.0/8", "192.168.1.1"]
 public-url = "https://stats.example.org/"
+max-bulk-inflight = 6
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ public-url = "https://stats.example.org/"
 		t.Fatal(err)
 	}
 	if cfg.VisitTimeout != 45*time.Minute || cfg.HonorDNT || len(cfg.TrustedProxies) != 2 ||
-		cfg.TrustedProxies[1].String() != "192.168.1.1/32" || cfg.PublicURL != "https://stats.example.org" {
+		cfg.TrustedProxies[1].String() != "192.168.1.1/32" || cfg.PublicURL != "https://stats.example.org" || cfg.MaxBulkInflight != 6 {
 		t.Fatalf("file values not applied: %+v", cfg)
 	}
 	if cfg.SecretFile != filepath.Join("hearth-data", "secret.key") {
@@ -94,6 +95,7 @@ func TestInvalid(t *testing.T) {
 		{"public url scheme", []string{"--public-url", "stats.example.org"}, nil, "must start with http"},
 		{"public url credentials", []string{"--public-url", "https://ann:s3cret-pw@stats.example.org"}, nil, "must not contain a user name or password"},
 		{"public url query", []string{"--public-url", "https://stats.example.org/?a=1"}, nil, "must not have a query"},
+		{"no bulk in flight", nil, map[string]string{"HEARTH_MAX_BULK_INFLIGHT": "0"}, "max-bulk-inflight must be between 1 and 1024"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -118,6 +118,9 @@ func Start(t testing.TB, dataDir string, args ...string) *Server {
 	return s
 }
 
+// PID is the server process's id, for reading its /proc entries.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Log is what the server wrote to stderr so far.
 func (s *Server) Log() string {
 	s.mu.Lock()
