@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"hearth/internal/audit"
 	"hearth/internal/auth"
@@ -76,7 +77,16 @@ func New(meta store.Meta, rec Recorder, clientIP func(*http.Request) netip.Addr,
 // Static serves the embedded assets.
 func Static() http.Handler {
 	sub, _ := fs.Sub(static, "static")
-	return http.StripPrefix("/static/", http.FileServerFS(sub))
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A path that is not valid UTF-8 names no asset; fs.Sub calls it invalid, which the
+		// file server would answer with a 500.
+		if !utf8.ValidString(r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // NewSetupToken creates a fresh one-time setup token valid for 24 hours and stores its hash;
