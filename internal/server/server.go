@@ -224,6 +224,22 @@ func (w *bodyHeaders) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *bodyHeaders) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// closeAfterTransferEncoding closes the connection after answering a request that came with
+// a Transfer-Encoding. RFC 9112 section 6.1 asks a server to close the connection after a
+// request with both Transfer-Encoding and Content-Length, which a proxy reading the other
+// length could have let smuggle a second request in; net/http drops such a request's
+// Content-Length before any handler sees it, so every request with a Transfer-Encoding is
+// treated so. Browsers and Matomo's clients send a Content-Length: only a client streaming
+// its upload pays for a new connection.
+func closeAfterTransferEncoding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // recoverer turns a panic in a handler into a 500 so one bad request cannot stop the server.
 func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -306,7 +322,7 @@ func Handler(opts Options) http.Handler {
 		}
 		http.NotFound(w, r)
 	})
-	return recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux))
+	return closeAfterTransferEncoding(recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux)))
 }
 
 // New prepares the server and binds its listeners, so the caller knows the address before Serve.
@@ -347,7 +363,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("listen on %s: %w", opts.RedirectListen, err)
 		}
 		s.rln = rln
-		s.redirect = &http.Server{Handler: redirectHandler(opts.PublicURL, ln.Addr().String()), ReadHeaderTimeout: 10 * time.Second,
+		s.redirect = &http.Server{Handler: closeAfterTransferEncoding(redirectHandler(opts.PublicURL, ln.Addr().String())), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ErrorLog: log.New(redactingWriter{opts.Logger}, "", 0)}
 	}
 	if opts.MetricsListen != "" && opts.Metrics != nil {
