@@ -326,14 +326,15 @@ type Passkey struct {
 
 // Meta is the metadata store.
 type Meta interface {
-	// SetTOTP stores (replacing) a user's TOTP setup.
+	// SetTOTP stores (replacing) a user's TOTP setup; ErrNotFound for an unknown user.
 	SetTOTP(ctx context.Context, t TOTP) error
 	TOTP(ctx context.Context, login string) (TOTP, error)
 	// DeleteTOTP removes a user's TOTP setup only.
 	DeleteTOTP(ctx context.Context, login string) error
 	// DeleteSecondFactors removes a user's TOTP setup, passkeys and recovery codes.
 	DeleteSecondFactors(ctx context.Context, login string) error
-	// AddPasskey stores a new passkey; ErrConflict when its ID is already registered.
+	// AddPasskey stores a new passkey; ErrConflict when its ID is already registered,
+	// ErrNotFound for an unknown user.
 	AddPasskey(ctx context.Context, p Passkey) error
 	// Passkeys lists a user's passkeys, oldest first.
 	Passkeys(ctx context.Context, login string) ([]Passkey, error)
@@ -369,35 +370,44 @@ type Meta interface {
 	DeleteAuditThrough(ctx context.Context, seq int64) (int, error)
 
 	CreateSite(ctx context.Context, s Site) (event.SiteID, error)
+	// UpdateSite replaces a site's settings, every field but Created and CreatorLogin.
 	UpdateSite(ctx context.Context, s Site) error
 	Site(ctx context.Context, id event.SiteID) (Site, error)
+	// Sites lists every site by id.
 	Sites(ctx context.Context) ([]Site, error)
 
+	// CreateUser stores a new user; ErrConflict when the login exists.
 	CreateUser(ctx context.Context, u User) error
 	User(ctx context.Context, login string) (User, error)
+	// Users lists every user by login.
 	Users(ctx context.Context) ([]User, error)
 	// UpdateUser replaces a user's e-mail, password hash, superuser and disabled flags. It
 	// refuses (ErrLastSuperuser) a change that would leave no enabled superuser.
 	UpdateUser(ctx context.Context, u User) error
 	CountSuperusers(ctx context.Context) (int, error)
-	// DeleteUser removes a user with their grants and tokens; ErrLastSuperuser for the last one.
+	// DeleteUser removes a user with their grants, tokens, sessions and second factors;
+	// ErrLastSuperuser for the last one.
 	DeleteUser(ctx context.Context, login string) error
 
 	// SetRole gives a user a role on a site, replacing any other; an empty role removes it.
+	// SetRole and AddCapability return ErrNotFound for an unknown user.
 	SetRole(ctx context.Context, g Grant) error
 	// AddCapability and RemoveCapability manage capabilities such as view_raw.
 	AddCapability(ctx context.Context, g Grant) error
 	RemoveCapability(ctx context.Context, login string, site event.SiteID, capability string) error
-	// Grants lists a user's roles and capabilities (login "" for everyone's), expired ones included.
+	// Grants lists a user's roles and capabilities (login "" for everyone's), expired ones
+	// included, by login and site.
 	Grants(ctx context.Context, login string) (roles, capabilities []Grant, err error)
 	// DeleteExpiredGrants removes the roles and capabilities whose expiry is at or before now
 	// and returns them.
 	DeleteExpiredGrants(ctx context.Context, now time.Time) (roles, capabilities []Grant, err error)
 
+	// CreateToken stores a token and returns its id; it fails for a hash already stored.
 	CreateToken(ctx context.Context, t Token) (int64, error)
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// TouchToken records a token's last use; it never moves back.
 	TouchToken(ctx context.Context, id int64, at time.Time) error
-	// Tokens lists tokens, of one user or (login "") of all.
+	// Tokens lists tokens, of one user or (login "") of all, by id.
 	Tokens(ctx context.Context, login string) ([]Token, error)
 	DeleteToken(ctx context.Context, id int64) error
 	// TokenSeenFrom records that a token was used from a client (keyed hash of its address)
@@ -422,20 +432,22 @@ type Meta interface {
 	PurgeAuthFailures(ctx context.Context, cutoff time.Time) error
 
 	// CreateCustomDimension stores a new dimension (giving it the next index of its scope on
-	// the site) and returns its id; UpdateCustomDimension replaces name and flags.
+	// the site) and returns it with its id; UpdateCustomDimension replaces name and flags.
+	// CustomDimensions lists a site's dimensions by id.
 	CreateCustomDimension(ctx context.Context, d CustomDimension) (CustomDimension, error)
 	UpdateCustomDimension(ctx context.Context, d CustomDimension) error
 	CustomDimensions(ctx context.Context, site event.SiteID) ([]CustomDimension, error)
 
 	// CreateGoal stores a new goal with the next id of its site and returns it; UpdateGoal
-	// replaces a goal's definition; DeleteGoal marks it deleted. Goals lists a site's goals
-	// that are not deleted, by id.
+	// replaces a goal's definition (not its creation time); DeleteGoal marks it deleted.
+	// Goals lists a site's goals that are not deleted, by id.
 	CreateGoal(ctx context.Context, g Goal) (Goal, error)
 	UpdateGoal(ctx context.Context, g Goal) error
 	DeleteGoal(ctx context.Context, site event.SiteID, id int32) error
 	Goals(ctx context.Context, site event.SiteID) ([]Goal, error)
 
-	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one.
+	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one, all
+	// but its owner and creation time.
 	CreateSegment(ctx context.Context, s Segment) (int64, error)
 	UpdateSegment(ctx context.Context, s Segment) error
 	Segment(ctx context.Context, id int64) (Segment, error)

@@ -1,4 +1,5 @@
-// Package storetest is the conformance suite every event-store engine must pass.
+// Package storetest holds the conformance suites every store engine must pass: RunEvents for
+// the event store, RunMeta for the metadata store.
 package storetest
 
 import (
