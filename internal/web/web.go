@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/audit"
 	"hearth/internal/auth"
@@ -74,19 +73,10 @@ func New(meta store.Meta, rec Recorder, clientIP func(*http.Request) netip.Addr,
 	return &Web{meta: meta, audit: rec, clientIP: clientIP, tmpl: t, now: now, log: log}, nil
 }
 
-// Static serves the embedded assets.
+// Static serves the embedded assets: files only, never a listing of their folder.
 func Static() http.Handler {
 	sub, _ := fs.Sub(static, "static")
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// A path that is not valid UTF-8 names no asset; fs.Sub calls it invalid, which the
-		// file server would answer with a 500.
-		if !utf8.ValidString(r.URL.Path) {
-			http.NotFound(w, r)
-			return
-		}
-		files.ServeHTTP(w, r)
-	})
+	return http.StripPrefix("/static/", filesOnly(sub))
 }
 
 // NewSetupToken creates a fresh one-time setup token valid for 24 hours and stores its hash;
