@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"hearth/internal/collect"
@@ -71,7 +72,11 @@ type visitTable struct {
 	maxOpen    int   // open visits a shard keeps; beyond it the longest idle close early
 	maxActions int32 // actions a visit takes; hits beyond them are dropped
 	seed       maphash.Seed
-	shard      [shards]struct {
+	// ids numbers the visits this process opens: the low bits of a visit id count up from a
+	// random start, so visits starting in the same millisecond (a log import's whole-second
+	// cdt puts thousands there) never share an id, which would make one replace the other.
+	ids   atomic.Uint32
+	shard [shards]struct {
 		sync.Mutex
 		open     map[visitKey]*visitState
 		byConfig map[visitKey]visitKey
@@ -81,6 +86,9 @@ type visitTable struct {
 
 func newVisitTable(timeout time.Duration) *visitTable {
 	t := &visitTable{timeout: timeout, maxOpen: maxOpenVisits, maxActions: DefaultMaxActionsPerVisit, seed: maphash.MakeSeed()}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	t.ids.Store(binary.LittleEndian.Uint32(b[:]))
 	for i := range t.shard {
 		t.shard[i].open = map[visitKey]*visitState{}
 		t.shard[i].byConfig = map[visitKey]visitKey{}
@@ -161,14 +169,16 @@ func (t *visitTable) sweep(now time.Time) (early int) {
 	return early
 }
 
-func newVisitID(at time.Time) event.VisitID {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
+// newVisitID is the visit's start in milliseconds since 2020 followed by 22 bits of the
+// process's visit counter: ids of one process differ unless four million visits open between
+// two that start in the same millisecond; ids of other processes (a restart, another node)
+// start from another random count.
+func (t *visitTable) newVisitID(at time.Time) event.VisitID {
 	ms := at.UnixMilli() - 1577836800000 // since 2020-01-01
 	if ms < 0 {
 		ms = 0
 	}
-	return event.VisitID(ms<<22 | int64(binary.LittleEndian.Uint32(b[:])&0x3fffff))
+	return event.VisitID(ms<<22 | int64(t.ids.Add(1)&0x3fffff))
 }
 
 func daysBetween(a, b time.Time) int32 {
@@ -376,7 +386,7 @@ func sameDay(a, b time.Time) bool {
 func (t *visitTable) open(in hitInput, hist store.VisitorHistory, known bool) *visitState {
 	h := in.hit
 	v := event.Visit{
-		SiteID: h.SiteID, ID: newVisitID(in.at), VisitorID: in.visitor, UserID: in.userID,
+		SiteID: h.SiteID, ID: t.newVisitID(in.at), VisitorID: in.visitor, UserID: in.userID,
 		First: in.at, Last: in.at, VisitCount: 1, Referrer: in.ref, Campaign: in.campaign, Device: in.device,
 		Location: in.loc, Resolution: h.Resolution, Language: in.lang, Plugins: h.Plugins, IP: in.ip.String(),
 		LocalTime: -1, Consent: h.Consent,

@@ -1,10 +1,15 @@
 package ingest
 
 import (
+	"context"
+	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
+	"hearth/internal/collect"
 	"hearth/internal/event"
+	"hearth/internal/store"
 )
 
 var searchParams, searchCats = []string{"q", "query", "s", "search", "searchword", "k", "keyword"}, []string{"category", "cat"}
@@ -109,5 +114,39 @@ func TestSweepBoundsOpenVisits(t *testing.T) {
 	tab.maxOpen = 100
 	if early := tab.sweep(now.Add(time.Minute)); early != 0 || len(s.open) != 8 {
 		t.Errorf("within the limit: %d closed early, %d open; want 0 and 8", early, len(s.open))
+	}
+}
+
+// TestVisitIDsOfOneMillisecondDiffer: visits opened in the same millisecond get distinct ids
+// (with 22 random bits, 100,000 of them would share about 1,200).
+func TestVisitIDsOfOneMillisecondDiffer(t *testing.T) {
+	tab := newVisitTable(30 * time.Minute)
+	at := time.Date(2026, 3, 6, 8, 0, 0, 0, time.UTC)
+	seen := map[event.VisitID]bool{}
+	for i := 0; i < 100_000; i++ {
+		id := tab.newVisitID(at)
+		if seen[id] {
+			t.Fatalf("visit %d repeats id %d", i, id)
+		}
+		seen[id] = true
+		if got := int64(id) >> 22; got != at.UnixMilli()-1577836800000 {
+			t.Fatalf("id %d does not start with its millisecond", id)
+		}
+	}
+}
+
+// TestSameSecondVisitsAreAllKept: thousands of visitors whose first hits carry the same time
+// (a log import's whole-second timestamps) are all stored; none replaces another.
+func TestSameSecondVisitsAreAllKept(t *testing.T) {
+	r := newRig(t, t.TempDir(), &testSite)
+	const n = 3000
+	for i := 0; i < n; i++ {
+		from := func(req *collect.Request) { req.IP = netip.AddrFrom4([4]byte{198, 51, byte(i / 250), byte(i % 250)}) }
+		r.mustTrack(fmt.Sprintf("idsite=1&rec=1&url=https%%3A%%2F%%2Fclinic.example%%2Fp&_id=%016x", i+1), r.now, from)
+	}
+	r.visits() // flushes ingest
+	got, err := r.events.Visits(context.Background(), store.VisitQuery{Sites: []event.SiteID{r.site}, Limit: 2 * n})
+	if err != nil || len(got) != n {
+		t.Fatalf("%d visits stored of %d: %v", len(got), n, err)
 	}
 }
