@@ -32,12 +32,10 @@ func TestActionsPerVisitLimits(t *testing.T) {
 
 	// Ingest applies in the background: wait for the visit's twenty actions.
 	var visits []map[string]any
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testbin.Poll(15*time.Second, func() bool {
 		visits = s.Visits(t, tok, site)
-		if len(visits) == 1 && visits[0]["actions"] == 20.0 || time.Now().After(deadline) {
-			break
-		}
-	}
+		return len(visits) == 1 && visits[0]["actions"] == 20.0
+	})
 	if len(visits) != 1 || visits[0]["actions"] != 20.0 {
 		t.Fatalf("visits: %v", visits)
 	}

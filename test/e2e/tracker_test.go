@@ -227,6 +227,27 @@ func TestTracker(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
+	// settle returns once the page has sent whatever its last commands would send, so that a
+	// test can check nothing was: the tracker sends what a turn queued from a zero timeout,
+	// so a request queued the same way after it goes out later, and settle waits until the
+	// browser reports that one.
+	settled := 0
+	settle := func() {
+		t.Helper()
+		settled++
+		marker := fmt.Sprintf("%s/hearth.js?settle=%d", s.Base, settled)
+		eval(`setTimeout(function () { fetch('` + marker + `', {mode: 'no-cors', credentials: 'omit'})['catch'](function () {}); }, 0)`)
+		testbin.Eventually(t, 10*time.Second, "the page's request after its tracker's", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range requests {
+				if r == "GET "+marker {
+					return true
+				}
+			}
+			return false
+		})
+	}
 
 	t.Run("matomo snippet, links and downloads, no cookies", func(t *testing.T) {
 		site := newSite("Snippet")
@@ -483,7 +504,7 @@ _paq.push(['trackPageView']);
 			t.Errorf("after disableCookies: %s", last)
 		}
 		eval(`_paq.push(['optUserOut']); _paq.push(['trackEvent', 'Opted', 'Out'])`)
-		time.Sleep(time.Second)
+		settle()
 		if n := len(hits(site)); n != len(h) {
 			t.Errorf("%d requests after opting out", n-len(h))
 		}
@@ -557,7 +578,7 @@ _paq.push(['setTrackerUrl', '`+s.Base+`/matomo.php']);
 _paq.push(['setSiteId', '`+fmt.Sprint(site)+`']);
 _paq.push(['trackPageView']);`)
 		open(u)
-		time.Sleep(1500 * time.Millisecond)
+		settle()
 		if h := hits(site); len(h) != 0 {
 			t.Fatalf("requests before consent: %v", h)
 		}
@@ -571,8 +592,12 @@ _paq.push(['trackPageView']);`)
 		if c := str(`document.cookie`); c != "" {
 			t.Errorf("consent alone sets no cookies: %q", c)
 		}
+		sent := len(hits(site))
 		eval(`_paq.push(['forgetConsentGiven']); _paq.push(['trackEvent', 'After', 'Withdrawn'])`)
-		time.Sleep(time.Second)
+		settle()
+		if h := hits(site); len(h) != sent {
+			t.Errorf("requests after consent was withdrawn: %v", h[sent:])
+		}
 		if acts := actionsOf(site, 1); len(acts) != 1 {
 			t.Errorf("tracked after consent was withdrawn: %v", types(acts))
 		}
@@ -645,7 +670,7 @@ _paq.push(['trackPageView']);`)
 		if code := str(`document.getElementById('gpc').getAttribute('data-dnt')`); code != "true" {
 			t.Fatalf("the short form with doNotTrack carries data-dnt: %q", code)
 		}
-		time.Sleep(time.Second)
+		settle()
 		if h := hits(gpc); len(h) != 0 {
 			t.Errorf("requests despite Global Privacy Control: %v", h)
 		}
@@ -690,18 +715,15 @@ _paq.push(['trackPageView']);`)
 		site := newSite("Heartbeat")
 		open(pages.add("/heartbeat", "", matomoSnippet(s.Base, site, "_paq.push(['enableHeartBeatTimer', 5]);")))
 		actionsOf(site, 1)
-		time.Sleep(5500 * time.Millisecond)
-		eval(`window.dispatchEvent(new Event('blur'))`)
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			v := s.Visits(t, tok, site)
-			if len(v) == 1 && v[0]["visitDuration"].(float64) >= 5 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the heartbeat did not extend the visit: %v", v)
-			}
-			time.Sleep(100 * time.Millisecond)
+		// The page loses focus again and again: the first blur at least five seconds after
+		// the page view sends a ping, and the visit lasts from then on.
+		var v []map[string]any
+		if !testbin.Poll(20*time.Second, func() bool {
+			eval(`window.dispatchEvent(new Event('blur'))`)
+			v = s.Visits(t, tok, site)
+			return len(v) == 1 && v[0]["visitDuration"].(float64) >= 5
+		}) {
+			t.Fatalf("the heartbeat did not extend the visit: %v", v)
 		}
 	})
 

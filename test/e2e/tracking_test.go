@@ -247,12 +247,13 @@ func TestKillUnderLoad(t *testing.T) {
 			}
 		}(w)
 	}
-	for n.Load() < 1500 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	acks := testbin.Poll(time.Minute, func() bool { return n.Load() >= 1500 })
 	s.Kill()
 	close(stop)
 	wg.Wait()
+	if !acks {
+		t.Fatalf("only %d hits acknowledged in a minute, want 1500 before the kill", n.Load())
+	}
 	total := 0
 	acked.Range(func(_, _ any) bool { total++; return true })
 	s2 := testbin.Start(t, dir)
@@ -279,15 +280,14 @@ func TestSetupPageAndInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fresh")
 	s := testbin.Start(t, dir)
 	var setupURL string
-	deadline := time.Now().Add(5 * time.Second)
-	for setupURL == "" && time.Now().Before(deadline) {
+	testbin.Poll(5*time.Second, func() bool {
 		for _, line := range strings.Split(s.Log(), "\n") {
-			if i := strings.Index(line, "/setup?token="); i >= 0 {
+			if strings.Contains(line, "/setup?token=") {
 				setupURL = strings.TrimSpace(line)
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return setupURL != ""
+	})
 	if setupURL == "" {
 		t.Fatalf("no setup URL printed:\n%s", s.Log())
 	}

@@ -241,12 +241,10 @@ func TestVisitReports(t *testing.T) {
 		t.Fatalf("bot hit: %d %s", resp.StatusCode, body)
 	}
 	botCount := ""
-	for range 100 {
-		if botCount = call("Hearth.getBotCounts"); botCount == `{"nb_bot_requests":1}` {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testbin.Poll(5*time.Second, func() bool {
+		botCount = call("Hearth.getBotCounts")
+		return botCount == `{"nb_bot_requests":1}`
+	})
 	if botCount != `{"nb_bot_requests":1}` || call("VisitsSummary.getVisits") != `{"value":5}` {
 		t.Errorf("bot counts: %s, visits %s", botCount, call("VisitsSummary.getVisits"))
 	}

@@ -280,18 +280,16 @@ func (s *Server) Visits(t testing.TB, tok string, site int) []map[string]any {
 // background) or 15 seconds pass, and returns the visits.
 func (s *Server) WaitActions(t testing.TB, tok string, site, n int) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		visits := s.Visits(t, tok, site)
+	var visits []map[string]any
+	Poll(15*time.Second, func() bool {
+		visits = s.Visits(t, tok, site)
 		count := 0
 		for _, v := range visits {
 			count += len(ActionsOf(v))
 		}
-		if count >= n || time.Now().After(deadline) {
-			return visits
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return count >= n
+	})
+	return visits
 }
 
 // ActionsOf returns a visit's action details.
