@@ -121,7 +121,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
 		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
 	tracking := collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxBulkInflight: cfg.MaxBulkInflight, Logger: log})
+		MaxBulkInflight: cfg.MaxBulkInflight, CredentialedOrigin: pipe.KnownOrigin, Logger: log})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: tracking,

@@ -54,8 +54,13 @@ type Options struct {
 	// not fit is answered 503 with Retry-After before any of it is read. Default 2: a body
 	// of 8 MB holds about 150 MB while it is tracked.
 	MaxBulkInflight int
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// CredentialedOrigin reports whether a page of origin may send the tracker credentials
+	// (true for the origins of a site's URLs). Matomo's tracker sends its XHR POSTs with
+	// them, and a browser that may not read the answer takes it as failed and sends the hit
+	// again by GET. Without it, and for any other origin, no credentials are allowed.
+	CredentialedOrigin func(origin string) bool
+	Now                func() time.Time
+	Logger             *slog.Logger
 }
 
 // Handler serves /matomo.php and /piwik.php.
@@ -106,10 +111,7 @@ const ErrorHeader = "X-Hearth-Error"
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	if r.Method == http.MethodOptions {
-		hdr.Set("Access-Control-Allow-Methods", "GET, POST")
-		hdr.Set("Access-Control-Allow-Headers", "*")
-		hdr.Set("Access-Control-Allow-Origin", "*")
-		w.WriteHeader(http.StatusNoContent)
+		h.preflight(w, r)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodHead {
@@ -117,14 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	// No Access-Control-Allow-Credentials: tracking needs no cookie or authorisation of the
-	// page's origin, so no origin is let read an answer made with them.
-	if origin := r.Header.Get("Origin"); origin != "" && r.Method != http.MethodGet {
-		hdr.Set("Access-Control-Allow-Origin", origin)
-		hdr.Add("Vary", "Origin")
-	} else {
-		hdr.Set("Access-Control-Allow-Origin", "*")
-	}
+	h.allowOrigin(hdr, r)
 
 	var body []byte
 	if r.Body != nil && r.Method == http.MethodPost {
@@ -188,6 +183,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.success(w, r, sendImage)
+}
+
+// allowOrigin sets the CORS headers of an answer. Only a site's own origins
+// (Options.CredentialedOrigin) are allowed credentials; other origins are named in answers
+// to POST, or given "*".
+func (h *Handler) allowOrigin(hdr http.Header, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	switch {
+	case origin != "" && h.opts.CredentialedOrigin != nil && h.opts.CredentialedOrigin(origin):
+		hdr.Set("Access-Control-Allow-Origin", origin)
+		hdr.Set("Access-Control-Allow-Credentials", "true")
+	case origin != "" && r.Method != http.MethodGet && r.Method != http.MethodOptions:
+		hdr.Set("Access-Control-Allow-Origin", origin)
+	default:
+		hdr.Set("Access-Control-Allow-Origin", "*")
+	}
+	if h.opts.CredentialedOrigin != nil || (r.Method != http.MethodGet && r.Method != http.MethodOptions) {
+		hdr.Add("Vary", "Origin")
+	}
+}
+
+// preflight answers a CORS preflight consistently with the answer to the request it asks
+// for. An answer that allows credentials names the headers asked for, since a browser
+// reads "*" there literally.
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	h.allowOrigin(hdr, r)
+	hdr.Set("Access-Control-Allow-Methods", "GET, POST")
+	if hdr.Get("Access-Control-Allow-Credentials") == "" {
+		hdr.Set("Access-Control-Allow-Headers", "*")
+	} else if asked := r.Header.Get("Access-Control-Request-Headers"); asked != "" {
+		hdr.Set("Access-Control-Allow-Headers", asked)
+		hdr.Add("Vary", "Access-Control-Request-Headers")
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // skipSpace reads the JSON white space at the start of br and returns it with the first

@@ -72,6 +72,12 @@ type Pipeline struct {
 	sites   map[event.SiteID]*siteConf
 	missing map[event.SiteID]time.Time
 
+	// origins are the hosts of the sites' URLs (origin.go), loaded at originsAt (Unix
+	// nanoseconds); originsMu lets one request at a time load them again.
+	origins   atomic.Pointer[originSet]
+	originsAt atomic.Int64
+	originsMu sync.Mutex
+
 	saltMu sync.Mutex
 	salts  map[saltKey][]byte
 
@@ -141,6 +147,10 @@ func Open(ctx context.Context, opts Options) (*Pipeline, error) {
 	}
 	p.visits = newVisitTable(opts.VisitTimeout)
 	p.visits.maxActions = int32(min(opts.MaxActionsPerVisit, math.MaxInt32)) // #nosec G115 -- bounded just before
+	p.originsAt.Store(opts.Now().UnixNano())
+	if err := p.loadOrigins(ctx); err != nil {
+		return nil, fmt.Errorf("load site hosts: %w", err)
+	}
 
 	applied, err := opts.Events.AppliedSeq(ctx)
 	if err != nil {

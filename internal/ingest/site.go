@@ -22,12 +22,14 @@ type saltKey struct {
 	day  string
 }
 
-// InvalidateSite drops a site's cached settings after a change.
+// InvalidateSite drops a site's cached settings after a change, and loads the hosts of the
+// sites' URLs again (KnownOrigin).
 func (p *Pipeline) InvalidateSite(id event.SiteID) {
 	p.sitesMu.Lock()
 	delete(p.sites, id)
 	delete(p.missing, id)
 	p.sitesMu.Unlock()
+	p.refreshOrigins()
 }
 
 type siteConf struct {
