@@ -354,9 +354,9 @@ func TestSetupPageAndInit(t *testing.T) {
 func TestMatomoTrackerClient(t *testing.T) {
 	if _, err := os.Stat("node/node_modules/matomo-tracker"); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("node/node_modules missing: run `make e2e-deps`")
+			t.Fatal("node/node_modules missing: run `make bootstrap`")
 		}
-		t.Skip("node/node_modules missing: run `make e2e-deps`")
+		t.Skip("node/node_modules missing: run `make bootstrap`")
 	}
 	dir := testbin.InitDataDir(t)
 	s := testbin.Start(t, dir)

@@ -12,14 +12,14 @@ import (
 // BrowserLifetime bounds a test's browser: it is stopped then even if the test hangs.
 const BrowserLifetime = 3 * time.Minute
 
-// Browser starts Debian's headless Chromium for a test (installed by `make e2e-deps`) and
+// Browser starts Debian's headless Chromium for a test (installed by `make bootstrap`) and
 // returns its chromedp context. The browser is stopped (its process killed) when the test
 // ends or after BrowserLifetime.
 func Browser(t testing.TB) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("chromium is not installed: run `make e2e-deps` (apt-get install chromium)")
+		t.Fatal("chromium is not installed: run `make bootstrap` (apt-get install chromium)")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()))
