@@ -115,20 +115,33 @@ type Service struct {
 	ceremonies map[string]ceremony // passkey ceremonies under way, by purpose and login
 }
 
-// New builds the service; tokenKey keys the stored token hashes.
-func New(meta store.Meta, tokenKey []byte, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
-	m := hmac.New(sha256.New, tokenKey)
-	m.Write([]byte("client-address"))
-	return &Service{meta: meta, tokenKey: tokenKey, ipKey: m.Sum(nil), now: now, verify: VerifyPassword}
+// Options configure the service.
+type Options struct {
+	Meta store.Meta
+	// TokenKey keys the stored token hashes (and the keyed hashes of client addresses).
+	TokenKey []byte
+	// Audit records lockouts, unlocks, unblocks and the other authentication events.
+	Audit Recorder
+	// Sessions are the session lifetimes (defaults 30 minutes idle, 12 hours absolute).
+	Sessions SessionOptions
+	Now      func() time.Time
 }
 
-// WithAudit makes the service record lockouts, unlocks and unblocks.
-func (s *Service) WithAudit(r Recorder) *Service {
-	s.audit = r
-	return s
+// New builds the service.
+func New(opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Sessions.Idle <= 0 {
+		opts.Sessions.Idle = DefaultSessionIdle
+	}
+	if opts.Sessions.Lifetime <= 0 {
+		opts.Sessions.Lifetime = DefaultSessionLifetime
+	}
+	m := hmac.New(sha256.New, opts.TokenKey)
+	m.Write([]byte("client-address"))
+	return &Service{meta: opts.Meta, tokenKey: opts.TokenKey, ipKey: m.Sum(nil), now: opts.Now, audit: opts.Audit,
+		sessions: opts.Sessions, verify: VerifyPassword}
 }
 
 func (s *Service) record(ctx context.Context, ev audit.Event) {

@@ -59,7 +59,7 @@ func TestTokens(t *testing.T) {
 	}
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	s := New(meta, []byte("token-key"), func() time.Time { return now })
+	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Now: func() time.Time { return now }})
 	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@x", PasswordHash: "x", Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestTokens(t *testing.T) {
 	if bytes.Contains(stored.Hash, []byte(tok)) {
 		t.Fatal("plaintext token stored")
 	}
-	other := New(meta, []byte("other-key"), nil)
+	other := New(Options{Meta: meta, TokenKey: []byte("other-key")})
 	if _, err := other.Token(ctx, tok, false, testIP); !errors.Is(err, ErrBadCredentials) {
 		t.Fatal("hash must be keyed")
 	}
@@ -147,7 +147,7 @@ func TestBruteForceProtection(t *testing.T) {
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	rec := &recorded{}
-	s := New(meta, []byte("token-key"), func() time.Time { return now }).WithAudit(rec)
+	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Audit: rec, Now: func() time.Time { return now }})
 	hash, _ := HashPassword("the right passphrase")
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: hash, Superuser: true}); err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestSessions(t *testing.T) {
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	rec := &recorded{}
-	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x", Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +283,7 @@ func TestTOTP(t *testing.T) {
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
 	rec := &recorded{}
-	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestTOTP(t *testing.T) {
 
 func TestPendingSignIn(t *testing.T) {
 	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	s := New(nil, []byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+	s := New(Options{Meta: nil, TokenKey: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }})
 	v := s.PendingSignIn("alice")
 	if got, err := s.PendingLogin(v); err != nil || got != "alice" {
 		t.Fatalf("PendingLogin = %q, %v", got, err)
@@ -364,7 +364,7 @@ func TestPendingSignIn(t *testing.T) {
 	parts := strings.Split(v, ".")
 	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("root")) + "." + parts[2]
 	later := "9999999999." + parts[1] + "." + parts[2]
-	other := New(nil, []byte("another key, another key, another"), func() time.Time { return now })
+	other := New(Options{Meta: nil, TokenKey: []byte("another key, another key, another"), Now: func() time.Time { return now }})
 	for name, bad := range map[string]string{"forged login": forged, "extended": later, "garbage": "x.y", "empty": ""} {
 		if _, err := s.PendingLogin(bad); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -401,7 +401,7 @@ func TestNoSecretsInDataDir(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
-			s := New(meta, []byte("token key for the test"), func() time.Time { return now })
+			s := New(Options{Meta: meta, TokenKey: []byte("token key for the test"), Now: func() time.Time { return now }})
 			hash, err := HashPassword(password)
 			if err != nil {
 				t.Fatal(err)
@@ -469,7 +469,7 @@ func TestExpireGrants(t *testing.T) {
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	rec := &recorded{}
-	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(rec)
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
 	for _, l := range []string{"ann", "bob"} {
 		if err := meta.CreateUser(ctx, store.User{Login: l, Email: l + "@x", PasswordHash: "x", Created: now}); err != nil {
 			t.Fatal(err)
@@ -538,7 +538,7 @@ func TestRehashOnSignIn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s := New(meta, []byte("tk"), nil)
+	s := New(Options{Meta: meta, TokenKey: []byte("tk")})
 	if !NeedsRehash(old) {
 		t.Fatal("old parameters not noticed")
 	}
@@ -573,7 +573,7 @@ func TestTokenNewAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorded{}
-	s := New(meta, []byte("tk"), nil).WithAudit(rec)
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec})
 	tok, id, err := s.NewToken(ctx, "ann", "reports", time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -584,7 +584,7 @@ func TestTokenNewAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	restarted := New(meta, []byte("tk"), nil).WithAudit(rec)
+	restarted := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec})
 	if _, err := restarted.Token(ctx, tok, false, a); err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestBlockedAttemptsCostNoHashing(t *testing.T) {
 	}
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	s := New(meta, []byte("token-key"), func() time.Time { return now })
+	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Now: func() time.Time { return now }})
 	hashes := 0
 	s.verify = func(encoded, password string) bool {
 		hashes++

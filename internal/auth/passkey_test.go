@@ -47,7 +47,7 @@ func passkeyService(t *testing.T) (*Service, *sqlite.Store, *time.Time) {
 	}
 	t.Cleanup(func() { meta.Close() })
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	s := New(meta, []byte("tk"), func() time.Time { return now }).WithAudit(&recorded{})
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: &recorded{}, Now: func() time.Time { return now }})
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}

@@ -39,24 +39,7 @@ func (s *Service) sessionHash(value string) []byte {
 	return m.Sum(nil)
 }
 
-// SetSessionOptions sets the lifetimes (defaults 30 minutes idle, 12 hours absolute).
-func (s *Service) SetSessionOptions(o SessionOptions) *Service {
-	if o.Idle <= 0 {
-		o.Idle = DefaultSessionIdle
-	}
-	if o.Lifetime <= 0 {
-		o.Lifetime = DefaultSessionLifetime
-	}
-	s.sessions = o
-	return s
-}
-
-func (s *Service) sessionOptions() SessionOptions {
-	if s.sessions.Idle == 0 {
-		return SessionOptions{Idle: DefaultSessionIdle, Lifetime: DefaultSessionLifetime}
-	}
-	return s.sessions
-}
+func (s *Service) sessionOptions() SessionOptions { return s.sessions }
 
 // StartSession creates a session for a signed-in user and returns the cookie value (256
 // random bits). Any session the browser presented before is ended first (rotation).

@@ -93,45 +93,44 @@ func serve(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	trail := newTrail(cfg, meta, key)
-	authSvc := authService(meta, key, trail)
+	authSvc := auth.New(auth.Options{Meta: meta, TokenKey: key.Derive("token-hash"), Audit: trail,
+		Sessions: auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge}})
 	hasher := privacy.NewHasher(key.Derive("visitor-hash"), key.Derive("user-id-hash"))
 	pipe, err := ingest.Open(ctx, ingest.Options{
 		Events: events, Meta: meta, Devices: device.New(100_000), Referrers: refs, Geo: geoDB,
 		Hasher: hasher, Auth: authSvc,
 		SpoolDir: filepath.Join(cfg.DataDir, "spool"), IPAnonymizeBytes: cfg.IPAnonymizeBytes,
 		VisitTimeout: cfg.VisitTimeout, HonorDNT: cfg.HonorDNT, GlobalExcludedParams: cfg.ExcludedQueryParameters,
-		MaxActionsPerVisit: cfg.MaxActionsPerVisit, Logger: log,
+		MaxActionsPerVisit: cfg.MaxActionsPerVisit, Logger: log.With("component", "ingest"),
 	})
 	if err != nil {
 		return err
 	}
 	clientIP := server.ClientIP(cfg.TrustedProxies)
-	pages, err := web.New(meta, trail, clientIP, nil, log)
+	pages, err := web.New(web.Options{Meta: meta, Audit: trail, ClientIP: clientIP, Logger: log.With("component", "web"),
+		Accounts: web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
+			Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL}})
 	if err != nil {
 		return err
 	}
-	authSvc.SetSessionOptions(auth.SessionOptions{Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge})
-	pages.SetAccounts(web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
-		Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL})
 	var names report.Names
 	if geoDB != nil {
 		names.Region = geoDB.RegionName
 	}
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
-		Audit:     trail, ClientIP: clientIP, Logger: log, Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
+		Audit:     trail, ClientIP: clientIP, Logger: log.With("component", "api"), Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
 	tracking := collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes,
-		MaxBulkInflight: cfg.MaxBulkInflight, CredentialedOrigin: pipe.KnownOrigin, Logger: log})
+		MaxBulkInflight: cfg.MaxBulkInflight, CredentialedOrigin: pipe.KnownOrigin, Logger: log.With("component", "collect")})
 	srv, err := server.New(server.Options{
 		Listen: cfg.Listen, TLSCert: cfg.TLSCert, TLSKey: cfg.TLSKey, TrustedProxies: cfg.TrustedProxies,
 		Tracking: tracking,
-		API:      api, Setup: pages.Setup, Static: web.Static(),
-		Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
-		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor, Security: pages.Security,
-		PasskeySignIn: pages.PasskeySignIn, PasskeyRegistration: pages.PasskeyRegistration,
-		Native:  native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal, Logger: log}),
-		Ready:   []server.Readiness{meta.Ping, events.Ping, func(context.Context) error { return pipe.Healthy() }},
-		Metrics: metricsHandler(pipe, tracking), MetricsListen: cfg.MetricsListen, Logger: log,
+		API:      api, Pages: pages.Handler(),
+		Native: native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal,
+			Logger: log.With("component", "native")}),
+		Ready: []server.Readiness{{Name: "metadata store", Check: meta.Ping}, {Name: "event store", Check: events.Ping},
+			{Name: "ingest", Check: func(context.Context) error { return pipe.Healthy() }}},
+		Metrics: metricsHandler(pipe, tracking), MetricsListen: cfg.MetricsListen, Logger: log.With("component", "server"),
 		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {

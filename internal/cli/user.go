@@ -313,7 +313,7 @@ func tokenRevoke(ctx context.Context, args []string, env Env) error {
 
 // authService builds the authentication service on an open metadata store, auditing to trail.
 func authService(meta *sqlite.Store, key secret.Key, trail *audit.Trail) *auth.Service {
-	return auth.New(meta, key.Derive("token-hash"), nil).WithAudit(trail)
+	return auth.New(auth.Options{Meta: meta, TokenKey: key.Derive("token-hash"), Audit: trail})
 }
 
 func userUnlock(ctx context.Context, args []string, env Env) error {

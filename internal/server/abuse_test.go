@@ -48,8 +48,7 @@ func abuseOptions(sink collect.Sink, maxBody int64) Options {
 		Listen:   "127.0.0.1:0",
 		Tracking: collect.NewHandler(collect.Options{Sink: sink, MaxBodyBytes: maxBody}),
 		API:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "api") }),
-		Setup:    func(w http.ResponseWriter, r *http.Request) {},
-		Static:   web.Static(),
+		Pages:    web.Static(),
 	}
 }
 

@@ -24,9 +24,7 @@ func TestAmbiguousLengthClosesConnection(t *testing.T) {
 			w.Header().Set("X-Body-Length", strconv.Itoa(len(b)))
 			w.WriteHeader(http.StatusNoContent)
 		}),
-		API:    http.NotFoundHandler(),
-		Setup:  func(w http.ResponseWriter, r *http.Request) {},
-		Static: http.NotFoundHandler(),
+		API: http.NotFoundHandler(),
 	}))
 	defer srv.Close()
 	const host = "Host: hearth.example\r\n"

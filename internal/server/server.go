@@ -12,15 +12,21 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
 
+	"hearth/internal/requestid"
 	"hearth/internal/tracker"
 )
 
-// Readiness reports whether a dependency is usable.
-type Readiness func(ctx context.Context) error
+// Readiness is a dependency /readyz checks: its name is what a failing check answers, its
+// error only goes to the log.
+type Readiness struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
 
 // Options configure the server.
 type Options struct {
@@ -28,25 +34,15 @@ type Options struct {
 	TLSCert        string
 	TLSKey         string
 	TrustedProxies []netip.Prefix
-	Tracking       http.Handler
-	API            http.Handler
-	Native         http.Handler // /api/v1/
-	Setup          http.HandlerFunc
-	Login          http.HandlerFunc
-	Logout         http.HandlerFunc
-	Home           http.HandlerFunc
-	Audit          http.HandlerFunc
-	// LoginSecondFactor and TwoFactor serve /login/2fa and /account/2fa.
-	LoginSecondFactor http.HandlerFunc
-	TwoFactor         http.HandlerFunc
-	// PasskeySignIn serves /login/2fa/passkey[/options]; PasskeyRegistration
-	// /account/passkeys[/options] (JSON calls of the pages' script).
-	PasskeySignIn, PasskeyRegistration http.HandlerFunc
-	Security                           http.HandlerFunc // /security
-	Static                             http.Handler
-	Ready                              []Readiness
-	Metrics                            http.Handler
-	MetricsListen                      string
+	// Tracking serves /matomo.php and /piwik.php; API the Reporting API at /index.php (and at
+	// / for Matomo's clients); Native /api/v1/; Pages every other path (web.Handler).
+	Tracking      http.Handler
+	API           http.Handler
+	Native        http.Handler
+	Pages         http.Handler
+	Ready         []Readiness
+	Metrics       http.Handler
+	MetricsListen string
 	// RedirectListen, with TLS on, serves plain HTTP that redirects every request to HTTPS.
 	RedirectListen string
 	// PublicURL, when set, is where redirects point (its scheme and host).
@@ -248,11 +244,33 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				log.Error("handler panic", "panic", fmt.Sprint(v), "path", r.URL.Path)
+				log.Error("handler panic", "panic", fmt.Sprint(v), "path", r.URL.Path, "request_id", requestid.From(r.Context()))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
 		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOriginProtection refuses state-changing browser requests from another origin: those
+// net/http's CrossOriginProtection refuses (Sec-Fetch-Site, Origin), and, for browsers that
+// send neither, those whose Referer names another host. Requests without any of these
+// headers (API clients, curl) pass: they carry no ambient browser credentials.
+func crossOriginProtection(next http.Handler) http.Handler {
+	csrf := http.NewCrossOriginProtection()
+	checked := csrf.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if ref := r.Header.Get("Referer"); ref != "" && r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") == "" {
+				if u, err := url.Parse(ref); err != nil || !strings.EqualFold(u.Host, r.Host) {
+					http.Error(w, "cross-origin request refused", http.StatusForbidden)
+					return
+				}
+			}
+		}
+		checked.ServeHTTP(w, r)
 	})
 }
 
@@ -279,50 +297,38 @@ func Handler(opts Options) http.Handler {
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		for _, check := range opts.Ready {
-			if err := check(ctx); err != nil {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write([]byte("not ready: " + err.Error() + "\n"))
-				return
+		var failed []string
+		for _, dep := range opts.Ready {
+			if err := dep.Check(ctx); err != nil {
+				opts.Logger.Warn("not ready", "dependency", dep.Name, "request_id", requestid.From(r.Context()), "err", err)
+				failed = append(failed, dep.Name)
 			}
+		}
+		if len(failed) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: " + strings.Join(failed, ", ") + "\n"))
+			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	// Cross-origin browser requests that change state are refused on the pages and on the
 	// native API (which accepts the session cookie); clients without browser headers pass.
-	csrf := http.NewCrossOriginProtection()
 	if opts.Native != nil {
-		mux.Handle("/api/v1/", csrf.Handler(opts.Native))
+		mux.Handle("/api/v1/", crossOriginProtection(opts.Native))
 	}
-	mux.Handle("/setup", csrf.Handler(opts.Setup))
-	if opts.Login != nil {
-		mux.Handle("/login", csrf.Handler(opts.Login))
-		mux.Handle("/logout", csrf.Handler(opts.Logout))
-		mux.Handle("/login/2fa", csrf.Handler(opts.LoginSecondFactor))
-		mux.Handle("/account/2fa", csrf.Handler(opts.TwoFactor))
-		for _, p := range []string{"/login/2fa/passkey", "/login/2fa/passkey/options"} {
-			mux.Handle(p, csrf.Handler(opts.PasskeySignIn))
-		}
-		for _, p := range []string{"/account/passkeys", "/account/passkeys/options"} {
-			mux.Handle(p, csrf.Handler(opts.PasskeyRegistration))
-		}
-		mux.Handle("/security", csrf.Handler(opts.Security))
-		mux.Handle("GET /audit", opts.Audit)
+	pages := http.NotFoundHandler()
+	if opts.Pages != nil {
+		pages = crossOriginProtection(opts.Pages)
 	}
-	mux.Handle("/static/", opts.Static)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Matomo clients (the log importer among them) call the API at the root.
 		if r.URL.Path == "/" && (r.URL.Query().Get("module") == "API" || r.Method == http.MethodPost) {
 			opts.API.ServeHTTP(w, r)
 			return
 		}
-		if r.URL.Path == "/" && r.Method == http.MethodGet && opts.Home != nil {
-			opts.Home(w, r)
-			return
-		}
-		http.NotFound(w, r)
+		pages.ServeHTTP(w, r)
 	})
-	return closeAfterTransferEncoding(recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux)))
+	return requestid.Handler(closeAfterTransferEncoding(recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux))))
 }
 
 // New prepares the server and binds its listeners, so the caller knows the address before Serve.

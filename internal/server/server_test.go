@@ -56,9 +56,7 @@ func TestHandlerHeadersHealthAndPanics(t *testing.T) {
 	h := Handler(Options{
 		Tracking: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") }),
 		API:      http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("api")) }),
-		Setup:    func(w http.ResponseWriter, r *http.Request) {},
-		Static:   http.NotFoundHandler(),
-		Ready:    []Readiness{func(context.Context) error { return readyErr }},
+		Ready:    []Readiness{{Name: "event store", Check: func(context.Context) error { return readyErr }}},
 	})
 	do := func(method, target string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
@@ -68,6 +66,9 @@ func TestHandlerHeadersHealthAndPanics(t *testing.T) {
 	rec := do("GET", "/healthz")
 	if rec.Code != 200 {
 		t.Fatalf("healthz %d", rec.Code)
+	}
+	if id := rec.Header().Get("X-Request-Id"); len(id) != 16 || id == do("GET", "/healthz").Header().Get("X-Request-Id") {
+		t.Errorf("request id %q: every answer carries its own", id)
 	}
 	for _, name := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options"} {
 		if rec.Header().Get(name) == "" {
@@ -81,7 +82,8 @@ func TestHandlerHeadersHealthAndPanics(t *testing.T) {
 		t.Fatalf("readyz %d", rec.Code)
 	}
 	readyErr = ready
-	if rec := do("GET", "/readyz"); rec.Code != 503 || !strings.Contains(rec.Body.String(), "unreachable") {
+	// The answer names the dependency, never the error's text (which goes to the log).
+	if rec := do("GET", "/readyz"); rec.Code != 503 || rec.Body.String() != "not ready: event store\n" {
 		t.Fatalf("readyz when a store fails: %d %s", rec.Code, rec.Body.String())
 	}
 	if rec := do("GET", "/matomo.php"); rec.Code != 500 {
@@ -165,9 +167,7 @@ func TestTrackingAnswersHeaders(t *testing.T) {
 				w.Write([]byte("GIF89a"))
 			}
 		}),
-		API:    http.NotFoundHandler(),
-		Setup:  func(w http.ResponseWriter, r *http.Request) {},
-		Static: http.NotFoundHandler(),
+		API: http.NotFoundHandler(),
 	})
 	for _, path := range []string{"/matomo.php", "/piwik.php", "/js/tracker.php"} {
 		for _, tc := range []struct {

@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"hearth/internal/auth"
+	"hearth/internal/requestid"
 	"hearth/internal/store"
 )
 
@@ -28,18 +30,50 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(rw).Encode(v)
 }
 
-// passkeyError answers a failed passkey call: the texts of Hearth's passkey errors are safe
-// to show; anything else is logged and answered generically.
-func (w *Web) passkeyError(rw http.ResponseWriter, err error) {
+// passkeyError is a passkey call's refusal, answered as JSON with its status.
+type passkeyError struct {
+	status   int
+	message  string
+	redirect string // where the page's script should go, if anywhere
+}
+
+func (e *passkeyError) Error() string { return e.message }
+
+// passkeyErr keeps the texts of Hearth's passkey errors, which are safe to show; anything
+// else stays an internal error for serveJSON to log and answer generically.
+func passkeyErr(err error) error {
 	switch {
 	case errors.Is(err, auth.ErrPasskeyRejected), errors.Is(err, auth.ErrPasskeyCeremony), errors.Is(err, auth.ErrNoPasskey):
-		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": firstLine(err)})
+		return &passkeyError{status: http.StatusUnauthorized, message: firstLine(err)}
 	case errors.Is(err, auth.ErrPasskeyName), errors.Is(err, auth.ErrPasskeyNeedsHost), errors.Is(err, auth.ErrPasskeyExists):
-		writeJSON(rw, http.StatusBadRequest, map[string]string{"error": firstLine(err)})
-	default:
-		w.log.Error("passkey", "err", err)
-		writeJSON(rw, http.StatusInternalServerError, map[string]string{"error": "Something went wrong; try again."})
+		return &passkeyError{status: http.StatusBadRequest, message: firstLine(err)}
 	}
+	return err
+}
+
+// serveJSON runs a JSON call of a page's script and answers its error as JSON: a passkeyError
+// with its status and message, anything else as a 500 whose details go only to the log.
+func (w *Web) serveJSON(h handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		err := h(rw, r)
+		if err == nil {
+			return
+		}
+		var pe *passkeyError
+		if !errors.As(err, &pe) {
+			id := requestid.From(r.Context())
+			w.log.Error("passkey call failed", "path", r.URL.Path, "request_id", id, "err", err)
+			pe = &passkeyError{status: http.StatusInternalServerError, message: "Something went wrong; try again (request " + id + ")."}
+		}
+		body := map[string]string{"error": pe.message}
+		if pe.redirect != "" {
+			body["redirect"] = pe.redirect
+		}
+		if pe.status == http.StatusMethodNotAllowed {
+			rw.Header().Set("Allow", "POST")
+		}
+		writeJSON(rw, pe.status, body)
+	})
 }
 
 // firstLine is the first of a joined error's messages, as a sentence.
@@ -54,79 +88,68 @@ func firstLine(err error) string {
 	return sentence(msg)
 }
 
-// PasskeyRegistration serves POST /account/passkeys/options (the options for
+// passkeyRegistration serves POST /account/passkeys/options (the options for
 // navigator.credentials.create) and POST /account/passkeys?name=… (the browser's answer) for
 // the signed-in user.
-func (w *Web) PasskeyRegistration(rw http.ResponseWriter, r *http.Request) {
+func (w *Web) passkeyRegistration(rw http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", "POST")
-		writeJSON(rw, http.StatusMethodNotAllowed, map[string]string{"error": "Use POST."})
-		return
+		return &passkeyError{status: http.StatusMethodNotAllowed, message: "Use POST."}
 	}
 	p := w.principal(r)
 	if p == nil {
-		writeJSON(rw, http.StatusUnauthorized, map[string]string{"error": "Sign in first."})
-		return
+		return &passkeyError{status: http.StatusUnauthorized, message: "Sign in first."}
 	}
 	rp, err := w.relyingParty(r)
 	if err != nil {
-		w.passkeyError(rw, err)
-		return
+		return passkeyErr(err)
 	}
 	if r.URL.Path == "/account/passkeys/options" {
 		opts, err := w.accounts.Auth.BeginPasskeyRegistration(r.Context(), p.User.Login, rp)
 		if err != nil {
-			w.passkeyError(rw, err)
-			return
+			return passkeyErr(err)
 		}
 		writeJSON(rw, http.StatusOK, json.RawMessage(opts))
-		return
+		return nil
 	}
 	codes, err := w.accounts.Auth.FinishPasskeyRegistration(r.Context(), p.User.Login, r.URL.Query().Get("name"), rp,
 		http.MaxBytesReader(rw, r.Body, 64<<10), w.ip(r))
 	if err != nil {
-		w.passkeyError(rw, err)
-		return
+		return passkeyErr(err)
 	}
 	writeJSON(rw, http.StatusOK, map[string]any{"codes": codes})
+	return nil
 }
 
-// PasskeySignIn serves POST /login/2fa/passkey/options and POST /login/2fa/passkey: the passkey
+// passkeySignIn serves POST /login/2fa/passkey/options and POST /login/2fa/passkey: the passkey
 // step of a sign-in whose password was accepted moments before.
-func (w *Web) PasskeySignIn(rw http.ResponseWriter, r *http.Request) {
+func (w *Web) passkeySignIn(rw http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", "POST")
-		writeJSON(rw, http.StatusMethodNotAllowed, map[string]string{"error": "Use POST."})
-		return
+		return &passkeyError{status: http.StatusMethodNotAllowed, message: "Use POST."}
 	}
 	login, err := w.pendingLogin(r)
 	if err != nil {
-		writeJSON(rw, http.StatusUnauthorized, map[string]any{"error": "The sign-in took too long; start again.", "redirect": "/login"})
-		return
+		return &passkeyError{status: http.StatusUnauthorized, message: "The sign-in took too long; start again.", redirect: "/login"}
 	}
 	rp, err := w.relyingParty(r)
 	if err != nil {
-		w.passkeyError(rw, err)
-		return
+		return passkeyErr(err)
 	}
 	if r.URL.Path == "/login/2fa/passkey/options" {
 		opts, err := w.accounts.Auth.BeginPasskeyLogin(r.Context(), login, rp)
 		if err != nil {
-			w.passkeyError(rw, err)
-			return
+			return passkeyErr(err)
 		}
 		writeJSON(rw, http.StatusOK, json.RawMessage(opts))
-		return
+		return nil
 	}
 	if err := w.accounts.Auth.FinishPasskeyLogin(r.Context(), login, rp, http.MaxBytesReader(rw, r.Body, 64<<10), w.ip(r)); err != nil {
-		w.passkeyError(rw, err)
-		return
+		return passkeyErr(err)
 	}
 	if err := w.beginSession(rw, r, login); err != nil {
-		w.passkeyError(rw, err)
-		return
+		return fmt.Errorf("start session: %w", err)
 	}
 	writeJSON(rw, http.StatusOK, map[string]string{"redirect": "/"})
+	return nil
 }
 
 // passkeyRow is a passkey as the account page lists it.

@@ -87,22 +87,19 @@ func newPagesRig(t *testing.T) *pagesRig {
 	clock := func() time.Time { return r.now }
 	log := slog.New(r.log)
 	r.trail = audit.New(meta, audit.Options{Key: []byte("audit key"), HeadPath: filepath.Join(dir, "audit.head"), Now: clock})
-	r.auth = auth.New(meta, []byte("token key"), clock).WithAudit(r.trail)
-	r.auth.SetSessionOptions(auth.SessionOptions{Idle: time.Hour, Lifetime: 24 * time.Hour})
+	r.auth = auth.New(auth.Options{Meta: meta, TokenKey: []byte("token key"), Audit: r.trail, Now: clock,
+		Sessions: auth.SessionOptions{Idle: time.Hour, Lifetime: 24 * time.Hour}})
 	clientIP := server.ClientIP(nil)
-	pages, err := web.New(meta, r.trail, clientIP, clock, log)
+	pages, err := web.New(web.Options{Meta: meta, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log,
+		Accounts: web.Accounts{Auth: r.auth, Trail: r.trail, Idle: time.Hour, Lifetime: 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages.SetAccounts(web.Accounts{Auth: r.auth, Trail: r.trail, Idle: time.Hour, Lifetime: 24 * time.Hour})
 	r.h = server.Handler(server.Options{
 		API: matomo.New(matomo.Options{Meta: meta, Events: events, Auth: r.auth, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log}),
 		Native: native.New(native.Options{Meta: meta, Auth: r.auth, Trail: r.trail, ClientIP: clientIP, Session: pages.Principal,
 			Logger: log}),
-		Setup: pages.Setup, Login: pages.Login, Logout: pages.Logout, Home: pages.Home, Audit: pages.Audit,
-		LoginSecondFactor: pages.LoginSecondFactor, TwoFactor: pages.TwoFactor, Security: pages.Security,
-		PasskeySignIn: pages.PasskeySignIn, PasskeyRegistration: pages.PasskeyRegistration,
-		Static: web.Static(), Tracking: http.NotFoundHandler(), Logger: log,
+		Pages: pages.Handler(), Tracking: http.NotFoundHandler(), Logger: log,
 	})
 	return r
 }

@@ -29,17 +29,15 @@ type securityPage struct {
 	Error, Notice       string
 }
 
-// Security serves /security for superusers: every account's two-factor and lock state, and
+// security serves /security for superusers: every account's two-factor and lock state, and
 // the unlock and unblock actions of `hearth user unlock` and `hearth unblock-ip`.
-func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
-	p := w.signedIn(rw, r)
-	if p == nil {
-		return
+func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.signedIn(r)
+	if err != nil {
+		return err
 	}
 	if !p.IsSuperuser() {
-		http.Error(rw, "This page is for superusers.", http.StatusForbidden)
-		return
+		return pageError(http.StatusForbidden, "This page is for superusers.")
 	}
 	ctx := r.Context()
 	page := securityPage{Superuser: true, CanAudit: true}
@@ -47,8 +45,8 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPost:
-		if !readForm(rw, r) {
-			return
+		if err := readForm(rw, r); err != nil {
+			return err
 		}
 		switch r.PostForm.Get("action") {
 		case "unlock":
@@ -59,9 +57,7 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 			}
 			n, err := w.accounts.Auth.Unlock(ctx, login, p.User.Login)
 			if err != nil {
-				w.log.Error("unlock", "err", err)
-				page.Error, status = "Unlocking failed; try again.", http.StatusInternalServerError
-				break
+				return fmt.Errorf("unlock: %w", err)
 			}
 			page.Notice = fmt.Sprintf("Unlocked %s (%d failed attempts cleared).", login, n)
 		case "unblock":
@@ -72,19 +68,14 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 			}
 			n, err := w.accounts.Auth.UnblockIP(ctx, ip, p.User.Login)
 			if err != nil {
-				w.log.Error("unblock", "err", err)
-				page.Error, status = "Unblocking failed; try again.", http.StatusInternalServerError
-				break
+				return fmt.Errorf("unblock: %w", err)
 			}
 			page.Notice = fmt.Sprintf("Address unblocked (%d failed attempts cleared).", n)
 		default:
-			http.Error(rw, "Unknown action.", http.StatusBadRequest)
-			return
+			return pageError(http.StatusBadRequest, "Unknown action.")
 		}
 	default:
-		rw.Header().Set("Allow", "GET, POST")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-		return
+		return methodNotAllowed("GET, POST")
 	}
 	users, err := w.meta.Users(ctx)
 	if err == nil {
@@ -105,11 +96,9 @@ func (w *Web) Security(rw http.ResponseWriter, r *http.Request) {
 		page.Grants, err = w.accessReview(ctx)
 	}
 	if err != nil {
-		w.log.Error("security page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("security page: %w", err)
 	}
-	w.renderPage(rw, status, "security.html", page)
+	return w.renderPage(rw, status, "security.html", page)
 }
 
 // accessReview lists every grant in force: who has which role or capability on which site,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"hearth/internal/audit"
 	"hearth/internal/auth"
+	"hearth/internal/requestid"
 	"hearth/internal/store"
 )
 
@@ -33,9 +35,6 @@ type Accounts struct {
 	// PublicURL, when set, is the origin passkeys are bound to; otherwise the browser's.
 	PublicURL string
 }
-
-// SetAccounts enables the sign-in pages.
-func (w *Web) SetAccounts(a Accounts) { w.accounts = a }
 
 func (w *Web) cookie(r *http.Request) string {
 	c, err := r.Cookie(SessionCookie)
@@ -86,25 +85,21 @@ func (w *Web) Principal(r *http.Request) *auth.Principal {
 	return p
 }
 
-// signedIn returns the user of a page, or redirects: to /login without a session, to
+// signedIn returns the user of a page, or a redirect: to /login without a session, to
 // /account/2fa while the user must set up two-factor authentication.
-func (w *Web) signedIn(rw http.ResponseWriter, r *http.Request) *auth.Principal {
+func (w *Web) signedIn(r *http.Request) (*auth.Principal, error) {
 	p := w.principal(r)
 	if p == nil {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
-		return nil
+		return nil, &redirect{"/login"}
 	}
 	need, err := w.accounts.Auth.Needs2FASetup(r.Context(), p.User.Login)
 	if err != nil {
-		w.log.Error("two-factor requirement", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return nil
+		return nil, fmt.Errorf("two-factor requirement: %w", err)
 	}
 	if need {
-		http.Redirect(rw, r, "/account/2fa", http.StatusSeeOther)
-		return nil
+		return nil, &redirect{"/account/2fa"}
 	}
-	return p
+	return p, nil
 }
 
 type loginPage struct {
@@ -113,63 +108,48 @@ type loginPage struct {
 	Passkey bool
 }
 
-// Login serves /login.
-func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
+// login serves /login.
+func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 	switch r.Method {
 	case http.MethodGet:
 		if w.principal(r) != nil {
-			http.Redirect(rw, r, "/", http.StatusSeeOther)
-			return
+			return &redirect{"/"}
 		}
-		w.renderPage(rw, http.StatusOK, "login.html", loginPage{})
+		return w.renderPage(rw, http.StatusOK, "login.html", loginPage{})
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			w.renderPage(rw, http.StatusBadRequest, "login.html", loginPage{Error: "The form could not be read."})
-			return
+			return w.renderPage(rw, http.StatusBadRequest, "login.html", loginPage{Error: "The form could not be read."})
 		}
 		login := strings.TrimSpace(r.PostForm.Get("login"))
 		p, err := w.accounts.Auth.Password(r.Context(), login, r.PostForm.Get("password"), w.ip(r))
 		if err != nil {
 			if !errors.Is(err, auth.ErrBadCredentials) {
-				w.log.Error("sign in", "err", err)
+				return fmt.Errorf("sign in: %w", err)
 			}
 			// Wrong password, unknown login, blocked address or locked login: one answer.
-			w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: "Wrong login or password."})
-			return
+			return w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: "Wrong login or password."})
 		}
 		has2FA, err := w.accounts.Auth.Has2FA(r.Context(), p.User.Login)
 		if err != nil {
-			w.log.Error("sign in", "err", err)
-			w.renderPage(rw, http.StatusInternalServerError, "login.html", loginPage{Login: login, Error: "Signing in failed; try again."})
-			return
+			return fmt.Errorf("sign in: %w", err)
 		}
 		if has2FA {
 			// The password was right; the session starts only after the second factor.
 			w.setNamedCookie(rw, PendingCookie, w.accounts.Auth.PendingSignIn(p.User.Login), int(auth.PendingLifetime/time.Second))
 			keys, err := w.accounts.Auth.Passkeys(r.Context(), p.User.Login)
 			if err != nil {
-				w.log.Error("sign in", "err", err)
+				return fmt.Errorf("sign in: passkeys: %w", err)
 			}
-			w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{Passkey: len(keys) > 0})
-			return
+			return w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{Passkey: len(keys) > 0})
 		}
-		w.startSession(rw, r, p.User.Login, "login.html")
+		if err := w.beginSession(rw, r, p.User.Login); err != nil {
+			return fmt.Errorf("start session: %w", err)
+		}
+		return &redirect{"/"}
 	default:
-		rw.Header().Set("Allow", "GET, POST")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return methodNotAllowed("GET, POST")
 	}
-}
-
-// startSession signs a user in and sends them to their account page.
-func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, login, page string) {
-	if err := w.beginSession(rw, r, login); err != nil {
-		w.log.Error("start session", "err", err)
-		w.renderPage(rw, http.StatusInternalServerError, page, loginPage{Error: "Signing in failed; try again."})
-		return
-	}
-	http.Redirect(rw, r, "/", http.StatusSeeOther)
 }
 
 // beginSession starts a (rotated) session for a user who passed every factor and sets its
@@ -186,32 +166,30 @@ func (w *Web) beginSession(rw http.ResponseWriter, r *http.Request, login string
 	return nil
 }
 
-// LoginSecondFactor serves POST /login/2fa: the authenticator or recovery code of a user whose
-// password was accepted moments before.
-func (w *Web) LoginSecondFactor(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
+// loginSecondFactor serves POST /login/2fa: the authenticator or recovery code of a user
+// whose password was accepted moments before.
+func (w *Web) loginSecondFactor(rw http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
-		return
+		return &redirect{"/login"}
 	}
 	login, err := w.pendingLogin(r)
 	if err != nil {
-		w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Error: "The sign-in took too long; start again."})
-		return
+		return w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Error: "The sign-in took too long; start again."})
 	}
 	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		w.renderPage(rw, http.StatusBadRequest, "login_2fa.html", loginPage{Error: "The form could not be read."})
-		return
+		return w.renderPage(rw, http.StatusBadRequest, "login_2fa.html", loginPage{Error: "The form could not be read."})
 	}
 	if err := w.accounts.Auth.VerifySecondFactor(r.Context(), login, r.PostForm.Get("code"), w.ip(r)); err != nil {
 		if !errors.Is(err, auth.ErrBadCode) {
-			w.log.Error("second factor", "err", err)
+			return fmt.Errorf("second factor: %w", err)
 		}
-		w.renderPage(rw, http.StatusUnauthorized, "login_2fa.html", loginPage{Error: "Wrong or already used code."})
-		return
+		return w.renderPage(rw, http.StatusUnauthorized, "login_2fa.html", loginPage{Error: "Wrong or already used code."})
 	}
-	w.startSession(rw, r, login, "login_2fa.html")
+	if err := w.beginSession(rw, r, login); err != nil {
+		return fmt.Errorf("start session: %w", err)
+	}
+	return &redirect{"/"}
 }
 
 // pendingLogin is the user whose password was accepted moments before (the pending cookie).
@@ -223,20 +201,18 @@ func (w *Web) pendingLogin(r *http.Request) (string, error) {
 	return w.accounts.Auth.PendingLogin(c.Value)
 }
 
-// Logout serves POST /logout.
-func (w *Web) Logout(rw http.ResponseWriter, r *http.Request) {
+// logout serves POST /logout.
+func (w *Web) logout(rw http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
-		rw.Header().Set("Allow", "POST")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-		return
+		return methodNotAllowed("POST")
 	}
 	if v := w.cookie(r); v != "" {
 		if err := w.accounts.Auth.EndSession(r.Context(), v, w.principal(r), w.ip(r)); err != nil {
-			w.log.Error("end session", "err", err)
+			w.log.Error("end session", "request_id", requestid.From(r.Context()), "err", err)
 		}
 	}
 	w.setCookie(rw, "", -1)
-	http.Redirect(rw, r, "/login", http.StatusSeeOther)
+	return &redirect{"/login"}
 }
 
 type siteAccess struct {
@@ -267,18 +243,15 @@ func (w *Web) adminSites(ctx context.Context, p *auth.Principal) (map[int64]bool
 	return admin, sites, nil
 }
 
-// Home serves / for signed-in users: who they are and what they may see.
-func (w *Web) Home(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
-	p := w.signedIn(rw, r)
-	if p == nil {
-		return
+// home serves / for signed-in users: who they are and what they may see.
+func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.signedIn(r)
+	if err != nil {
+		return err
 	}
 	admin, sites, err := w.adminSites(r.Context(), p)
 	if err != nil {
-		w.log.Error("home page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("home page: %w", err)
 	}
 	page := homePage{Login: p.User.Login, Email: p.User.Email, Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0,
 		Idle: w.accounts.Idle.String(), Lifetime: w.accounts.Lifetime.String()}
@@ -292,7 +265,7 @@ func (w *Web) Home(rw http.ResponseWriter, r *http.Request) {
 		}
 		page.Sites = append(page.Sites, siteAccess{ID: int64(s.ID), Name: s.Name, Role: role, Raw: p.CanViewRaw(s.ID)})
 	}
-	w.renderPage(rw, http.StatusOK, "home.html", page)
+	return w.renderPage(rw, http.StatusOK, "home.html", page)
 }
 
 type auditRow struct {
@@ -310,22 +283,19 @@ type auditPage struct {
 
 const auditPageRows = 200
 
-// Audit serves /audit: a page to browse the trail (superusers everything, site admins the
+// auditPage serves /audit: a page to browse the trail (superusers everything, site admins the
 // entries about their sites). Each view is itself recorded.
-func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
-	p := w.signedIn(rw, r)
-	if p == nil {
-		return
+func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
+	p, err := w.signedIn(r)
+	if err != nil {
+		return err
 	}
 	admin, _, err := w.adminSites(r.Context(), p)
 	if err != nil {
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("audit page: %w", err)
 	}
 	if !p.IsSuperuser() && len(admin) == 0 {
-		http.Error(rw, "The audit trail is for superusers and site administrators.", http.StatusForbidden)
-		return
+		return pageError(http.StatusForbidden, "The audit trail is for superusers and site administrators.")
 	}
 	q := r.URL.Query()
 	f := audit.Filter{Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor"))}
@@ -334,15 +304,11 @@ func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
 	}
 	if err := w.accounts.Trail.Record(r.Context(), audit.Event{Actor: p.User.Login, IP: w.ip(r), Action: audit.ActionAuditExport,
 		Target: "audit", Details: map[string]string{"format": "page", "action": f.Action, "actor": f.Actor}}); err != nil {
-		w.log.Error("audit: record audit view", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("audit: record audit view: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := w.accounts.Trail.ExportFiltered(r.Context(), &buf, audit.NDJSON, f); err != nil {
-		w.log.Error("audit page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("audit page: %w", err)
 	}
 	var rows []auditRow
 	dec := json.NewDecoder(&buf)
@@ -376,27 +342,7 @@ func (w *Web) Audit(rw http.ResponseWriter, r *http.Request) {
 	}
 	page.Truncated = len(rows) > auditPageRows
 	if page.RetentionDays, err = w.accounts.Trail.Retention(r.Context()); err != nil {
-		w.log.Error("audit page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("audit page: %w", err)
 	}
-	w.renderPage(rw, http.StatusOK, "audit.html", page)
-}
-
-// readForm limits and parses a POST form; false (with the answer written) when it cannot.
-func readForm(rw http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		http.Error(rw, "The form could not be read.", http.StatusBadRequest)
-		return false
-	}
-	return true
-}
-
-func (w *Web) renderPage(rw http.ResponseWriter, status int, name string, data any) {
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	rw.WriteHeader(status)
-	if err := w.tmpl.ExecuteTemplate(rw, name, data); err != nil {
-		w.log.Error("render page", "page", name, "err", err)
-	}
+	return w.renderPage(rw, http.StatusOK, "audit.html", page)
 }

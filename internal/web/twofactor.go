@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 
@@ -24,26 +25,24 @@ type twoFactorPage struct {
 	Error, Notice string
 }
 
-// TwoFactor serves /account/2fa: the second factors of the signed-in user. An authenticator app
+// twoFactor serves /account/2fa: the second factors of the signed-in user. An authenticator app
 // is turned on by scanning and confirming a first code; passkeys are added by the page's script
-// (see PasskeyRegistration) and removed here with the password; the first factor brings the
+// (see passkeyRegistration) and removed here with the password; the first factor brings the
 // recovery codes, shown once; everything is turned off together with the password.
-func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
+func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 	p := w.principal(r)
 	if p == nil {
-		http.Redirect(rw, r, "/login", http.StatusSeeOther)
-		return
+		return &redirect{"/login"}
 	}
 	ctx := r.Context()
 	admin, _, err := w.adminSites(ctx, p)
 	if err != nil {
-		w.log.Error("two-factor page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("two-factor page: %w", err)
 	}
 	page := twoFactorPage{Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0, Login: p.User.Login}
 	status := http.StatusOK
+	// fail shows a refused action on the page itself; anything unexpected is the error page.
+	var unexpected error
 	fail := func(err error) {
 		switch {
 		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup),
@@ -52,15 +51,14 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, auth.ErrBadCredentials):
 			page.Error, status = "Wrong password.", http.StatusUnauthorized
 		default:
-			w.log.Error("two-factor page", "err", err)
-			page.Error, status = "Something went wrong; try again.", http.StatusInternalServerError
+			unexpected = fmt.Errorf("two-factor page: %w", err)
 		}
 	}
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPost:
-		if !readForm(rw, r) {
-			return
+		if err := readForm(rw, r); err != nil {
+			return err
 		}
 		switch r.PostForm.Get("action") {
 		case "begin":
@@ -82,8 +80,7 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 			page.Notice = "The authenticator app is set up."
 		case "require", "norequire":
 			if !p.IsSuperuser() {
-				http.Error(rw, "Only a superuser can change this setting.", http.StatusForbidden)
-				return
+				return pageError(http.StatusForbidden, "Only a superuser can change this setting.")
 			}
 			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
 				fail(err)
@@ -116,8 +113,7 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 		case "remove-passkey":
 			id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("id"))
 			if err != nil {
-				http.Error(rw, "Unknown passkey.", http.StatusBadRequest)
-				return
+				return pageError(http.StatusBadRequest, "Unknown passkey.")
 			}
 			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
 				fail(err)
@@ -129,35 +125,27 @@ func (w *Web) TwoFactor(rw http.ResponseWriter, r *http.Request) {
 			}
 			page.Notice = "The passkey is removed."
 		default:
-			http.Error(rw, "Unknown action.", http.StatusBadRequest)
-			return
+			return pageError(http.StatusBadRequest, "Unknown action.")
 		}
 	default:
-		rw.Header().Set("Allow", "GET, POST")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
-		return
+		return methodNotAllowed("GET, POST")
+	}
+	if unexpected != nil {
+		return unexpected
 	}
 	if page.Required, err = w.accounts.Auth.Require2FA(ctx); err != nil {
-		w.log.Error("two-factor page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("two-factor page: %w", err)
 	}
 	if page.Enabled, err = w.accounts.Auth.Has2FA(ctx, p.User.Login); err != nil {
-		w.log.Error("two-factor page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("two-factor page: %w", err)
 	}
 	if page.TOTP, err = w.accounts.Auth.HasTOTP(ctx, p.User.Login); err != nil {
-		w.log.Error("two-factor page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("two-factor page: %w", err)
 	}
 	keys, err := w.accounts.Auth.Passkeys(ctx, p.User.Login)
 	if err != nil {
-		w.log.Error("two-factor page", "err", err)
-		http.Error(rw, "internal error", http.StatusInternalServerError)
-		return
+		return fmt.Errorf("two-factor page: %w", err)
 	}
 	page.Passkeys = passkeyRows(keys)
-	w.renderPage(rw, status, "account_2fa.html", page)
+	return w.renderPage(rw, status, "account_2fa.html", page)
 }

@@ -42,6 +42,18 @@ type Recorder interface {
 	Record(ctx context.Context, ev audit.Event) error
 }
 
+// Options configure the pages.
+type Options struct {
+	Meta store.Meta
+	// Audit records what the pages do (the first superuser's creation).
+	Audit    Recorder
+	ClientIP func(*http.Request) netip.Addr
+	// Accounts enable the sign-in pages; without Accounts.Auth only /setup and /static/ serve.
+	Accounts Accounts
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
 // Web holds the pages.
 type Web struct {
 	meta     store.Meta
@@ -62,15 +74,45 @@ func (w *Web) ip(r *http.Request) netip.Addr {
 }
 
 // New parses the templates (failing fast on an error).
-func New(meta store.Meta, rec Recorder, clientIP func(*http.Request) netip.Addr, now func() time.Time, log *slog.Logger) (*Web, error) {
+func New(opts Options) (*Web, error) {
 	t, err := template.ParseFS(templates, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
 	}
-	if now == nil {
-		now = time.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	return &Web{meta: meta, audit: rec, clientIP: clientIP, tmpl: t, now: now, log: log}, nil
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Web{meta: opts.Meta, audit: opts.Audit, clientIP: opts.ClientIP, tmpl: t, now: opts.Now, log: opts.Logger, accounts: opts.Accounts}, nil
+}
+
+// Handler routes the pages: /setup, the sign-in pages, the account, audit and security
+// pages, the home page at / and the embedded assets under /static/. Every other path is 404.
+func (w *Web) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/static/", Static())
+	mux.Handle("/setup", w.serve(w.setup))
+	if w.accounts.Auth != nil {
+		mux.Handle("/login", w.serve(w.login))
+		mux.Handle("/logout", w.serve(w.logout))
+		mux.Handle("/login/2fa", w.serve(w.loginSecondFactor))
+		mux.Handle("/account/2fa", w.serve(w.twoFactor))
+		for _, p := range []string{"/login/2fa/passkey", "/login/2fa/passkey/options"} {
+			mux.Handle(p, w.serveJSON(w.passkeySignIn))
+		}
+		for _, p := range []string{"/account/passkeys", "/account/passkeys/options"} {
+			mux.Handle(p, w.serveJSON(w.passkeyRegistration))
+		}
+		mux.Handle("/security", w.serve(w.security))
+		mux.Handle("GET /audit", w.serve(w.auditPage))
+		mux.Handle("GET /{$}", w.serve(w.home))
+	}
+	mux.Handle("/", w.serve(func(http.ResponseWriter, *http.Request) error {
+		return pageError(http.StatusNotFound, "There is no page at this address.")
+	}))
+	return mux
 }
 
 // Static serves the embedded assets: files only, never a listing of their folder.
@@ -129,35 +171,32 @@ type setupPage struct {
 	Done, Invalid              bool
 }
 
-// Setup serves /setup: the only way to create the first superuser through the web.
-func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
-	rw.Header().Set("Cache-Control", "no-store")
+// setup serves /setup: the only way to create the first superuser through the web.
+func (w *Web) setup(rw http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if n, err := w.meta.CountSuperusers(ctx); err != nil || n > 0 {
-		w.render(rw, http.StatusNotFound, setupPage{Invalid: true})
-		return
+	if n, err := w.meta.CountSuperusers(ctx); err != nil {
+		return fmt.Errorf("count superusers: %w", err)
+	} else if n > 0 {
+		return w.renderSetup(rw, http.StatusNotFound, setupPage{Invalid: true})
 	}
 	switch r.Method {
 	case http.MethodGet:
 		tok := r.URL.Query().Get("token")
 		if !w.validSetupToken(ctx, tok) {
-			w.render(rw, http.StatusForbidden, setupPage{Invalid: true})
-			return
+			return w.renderSetup(rw, http.StatusForbidden, setupPage{Invalid: true})
 		}
-		w.render(rw, http.StatusOK, setupPage{Token: tok})
+		return w.renderSetup(rw, http.StatusOK, setupPage{Token: tok})
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			w.render(rw, http.StatusBadRequest, setupPage{Invalid: true})
-			return
+			return w.renderSetup(rw, http.StatusBadRequest, setupPage{Invalid: true})
 		}
 		tok := r.PostForm.Get("token")
 		page := setupPage{Token: tok, Login: strings.TrimSpace(r.PostForm.Get("login")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if !w.validSetupToken(ctx, tok) {
-			w.render(rw, http.StatusForbidden, setupPage{Invalid: true})
-			return
+			return w.renderSetup(rw, http.StatusForbidden, setupPage{Invalid: true})
 		}
 		pass := r.PostForm.Get("password")
 		if err := auth.ValidateNewUser(page.Login, page.Email); err != nil {
@@ -168,41 +207,32 @@ func (w *Web) Setup(rw http.ResponseWriter, r *http.Request) {
 			page.Error = sentence(err.Error())
 		}
 		if page.Error != "" {
-			w.render(rw, http.StatusBadRequest, page)
-			return
+			return w.renderSetup(rw, http.StatusBadRequest, page)
 		}
 		hash, err := auth.HashPassword(pass)
 		if err == nil {
 			err = w.meta.CreateUser(ctx, store.User{Login: page.Login, Email: page.Email, PasswordHash: hash, Superuser: true, Created: w.now().UTC()})
 		}
 		if err != nil {
-			w.log.Error("setup: create superuser failed", "err", err)
-			page.Error = "The superuser could not be created."
-			w.render(rw, http.StatusInternalServerError, page)
-			return
+			return fmt.Errorf("setup: create superuser: %w", err)
 		}
 		_ = w.meta.DeleteSetting(ctx, setupHashKey)
 		_ = w.meta.DeleteSetting(ctx, setupExpiresKey)
 		w.log.Info("first superuser created through /setup")
 		if w.audit != nil {
-			var ip netip.Addr
-			if w.clientIP != nil {
-				ip = w.clientIP(r)
-			}
-			if err := w.audit.Record(ctx, audit.Event{Actor: page.Login, IP: ip, Action: audit.ActionUserCreate,
+			if err := w.audit.Record(ctx, audit.Event{Actor: page.Login, IP: w.ip(r), Action: audit.ActionUserCreate,
 				Target: "user:" + page.Login, Details: map[string]string{"superuser": "true", "via": "setup page"}}); err != nil {
 				w.log.Error("audit: record superuser creation", "err", err)
 			}
 		}
-		w.render(rw, http.StatusOK, setupPage{Done: true, Login: page.Login})
+		return w.renderSetup(rw, http.StatusOK, setupPage{Done: true, Login: page.Login})
 	default:
-		rw.Header().Set("Allow", "GET, POST")
-		http.Error(rw, "method not allowed", http.StatusMethodNotAllowed)
+		return methodNotAllowed("GET, POST")
 	}
 }
 
-func (w *Web) render(rw http.ResponseWriter, status int, page setupPage) {
-	w.renderPage(rw, status, "setup.html", page)
+func (w *Web) renderSetup(rw http.ResponseWriter, status int, page setupPage) error {
+	return w.renderPage(rw, status, "setup.html", page)
 }
 
 // sentence capitalises an error message for display.

@@ -19,6 +19,7 @@ import (
 	"hearth/internal/auth"
 	"hearth/internal/event"
 	"hearth/internal/report"
+	"hearth/internal/requestid"
 	"hearth/internal/store"
 )
 
@@ -289,10 +290,10 @@ func (a *API) dispatch(ctx context.Context, c *call, name string) (any, int) {
 			return ae, ae.status
 		}
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			a.opts.Logger.Warn("api method stopped", "method", name, "err", err)
+			a.opts.Logger.Warn("api method stopped", "method", name, "request_id", requestid.From(ctx), "err", err)
 			return errorf(503, "The request took longer than %s and was stopped: ask for a shorter period, fewer sites or a simpler segment.", a.opts.QueryTimeout), http.StatusServiceUnavailable
 		}
-		a.opts.Logger.Error("api method failed", "method", name, "err", err)
+		a.opts.Logger.Error("api method failed", "method", name, "request_id", requestid.From(ctx), "err", err)
 		return errorf(500, "An internal error occurred."), http.StatusInternalServerError
 	}
 	return result, http.StatusOK

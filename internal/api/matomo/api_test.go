@@ -57,7 +57,7 @@ func newAPIRig(t *testing.T, postOnly bool) *apiRig {
 	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@example.org", PasswordHash: hash, Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
-	svc := auth.New(meta, []byte("tk"), func() time.Time { return r.now })
+	svc := auth.New(auth.Options{Meta: meta, TokenKey: []byte("tk"), Now: func() time.Time { return r.now }})
 	var err error
 	r.token, _, err = svc.NewToken(ctx, "root", "test", time.Time{})
 	if err != nil {

@@ -47,7 +47,7 @@ func newMatrixRig(t testing.TB) *matrixRig {
 	ctx := context.Background()
 	meta, events := openStores(t)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	svc := auth.New(meta, []byte("tk"), func() time.Time { return now })
+	svc := auth.New(auth.Options{Meta: meta, TokenKey: []byte("tk"), Now: func() time.Time { return now }})
 	r := &matrixRig{meta: meta, tokens: map[string]string{}}
 	for _, login := range append(principals[1:], "target") {
 		hash, _ := auth.HashPassword(password(login))
@@ -417,7 +417,7 @@ func TestGrantsExpire(t *testing.T) {
 	}
 	later := time.Date(2026, 11, 23, 13, 0, 1, 0, time.UTC)
 	r.api.opts.Now = func() time.Time { return later }
-	r.api.opts.Auth = auth.New(r.meta, []byte("tk"), func() time.Time { return later })
+	r.api.opts.Auth = auth.New(auth.Options{Meta: r.meta, TokenKey: []byte("tk"), Now: func() time.Time { return later }})
 	if code, _ := r.call(t, "nobody", url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {"1"}}); code != 401 {
 		t.Fatalf("after expiry: %d", code)
 	}

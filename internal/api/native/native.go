@@ -13,6 +13,7 @@ import (
 
 	"hearth/internal/audit"
 	"hearth/internal/auth"
+	"hearth/internal/requestid"
 	"hearth/internal/store"
 )
 
@@ -113,8 +114,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, ae.status, ae.msg)
 		return
 	}
-	a.opts.Logger.Error("api v1 request failed", "path", r.URL.Path, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal error")
+	id := requestid.From(r.Context())
+	a.opts.Logger.Error("api v1 request failed", "path", r.URL.Path, "request_id", id, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error (request "+id+")")
 }
 
 // audit serves GET /api/v1/audit: superusers read every entry, site admins the entries

@@ -28,7 +28,7 @@ func TestAuditEndpoint(t *testing.T) {
 	defer meta.Close()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	trail := audit.New(meta, audit.Options{Key: []byte("k"), HeadPath: filepath.Join(dir, "audit.head")})
-	svc := auth.New(meta, []byte("tk"), func() time.Time { return now })
+	svc := auth.New(auth.Options{Meta: meta, TokenKey: []byte("tk"), Now: func() time.Time { return now }})
 	tokens := map[string]string{}
 	for _, u := range []store.User{{Login: "root", Superuser: true}, {Login: "siteadmin"}, {Login: "viewer"}} {
 		u.Email, u.PasswordHash = u.Login+"@example.org", "x"
@@ -132,7 +132,7 @@ func TestTokensEndpoint(t *testing.T) {
 	}
 	defer meta.Close()
 	trail := audit.New(meta, audit.Options{Key: []byte("k"), HeadPath: filepath.Join(dir, "audit.head")})
-	svc := auth.New(meta, []byte("tk"), nil)
+	svc := auth.New(auth.Options{Meta: meta, TokenKey: []byte("tk")})
 	tokens, ids := map[string]string{}, map[string]int64{}
 	for _, u := range []store.User{{Login: "root", Superuser: true}, {Login: "ann"}, {Login: "bob"}} {
 		u.Email, u.PasswordHash = u.Login+"@example.org", "x"

@@ -66,7 +66,7 @@ func newReportRig(b *testing.B) *reportRig {
 	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@example.org", PasswordHash: "x", Superuser: true}); err != nil {
 		b.Fatal(err)
 	}
-	svc := auth.New(meta, []byte("tk"), func() time.Time { return benchEnd })
+	svc := auth.New(auth.Options{Meta: meta, TokenKey: []byte("tk"), Now: func() time.Time { return benchEnd }})
 	tok, _, err := svc.NewToken(ctx, "root", "bench", time.Time{})
 	if err != nil {
 		b.Fatal(err)
