@@ -29,7 +29,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, erro
 	return t, err
 }
 
-const tokenColumns = `id, login, hash, description, created, last_used, expires, read_only, post_only`
+const tokenColumns = `id, login, hash, description, created, last_used, expires, read_only, post_only` // #nosec G101 -- column names
 
 func scanToken(r scanner) (store.Token, error) {
 	var t store.Token

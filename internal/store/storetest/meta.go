@@ -179,9 +179,9 @@ func metaSites(t *testing.T, s store.Meta) {
 
 func metaUsers(t *testing.T, s store.Meta) {
 	ctx := context.Background()
-	root := store.User{Login: "root", Email: "root@example.org", PasswordHash: "$argon2id$root", Superuser: true, Created: metaT0}
+	root := store.User{Login: "root", Email: "root@example.org", PasswordHash: "$argon2id$root", Superuser: true, Created: metaT0} // #nosec G101 -- a test fixture
 	// ann is a superuser who is disabled: she does not count as one.
-	ann := store.User{Login: "ann", Email: "ann@example.org", PasswordHash: "$argon2id$ann", Superuser: true, Disabled: true, Created: metaT0.Add(time.Minute)}
+	ann := store.User{Login: "ann", Email: "ann@example.org", PasswordHash: "$argon2id$ann", Superuser: true, Disabled: true, Created: metaT0.Add(time.Minute)} // #nosec G101 -- a test fixture
 	must(t, "create root", s.CreateUser(ctx, root))
 	must(t, "create ann", s.CreateUser(ctx, ann))
 	wantErr(t, "second user of a login", s.CreateUser(ctx, store.User{Login: "root", Email: "other@example.org", PasswordHash: "h", Created: metaT0}), store.ErrConflict)
