@@ -32,6 +32,7 @@ FUZZ_TARGETS := \
 	./internal/report:FuzzParseDates \
 	./internal/report:FuzzParseSegment \
 	./internal/api/matomo:FuzzSegmentThroughStore \
+	./internal/api/matomo:FuzzUTF16Writer \
 	./internal/goal:FuzzGoal
 
 .PHONY: geoip-dbip all bootstrap build run check gofmt-check test test-race-e2e tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
