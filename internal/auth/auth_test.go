@@ -26,6 +26,27 @@ import (
 
 var testIP = netip.MustParseAddr("198.51.100.4")
 
+// testMeta opens a metadata store in the test's temporary folder, closed when the test ends.
+func testMeta(t *testing.T) *sqlite.Store {
+	t.Helper()
+	meta, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{9}, 64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { meta.Close() })
+	return meta
+}
+
+// testService is a Service on a fresh metadata store (testMeta) whose clock reads *now, so a
+// test moves time by changing it, and whose audit events are recorded.
+func testService(t *testing.T, now *time.Time) (*Service, *sqlite.Store, *recorded) {
+	t.Helper()
+	meta := testMeta(t)
+	rec := &recorded{}
+	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return *now }})
+	return s, meta, rec
+}
+
 func TestPasswordHash(t *testing.T) {
 	h, err := HashPassword("correct horse battery")
 	if err != nil {
@@ -53,13 +74,8 @@ func TestPasswordHash(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{9}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Now: func() time.Time { return now }})
+	s, meta, _ := testService(t, &now)
 	if err := meta.CreateUser(ctx, store.User{Login: "root", Email: "r@x", PasswordHash: "x", Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,14 +156,8 @@ func (r *recorded) Record(_ context.Context, ev audit.Event) error {
 
 func TestBruteForceProtection(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{8}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	rec := &recorded{}
-	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Audit: rec, Now: func() time.Time { return now }})
+	s, meta, rec := testService(t, &now)
 	hash, _ := HashPassword("the right passphrase")
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: hash, Superuser: true}); err != nil {
 		t.Fatal(err)
@@ -214,14 +224,8 @@ func TestBruteForceProtection(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{4}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	rec := &recorded{}
-	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
+	s, meta, rec := testService(t, &now)
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x", Superuser: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -275,15 +279,8 @@ func TestSessions(t *testing.T) {
 
 func TestTOTP(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "m.db"), Key: bytes.Repeat([]byte{1}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 8, 0, 10, 0, time.UTC)
-	rec := &recorded{}
-	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
+	s, meta, rec := testService(t, &now)
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
@@ -462,14 +459,8 @@ func TestNoSecretsInDataDir(t *testing.T) {
 
 func TestExpireGrants(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{3}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	rec := &recorded{}
-	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: rec, Now: func() time.Time { return now }})
+	s, meta, rec := testService(t, &now)
 	for _, l := range []string{"ann", "bob"} {
 		if err := meta.CreateUser(ctx, store.User{Login: l, Email: l + "@x", PasswordHash: "x", Created: now}); err != nil {
 			t.Fatal(err)
@@ -523,11 +514,7 @@ func TestExpireGrants(t *testing.T) {
 // today's at the next successful sign-in, and not on a failed one.
 func TestRehashOnSignIn(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{4}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
+	meta := testMeta(t)
 	const pw = "an older hash of mine 9"
 	salt := []byte("sixteen byte salt")[:16]
 	old := fmt.Sprintf("$argon2id$v=19$m=8192,t=1,p=1$%s$%s", base64.RawStdEncoding.EncodeToString(salt),
@@ -564,11 +551,7 @@ func TestRehashOnSignIn(t *testing.T) {
 // also by a second service instance (another node, or after a restart).
 func TestTokenNewAddress(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{5}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
+	meta := testMeta(t)
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

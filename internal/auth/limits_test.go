@@ -1,16 +1,13 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/netip"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"hearth/internal/store"
-	"hearth/internal/store/sqlite"
 )
 
 // TestBlockedAttemptsCostNoHashing: once a client is blocked, or a login locked, a password
@@ -18,13 +15,8 @@ import (
 // against the login, so one client cannot lock anybody out however often it tries.
 func TestBlockedAttemptsCostNoHashing(t *testing.T) {
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{8}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer meta.Close()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	s := New(Options{Meta: meta, TokenKey: []byte("token-key"), Now: func() time.Time { return now }})
+	s, meta, _ := testService(t, &now)
 	hashes := 0
 	s.verify = func(encoded, password string) bool {
 		hashes++

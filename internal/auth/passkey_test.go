@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,13 +40,8 @@ func TestNewRelyingParty(t *testing.T) {
 func passkeyService(t *testing.T) (*Service, *sqlite.Store, *time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	meta, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "m.db"), Key: bytes.Repeat([]byte{6}, 64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { meta.Close() })
 	now := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	s := New(Options{Meta: meta, TokenKey: []byte("tk"), Audit: &recorded{}, Now: func() time.Time { return now }})
+	s, meta, _ := testService(t, &now)
 	if err := meta.CreateUser(ctx, store.User{Login: "ann", Email: "a@x", PasswordHash: "x"}); err != nil {
 		t.Fatal(err)
 	}
