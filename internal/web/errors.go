@@ -95,3 +95,23 @@ func readForm(rw http.ResponseWriter, r *http.Request) error {
 	}
 	return nil
 }
+
+// formAction reads the request of a page that shows itself on a GET and acts on a POST: ""
+// for a GET, the form's action for a POST (a POST without one is refused), and a refusal for
+// any other method.
+func formAction(rw http.ResponseWriter, r *http.Request) (string, error) {
+	switch r.Method {
+	case http.MethodGet:
+		return "", nil
+	case http.MethodPost:
+		if err := readForm(rw, r); err != nil {
+			return "", err
+		}
+		if a := r.PostForm.Get("action"); a != "" {
+			return a, nil
+		}
+		return "", pageError(http.StatusBadRequest, "Unknown action.")
+	default:
+		return "", methodNotAllowed("GET, POST")
+	}
+}

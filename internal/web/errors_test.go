@@ -88,3 +88,34 @@ func TestHandlerRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestFormAction: a page's GET shows it (no action), a POST names its action, and a POST
+// without one or another method is refused with the status the page shows.
+func TestFormAction(t *testing.T) {
+	cases := []struct {
+		method, body string
+		action       string
+		status       int
+	}{
+		{"GET", "", "", 0},
+		{"POST", "action=unlock&login=ann", "unlock", 0},
+		{"POST", "login=ann", "", http.StatusBadRequest},
+		{"POST", "action=%zz", "", http.StatusBadRequest},
+		{"PUT", "action=unlock", "", http.StatusMethodNotAllowed},
+	}
+	for _, tc := range cases {
+		r := httptest.NewRequest(tc.method, "/security", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		action, err := formAction(httptest.NewRecorder(), r)
+		var pe *PageError
+		status := 0
+		if errors.As(err, &pe) {
+			status = pe.Status
+		} else if err != nil {
+			t.Fatalf("%s %q: %v", tc.method, tc.body, err)
+		}
+		if action != tc.action || status != tc.status {
+			t.Errorf("%s %q: action %q, status %d; want %q, %d", tc.method, tc.body, action, status, tc.action, tc.status)
+		}
+	}
+}

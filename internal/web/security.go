@@ -42,40 +42,36 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	page := securityPage{Superuser: true, CanAudit: true}
 	status := http.StatusOK
-	switch r.Method {
-	case http.MethodGet:
-	case http.MethodPost:
-		if err := readForm(rw, r); err != nil {
-			return err
+	action, err := formAction(rw, r)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "": // a GET: the page as it is
+	case "unlock":
+		login := r.PostForm.Get("login")
+		if _, err := w.meta.User(ctx, login); err != nil {
+			page.Error, status = "No such user.", http.StatusNotFound
+			break
 		}
-		switch r.PostForm.Get("action") {
-		case "unlock":
-			login := r.PostForm.Get("login")
-			if _, err := w.meta.User(ctx, login); err != nil {
-				page.Error, status = "No such user.", http.StatusNotFound
-				break
-			}
-			n, err := w.accounts.Auth.Unlock(ctx, login, p.User.Login)
-			if err != nil {
-				return fmt.Errorf("unlock: %w", err)
-			}
-			page.Notice = fmt.Sprintf("Unlocked %s (%d failed attempts cleared).", login, n)
-		case "unblock":
-			ip, err := netip.ParseAddr(strings.TrimSpace(r.PostForm.Get("ip")))
-			if err != nil {
-				page.Error, status = "That is not an IP address.", http.StatusBadRequest
-				break
-			}
-			n, err := w.accounts.Auth.UnblockIP(ctx, ip, p.User.Login)
-			if err != nil {
-				return fmt.Errorf("unblock: %w", err)
-			}
-			page.Notice = fmt.Sprintf("Address unblocked (%d failed attempts cleared).", n)
-		default:
-			return pageError(http.StatusBadRequest, "Unknown action.")
+		n, err := w.accounts.Auth.Unlock(ctx, login, p.User.Login)
+		if err != nil {
+			return fmt.Errorf("unlock: %w", err)
 		}
+		page.Notice = fmt.Sprintf("Unlocked %s (%d failed attempts cleared).", login, n)
+	case "unblock":
+		ip, err := netip.ParseAddr(strings.TrimSpace(r.PostForm.Get("ip")))
+		if err != nil {
+			page.Error, status = "That is not an IP address.", http.StatusBadRequest
+			break
+		}
+		n, err := w.accounts.Auth.UnblockIP(ctx, ip, p.User.Login)
+		if err != nil {
+			return fmt.Errorf("unblock: %w", err)
+		}
+		page.Notice = fmt.Sprintf("Address unblocked (%d failed attempts cleared).", n)
 	default:
-		return methodNotAllowed("GET, POST")
+		return pageError(http.StatusBadRequest, "Unknown action.")
 	}
 	users, err := w.meta.Users(ctx)
 	if err == nil {

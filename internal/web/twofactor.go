@@ -54,81 +54,77 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 			unexpected = fmt.Errorf("two-factor page: %w", err)
 		}
 	}
-	switch r.Method {
-	case http.MethodGet:
-	case http.MethodPost:
-		if err := readForm(rw, r); err != nil {
-			return err
+	action, err := formAction(rw, r)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "": // a GET: the page as it is
+	case "begin":
+		setup, err := w.accounts.Auth.BeginTOTP(ctx, p.User.Login)
+		if err != nil {
+			fail(err)
+			break
 		}
-		switch r.PostForm.Get("action") {
-		case "begin":
-			setup, err := w.accounts.Auth.BeginTOTP(ctx, p.User.Login)
-			if err != nil {
-				fail(err)
-				break
-			}
-			page.Setup = &setup
-			// #nosec G203 -- a data:image/png URL built here from a PNG encoded here.
-			page.QR = template.URL(setup.QRPNG)
-		case "confirm":
-			codes, err := w.accounts.Auth.ConfirmTOTP(ctx, p.User.Login, r.PostForm.Get("code"), w.ip(r))
-			if err != nil {
-				fail(err)
-				break
-			}
-			page.Codes = codes
-			page.Notice = "The authenticator app is set up."
-		case "require", "norequire":
-			if !p.IsSuperuser() {
-				return pageError(http.StatusForbidden, "Only a superuser can change this setting.")
-			}
-			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			on := r.PostForm.Get("action") == "require"
-			if err := w.accounts.Auth.SetRequire2FA(ctx, on, p.User.Login, w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			page.Notice = map[bool]string{true: "Every user now needs two-factor authentication to sign in.",
-				false: "Two-factor authentication is now optional."}[on]
-		case "disable":
-			if req, err := w.accounts.Auth.Require2FA(ctx); err != nil {
-				fail(err)
-				break
-			} else if req {
-				fail(auth.ErrTOTPRequired)
-				break
-			}
-			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			if err := w.accounts.Auth.Disable2FA(ctx, p.User.Login, p.User.Login, w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			page.Notice = "Two-factor authentication is off."
-		case "remove-passkey":
-			id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("id"))
-			if err != nil {
-				return pageError(http.StatusBadRequest, "Unknown passkey.")
-			}
-			if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			if err := w.accounts.Auth.RemovePasskey(ctx, p.User.Login, id, p.User.Login, w.ip(r)); err != nil {
-				fail(err)
-				break
-			}
-			page.Notice = "The passkey is removed."
-		default:
-			return pageError(http.StatusBadRequest, "Unknown action.")
+		page.Setup = &setup
+		// #nosec G203 -- a data:image/png URL built here from a PNG encoded here.
+		page.QR = template.URL(setup.QRPNG)
+	case "confirm":
+		codes, err := w.accounts.Auth.ConfirmTOTP(ctx, p.User.Login, r.PostForm.Get("code"), w.ip(r))
+		if err != nil {
+			fail(err)
+			break
 		}
+		page.Codes = codes
+		page.Notice = "The authenticator app is set up."
+	case "require", "norequire":
+		if !p.IsSuperuser() {
+			return pageError(http.StatusForbidden, "Only a superuser can change this setting.")
+		}
+		if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		on := action == "require"
+		if err := w.accounts.Auth.SetRequire2FA(ctx, on, p.User.Login, w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		page.Notice = map[bool]string{true: "Every user now needs two-factor authentication to sign in.",
+			false: "Two-factor authentication is now optional."}[on]
+	case "disable":
+		if req, err := w.accounts.Auth.Require2FA(ctx); err != nil {
+			fail(err)
+			break
+		} else if req {
+			fail(auth.ErrTOTPRequired)
+			break
+		}
+		if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		if err := w.accounts.Auth.Disable2FA(ctx, p.User.Login, p.User.Login, w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		page.Notice = "Two-factor authentication is off."
+	case "remove-passkey":
+		id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("id"))
+		if err != nil {
+			return pageError(http.StatusBadRequest, "Unknown passkey.")
+		}
+		if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		if err := w.accounts.Auth.RemovePasskey(ctx, p.User.Login, id, p.User.Login, w.ip(r)); err != nil {
+			fail(err)
+			break
+		}
+		page.Notice = "The passkey is removed."
 	default:
-		return methodNotAllowed("GET, POST")
+		return pageError(http.StatusBadRequest, "Unknown action.")
 	}
 	if unexpected != nil {
 		return unexpected
