@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"hearth/internal/event"
@@ -49,11 +47,7 @@ func scanSegment(r scanner) (store.Segment, error) {
 
 // Segment reads one segment.
 func (s *Store) Segment(ctx context.Context, id int64) (store.Segment, error) {
-	seg, err := scanSegment(s.db.QueryRowContext(ctx, `SELECT `+segmentColumns+` FROM segments WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return seg, fmt.Errorf("segment %d: %w", id, store.ErrNotFound)
-	}
-	return seg, err
+	return queryRow(ctx, s.db, fmt.Sprintf("segment %d", id), scanSegment, `SELECT `+segmentColumns+` FROM segments WHERE id = ?`, id)
 }
 
 // Segments lists every segment.

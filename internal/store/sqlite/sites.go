@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"hearth/internal/event"
@@ -72,11 +70,7 @@ func scanSite(r scanner) (store.Site, error) {
 
 // Site returns one site.
 func (s *Store) Site(ctx context.Context, id event.SiteID) (store.Site, error) {
-	st, err := scanSite(s.db.QueryRowContext(ctx, `SELECT `+siteColumns+` FROM sites WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return st, fmt.Errorf("site %d: %w", id, store.ErrNotFound)
-	}
-	return st, err
+	return queryRow(ctx, s.db, fmt.Sprintf("site %d", id), scanSite, `SELECT `+siteColumns+` FROM sites WHERE id = ?`, id)
 }
 
 // Sites returns every site ordered by id.

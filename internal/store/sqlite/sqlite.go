@@ -190,6 +190,16 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// queryRow runs a statement expected to match one row and reads it with scan; no row is
+// store.ErrNotFound, named by what (e.g. "site 3"), and any other error is returned as it is.
+func queryRow[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), stmt string, args ...any) (T, error) {
+	v, err := scan(db.QueryRowContext(ctx, stmt, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return v, err
+}
+
 // query runs a statement and returns its rows, each read by scan, in order (nil for none).
 // what names the operation in errors, e.g. "list goals".
 func query[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), stmt string, args ...any) ([]T, error) {

@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,11 +20,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (int64, error) {
 
 // TokenByHash finds a token by its keyed hash.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token: %w", store.ErrNotFound)
-	}
-	return t, err
+	return queryRow(ctx, s.db, "token", scanToken, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash)
 }
 
 const tokenColumns = `id, login, hash, description, created, last_used, expires, read_only, post_only` // #nosec G101 -- column names

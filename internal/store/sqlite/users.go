@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"hearth/internal/store"
@@ -24,11 +23,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // User returns one user.
 func (s *Store) User(ctx context.Context, login string) (store.User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
-	if errors.Is(err, sql.ErrNoRows) {
-		return u, fmt.Errorf("user: %w", store.ErrNotFound)
-	}
-	return u, err
+	return queryRow(ctx, s.db, "user", scanUser, `SELECT `+userColumns+` FROM users WHERE login = ?`, login)
 }
 
 const userColumns = `login, email, password_hash, superuser, disabled, created`
