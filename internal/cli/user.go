@@ -30,12 +30,17 @@ func metaCommand(ctx context.Context, name string, args []string, env Env, flags
 	if err != nil {
 		return err
 	}
+	return withMeta(ctx, cfg, func(meta *sqlite.Store, key secret.Key) error { return fn(cfg, meta, key) })
+}
+
+// withMeta opens the metadata store of cfg, runs fn with it and closes it.
+func withMeta(ctx context.Context, cfg *config.Config, fn func(meta *sqlite.Store, key secret.Key) error) error {
 	meta, key, err := openMeta(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer meta.Close()
-	return fn(cfg, meta, key)
+	return fn(meta, key)
 }
 
 // userCommand is metaCommand for "… LOGIN" commands: it resolves the user first.
@@ -143,23 +148,20 @@ func userAdd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	meta, key, err := openMeta(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer meta.Close()
-	if err := meta.CreateUser(ctx, store.User{Login: login, Email: email, PasswordHash: hash, Superuser: superuser, Created: time.Now().UTC()}); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("user %q already exists", login)
+	return withMeta(ctx, cfg, func(meta *sqlite.Store, key secret.Key) error {
+		if err := meta.CreateUser(ctx, store.User{Login: login, Email: email, PasswordHash: hash, Superuser: superuser, Created: time.Now().UTC()}); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("user %q already exists", login)
+			}
+			return err
 		}
-		return err
-	}
-	if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserCreate, Target: "user:" + login,
-		Details: map[string]string{"superuser": strconv.FormatBool(superuser), "via": "hearth user add"}}); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	fmt.Fprintf(env.Stdout, "Created user %q%s.\n", login, map[bool]string{true: " (superuser)", false: ""}[superuser])
-	return nil
+		if err := newTrail(cfg, meta, key).Record(ctx, audit.Event{Actor: "cli", Action: audit.ActionUserCreate, Target: "user:" + login,
+			Details: map[string]string{"superuser": strconv.FormatBool(superuser), "via": "hearth user add"}}); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		fmt.Fprintf(env.Stdout, "Created user %q%s.\n", login, map[bool]string{true: " (superuser)", false: ""}[superuser])
+		return nil
+	})
 }
 
 func userPasswd(ctx context.Context, args []string, env Env) error {
