@@ -18,12 +18,47 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	if len(q.Ranges) == 0 || len(q.By) == 0 {
 		return nil, nil
 	}
+	query, args, err := visitGroupsSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("visit groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.GroupRow
+	for rows.Next() {
+		var g store.GroupRow
+		var key1, key2 string
+		var grouping int
+		if err := rows.Scan(&g.Range, &key1, &key2, &grouping, &g.Visits, &g.UniqueVisitors, &g.Users, &g.Actions, &g.MaxActions, &g.VisitLength, &g.Bounces, &g.Converted); err != nil {
+			return nil, fmt.Errorf("visit groups: %w", err)
+		}
+		g.Keys = []string{key1}
+		if len(q.By) == 2 && grouping == 0 {
+			g.Keys = append(g.Keys, key2)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(q.By) == 2 && q.NoRowUniques {
+		out = append(out, rollUp(out)...)
+	}
+	return out, nil
+}
+
+// visitGroupsSQL builds the statement VisitGroups runs, for a query with ranges and fields.
+func visitGroupsSQL(q store.GroupQuery) (string, []any, error) {
 	if len(q.By) > 2 {
-		return nil, fmt.Errorf("group by %d fields: at most 2", len(q.By))
+		return "", nil, fmt.Errorf("group by %d fields: at most 2", len(q.By))
 	}
 	k1, k1Args, err := groupKey(q.By[0], q.Zone)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	// Groups form on the stored values, which are cheaper to hash than their text; the text
 	// is made for the groups only: a dictionary field (entry/exit URL or title, referrer
@@ -50,7 +85,7 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		} else if raw, ok := visitFieldExprs[q.By[1]]; ok {
 			k2, finish2 = raw, "coalesce(CAST(q.k2 AS VARCHAR), '')"
 		} else if k2, k2Args, err = groupKey(q.By[1], q.Zone); err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		groupBy, k2Sel = "GROUP BY GROUPING SETS (("+rangeCol+"k1), ("+rangeCol+"k1, k2))", "k2, GROUPING(k2) AS g"
 		if q.NoRowUniques {
@@ -81,7 +116,7 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	idx, within := periods("v.last_ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	var args []any
 	for _, a := range [][]any{k1Args, k2Args, fromArgs, {int64(q.Site)}, segArgs} {
@@ -100,33 +135,7 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 	if dictKey2 {
 		query += ` LEFT JOIN dict d2 ON d2.id = q.k2`
 	}
-	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("visit groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.GroupRow
-	for rows.Next() {
-		var g store.GroupRow
-		var key1, key2 string
-		var grouping int
-		if err := rows.Scan(&g.Range, &key1, &key2, &grouping, &g.Visits, &g.UniqueVisitors, &g.Users, &g.Actions, &g.MaxActions, &g.VisitLength, &g.Bounces, &g.Converted); err != nil {
-			return nil, fmt.Errorf("visit groups: %w", err)
-		}
-		g.Keys = []string{key1}
-		if len(q.By) == 2 && grouping == 0 {
-			g.Keys = append(g.Keys, key2)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(q.By) == 2 && q.NoRowUniques {
-		out = append(out, rollUp(out)...)
-	}
-	return out, nil
+	return query, args, nil
 }
 
 // rollUp sums second-level groups into their first-level groups; it serves only when
@@ -164,21 +173,57 @@ func rollUp(rows []store.GroupRow) []store.GroupRow {
 // ActionGroups aggregates the actions of given types by the period of their time and a key;
 // for URLs and titles also the time spent after them and the visits they ended.
 func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.ActionRow, error) {
-	key, ok := actionKeys[q.By]
-	dimension := ""
-	if scope, id, isDim := store.ParseDimensionField(q.By); isDim && scope == "action" {
-		dimension, ok = dimensionValue("a", id), true
-	}
-	if !ok {
-		return nil, fmt.Errorf("cannot group actions by %q", q.By)
+	if _, _, err := actionGroupKey(q.By); err != nil {
+		return nil, err
 	}
 	if len(q.Ranges) == 0 || len(q.Types) == 0 {
 		return nil, nil
 	}
+	query, args, err := actionGroupsSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	// #nosec G202 -- the query is built of fixed column names, type numbers and placeholders; every value is bound.
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("action groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ActionRow
+	for rows.Next() {
+		var r store.ActionRow
+		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits,
+			&r.EntryVisits, &r.EntryActions, &r.EntryLength, &r.EntryBounces); err != nil {
+			return nil, fmt.Errorf("action groups: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// actionGroupKey is the action field a report groups by: its columns, or for a custom
+// dimension of actions the expression of its value.
+func actionGroupKey(by store.Field) (key struct{ col, ref, exit, entry string }, dimension string, err error) {
+	key, ok := actionKeys[by]
+	if scope, id, isDim := store.ParseDimensionField(by); isDim && scope == "action" {
+		dimension, ok = dimensionValue("a", id), true
+	}
+	if !ok {
+		return key, "", fmt.Errorf("cannot group actions by %q", by)
+	}
+	return key, dimension, nil
+}
+
+// actionGroupsSQL builds the statement ActionGroups runs, for a query with ranges and types.
+func actionGroupsSQL(q store.ActionQuery) (string, []any, error) {
+	key, dimension, err := actionGroupKey(q.By)
+	if err != nil {
+		return "", nil, err
+	}
 	idx, within := periods("a.ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	dict := key.ref != ""
 	types := make([]string, len(q.Types))
@@ -280,22 +325,7 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 	default:
 		query += ` SELECT i, k, h, vis, uv, 0, 0, 0, 0, 0, 0 FROM hits`
 	}
-	// #nosec G202 -- the query is built of fixed column names, type numbers and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("action groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ActionRow
-	for rows.Next() {
-		var r store.ActionRow
-		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits,
-			&r.EntryVisits, &r.EntryActions, &r.EntryLength, &r.EntryBounces); err != nil {
-			return nil, fmt.Errorf("action groups: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return query, args, nil
 }
 
 // ItemGroups aggregates ordered items, or the last cart of visits that ended with an
@@ -304,15 +334,37 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 	if len(q.Ranges) == 0 {
 		return nil, nil
 	}
+	query, args, err := itemGroupsSQL(q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("item groups: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ItemRow
+	for rows.Next() {
+		var r store.ItemRow
+		if err := rows.Scan(&r.Range, &r.Key, &r.Revenue, &r.Quantity, &r.Orders, &r.Visits); err != nil {
+			return nil, fmt.Errorf("item groups: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// itemGroupsSQL builds the statement ItemGroups runs, for a query with ranges.
+func itemGroupsSQL(q store.ItemQuery) (string, []any, error) {
 	key := map[store.ItemKey]string{store.ItemSKU: "i.sku", store.ItemName: "coalesce(i.name, '')",
 		store.ItemCategory: "unnest(CASE WHEN i.categories IS NULL THEN [''] ELSE from_json(i.categories, '[\"VARCHAR\"]') END)"}[q.By]
 	if key == "" {
-		return nil, fmt.Errorf("cannot group items by %q", q.By)
+		return "", nil, fmt.Errorf("cannot group items by %q", q.By)
 	}
 	idx, within := periods("i.ts", q.Ranges)
 	seg, segArgs, err := segmentSQL(q.Segment)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	inSegment, inArgs := "", []any(nil)
 	if len(q.Segment.And) > 0 {
@@ -335,20 +387,7 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 			FROM items i
 			WHERE ` + within + ` AND i.site_id = ? AND i.kind = ` + kind + inSegment + abandoned + `)
 		GROUP BY i, k`
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("item groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ItemRow
-	for rows.Next() {
-		var r store.ItemRow
-		if err := rows.Scan(&r.Range, &r.Key, &r.Revenue, &r.Quantity, &r.Orders, &r.Visits); err != nil {
-			return nil, fmt.Errorf("item groups: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return query, args, nil
 }
 
 // EventGroups aggregates events or content actions by a field and, as subtables, a second.
@@ -356,28 +395,10 @@ func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.Ev
 	if len(q.Ranges) == 0 {
 		return nil, nil
 	}
-	var cols [2]string
-	for i, f := range q.By {
-		k, ok := actionKeys[f]
-		if !ok || k.ref != "" {
-			return nil, fmt.Errorf("cannot group events by %q", f)
-		}
-		cols[i] = "coalesce(a." + k.col + ", '')"
-	}
-	idx, within := periods("a.ts", q.Ranges)
-	seg, segArgs, err := segmentSQL(q.Segment)
+	query, args, err := eventGroupsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
-	args := append([]any{int64(q.Site)}, inArgs...)
-	// #nosec G202 -- built of fixed column names, a type number and placeholders; every value is bound.
-	query := `SELECT a.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), ` + uniques(q.NoRowUniques, "a.visitor_id") + `,
-		count(a.event_value), coalesce(sum(a.event_value), 0), coalesce(min(a.event_value), 0), coalesce(max(a.event_value), 0),
-		count(*) FILTER (WHERE coalesce(a.content_interaction, '') <> '')
-		FROM (SELECT ` + idx + ` AS i, ` + cols[0] + ` AS k1, ` + cols[1] + ` AS k2, a.* FROM actions a WHERE ` + within + `) a
-		WHERE a.site_id = ? AND a.type = ` + strconv.Itoa(int(q.Type)) + inSegment + `
-		GROUP BY GROUPING SETS ((a.i, k1), (a.i, k1, k2))`
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("event groups: %w", err)
@@ -398,4 +419,31 @@ func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.Ev
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// eventGroupsSQL builds the statement EventGroups runs, for a query with ranges.
+func eventGroupsSQL(q store.EventQuery) (string, []any, error) {
+	var cols [2]string
+	for i, f := range q.By {
+		k, ok := actionKeys[f]
+		if !ok || k.ref != "" {
+			return "", nil, fmt.Errorf("cannot group events by %q", f)
+		}
+		cols[i] = "coalesce(a." + k.col + ", '')"
+	}
+	idx, within := periods("a.ts", q.Ranges)
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return "", nil, err
+	}
+	inSegment, inArgs := segmentVisits(q.ReportQuery, seg, segArgs)
+	args := append([]any{int64(q.Site)}, inArgs...)
+	// #nosec G202 -- built of fixed column names, a type number and placeholders; every value is bound.
+	query := `SELECT a.i, k1, k2, GROUPING(k2), count(*), count(DISTINCT a.visit_id), ` + uniques(q.NoRowUniques, "a.visitor_id") + `,
+		count(a.event_value), coalesce(sum(a.event_value), 0), coalesce(min(a.event_value), 0), coalesce(max(a.event_value), 0),
+		count(*) FILTER (WHERE coalesce(a.content_interaction, '') <> '')
+		FROM (SELECT ` + idx + ` AS i, ` + cols[0] + ` AS k1, ` + cols[1] + ` AS k2, a.* FROM actions a WHERE ` + within + `) a
+		WHERE a.site_id = ? AND a.type = ` + strconv.Itoa(int(q.Type)) + inSegment + `
+		GROUP BY GROUPING SETS ((a.i, k1), (a.i, k1, k2))`
+	return query, args, nil
 }

@@ -130,29 +130,11 @@ func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDe
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	// Site ids are typed integers, formatted here, never user text.
-	where := ` WHERE v.site_id IN (` + siteList(q.Sites) + `)`
-	var args []any
-	if !q.From.IsZero() {
-		where += ` AND v.last_ts >= ?`
-		args = append(args, q.From.UTC())
+	query, args, err := visitsSQL(q)
+	if err != nil {
+		return nil, err
 	}
-	if !q.To.IsZero() {
-		where += ` AND v.last_ts < ?`
-		args = append(args, q.To.UTC())
-	}
-	if len(q.Segment.And) > 0 {
-		seg, segArgs, err := segmentSQL(q.Segment)
-		if err != nil {
-			return nil, err
-		}
-		where += ` AND ` + seg
-		args = append(args, segArgs...)
-	}
-	args = append(args, q.Limit, q.Offset)
-	// #nosec G202 -- where holds constants and formatted site ids; values are bound.
-	rows, err := s.db.QueryContext(ctx, `SELECT `+visitColumns+` FROM visits v`+visitJoins+where+
-		` ORDER BY v.last_ts DESC, v.visit_id DESC LIMIT ? OFFSET ?`, args...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list visits: %w", err)
 	}
@@ -183,6 +165,34 @@ func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDe
 		}
 	}
 	return out, nil
+}
+
+// visitsSQL builds the statement Visits runs to list the visits, for a query with sites and
+// a limit.
+func visitsSQL(q store.VisitQuery) (string, []any, error) {
+	// Site ids are typed integers, formatted here, never user text.
+	where := ` WHERE v.site_id IN (` + siteList(q.Sites) + `)`
+	var args []any
+	if !q.From.IsZero() {
+		where += ` AND v.last_ts >= ?`
+		args = append(args, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		where += ` AND v.last_ts < ?`
+		args = append(args, q.To.UTC())
+	}
+	if len(q.Segment.And) > 0 {
+		seg, segArgs, err := segmentSQL(q.Segment)
+		if err != nil {
+			return "", nil, err
+		}
+		where += ` AND ` + seg
+		args = append(args, segArgs...)
+	}
+	args = append(args, q.Limit, q.Offset)
+	// #nosec G202 -- where holds constants and formatted site ids; values are bound.
+	return `SELECT ` + visitColumns + ` FROM visits v` + visitJoins + where +
+		` ORDER BY v.last_ts DESC, v.visit_id DESC LIMIT ? OFFSET ?`, args, nil
 }
 
 // visitIDs lists the visits' ids for an IN clause, and the earliest first action among them:
@@ -253,23 +263,8 @@ func (s *Store) VisitActions(ctx context.Context, visits []store.VisitDetail, pe
 // actions reads the actions where selects, ordered by visit and index; with perVisit > 0 only
 // the first perVisit of each visit.
 func (s *Store) actions(ctx context.Context, where string, perVisit int, args ...any) ([]event.Action, error) {
-	// Ties of idx (possible for a visit continued after a restart) are broken by time, the same
-	// way in the cut and in the order.
-	order := ` ORDER BY a.visit_id, a.idx, a.ts`
-	if perVisit > 0 {
-		order = ` QUALIFY row_number() OVER (PARTITION BY a.visit_id ORDER BY a.idx, a.ts) <= ?` + order
-		args = append(args, perVisit)
-	}
-	// #nosec G202 -- where is built in this file from constants and formatted integers; values are bound.
-	rows, err := s.db.QueryContext(ctx, `SELECT a.site_id, a.visit_id, a.visitor_id, a.ts, a.idx, a.type, u.value, t.value, a.pv_id,
-		a.first_url, a.first_title, ru.value, rt.value, a.ref_time_spent, a.search_keyword, a.search_category, a.search_count,
-		a.event_category, a.event_action, a.event_name, a.event_value, a.content_name, a.content_piece, a.content_target,
-		a.content_interaction, a.goal_id, a.revenue, a.order_id, a.subtotal, a.tax, a.shipping, a.discount,
-		a.product_sku, a.product_name, a.product_category, a.product_price,
-		a.pf_net, a.pf_srv, a.pf_tfr, a.pf_dm1, a.pf_dm2, a.pf_onl, a.dimensions, a.custom_vars, a.extra
-		FROM actions a LEFT JOIN dict u ON u.id = a.url_id LEFT JOIN dict t ON t.id = a.title_id
-		LEFT JOIN dict ru ON ru.id = a.ref_url_id LEFT JOIN dict rt ON rt.id = a.ref_title_id
-		WHERE `+where+order, args...)
+	query, args := actionsSQL(where, perVisit, args...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)
 	}
@@ -314,6 +309,27 @@ func (s *Store) actions(ctx context.Context, where string, perVisit int, args ..
 		return nil, err
 	}
 	return out, nil
+}
+
+// actionsSQL builds the statement actions runs.
+func actionsSQL(where string, perVisit int, args ...any) (string, []any) {
+	// Ties of idx (possible for a visit continued after a restart) are broken by time, the same
+	// way in the cut and in the order.
+	order := ` ORDER BY a.visit_id, a.idx, a.ts`
+	if perVisit > 0 {
+		order = ` QUALIFY row_number() OVER (PARTITION BY a.visit_id ORDER BY a.idx, a.ts) <= ?` + order
+		args = append(args, perVisit)
+	}
+	// #nosec G202 -- where is built in this file from constants and formatted integers; values are bound.
+	return `SELECT a.site_id, a.visit_id, a.visitor_id, a.ts, a.idx, a.type, u.value, t.value, a.pv_id,
+		a.first_url, a.first_title, ru.value, rt.value, a.ref_time_spent, a.search_keyword, a.search_category, a.search_count,
+		a.event_category, a.event_action, a.event_name, a.event_value, a.content_name, a.content_piece, a.content_target,
+		a.content_interaction, a.goal_id, a.revenue, a.order_id, a.subtotal, a.tax, a.shipping, a.discount,
+		a.product_sku, a.product_name, a.product_category, a.product_price,
+		a.pf_net, a.pf_srv, a.pf_tfr, a.pf_dm1, a.pf_dm2, a.pf_onl, a.dimensions, a.custom_vars, a.extra
+		FROM actions a LEFT JOIN dict u ON u.id = a.url_id LEFT JOIN dict t ON t.id = a.title_id
+		LEFT JOIN dict ru ON ru.id = a.ref_url_id LEFT JOIN dict rt ON rt.id = a.ref_title_id
+		WHERE ` + where + order, args
 }
 
 func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
@@ -367,18 +383,26 @@ func (s *Store) Counters(ctx context.Context, sites []event.SiteID, since time.T
 	if len(sites) == 0 {
 		return c, nil
 	}
-	seg, segArgs, err := segmentSQL(segment)
+	query, args, err := countersSQL(sites, since, segment)
 	if err != nil {
 		return c, err
 	}
-	// #nosec G202 -- site ids are formatted integers and seg is built of fixed expressions and placeholders.
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(v.actions), 0), count(DISTINCT v.visitor_id), count(*) FILTER (WHERE v.conversions > 0)
-		FROM visits v WHERE v.site_id IN (`+siteList(sites)+`) AND v.last_ts >= ? AND `+seg, append([]any{since.UTC()}, segArgs...)...).
-		Scan(&c.Visits, &c.Actions, &c.Visitors, &c.VisitsConverted)
+	err = s.db.QueryRowContext(ctx, query, args...).Scan(&c.Visits, &c.Actions, &c.Visitors, &c.VisitsConverted)
 	if err != nil {
 		return c, fmt.Errorf("live counters: %w", err)
 	}
 	return c, nil
+}
+
+// countersSQL builds the statement Counters runs, for one or more sites.
+func countersSQL(sites []event.SiteID, since time.Time, segment store.Filter) (string, []any, error) {
+	seg, segArgs, err := segmentSQL(segment)
+	if err != nil {
+		return "", nil, err
+	}
+	// #nosec G202 -- site ids are formatted integers and seg is built of fixed expressions and placeholders.
+	return `SELECT count(*), coalesce(sum(v.actions), 0), count(DISTINCT v.visitor_id), count(*) FILTER (WHERE v.conversions > 0)
+		FROM visits v WHERE v.site_id IN (` + siteList(sites) + `) AND v.last_ts >= ? AND ` + seg, append([]any{since.UTC()}, segArgs...), nil
 }
 
 // BotCount returns the bot requests filtered for a site on days in [from, to).

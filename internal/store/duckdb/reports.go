@@ -77,22 +77,11 @@ func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.V
 	if len(q.Ranges) == 0 {
 		return out, nil
 	}
-	idx, within := periods("v.last_ts", q.Ranges)
-	seg, segArgs, err := segmentSQL(q.Segment)
+	query, args, err := visitTotalsSQL(q)
 	if err != nil {
 		return nil, err
 	}
-	args := append([]any{int64(q.Site)}, segArgs...)
-	group := " GROUP BY i"
-	if len(q.Ranges) == 1 {
-		group = "" // one range: an ungrouped aggregate, which is cheaper
-	}
-	// #nosec G202 -- idx, within and seg are built of fixed expressions, formatted times and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, `SELECT `+idx+` AS i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
-		coalesce(sum(v.actions), 0)::BIGINT, coalesce(max(v.actions), 0), coalesce(sum(date_diff('second', v.first_ts, v.last_ts)), 0)::BIGINT,
-		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
-		FROM visits v
-		WHERE `+within+` AND v.site_id = ? AND `+seg+group, args...)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("visit totals: %w", err)
 	}
@@ -108,6 +97,26 @@ func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.V
 		}
 	}
 	return out, rows.Err()
+}
+
+// visitTotalsSQL builds the statement VisitTotals runs, for a query with ranges.
+func visitTotalsSQL(q store.ReportQuery) (string, []any, error) {
+	idx, within := periods("v.last_ts", q.Ranges)
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return "", nil, err
+	}
+	args := append([]any{int64(q.Site)}, segArgs...)
+	group := " GROUP BY i"
+	if len(q.Ranges) == 1 {
+		group = "" // one range: an ungrouped aggregate, which is cheaper
+	}
+	// #nosec G202 -- idx, within and seg are built of fixed expressions, formatted times and placeholders; every value is bound.
+	return `SELECT ` + idx + ` AS i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
+		coalesce(sum(v.actions), 0)::BIGINT, coalesce(max(v.actions), 0), coalesce(sum(date_diff('second', v.first_ts, v.last_ts)), 0)::BIGINT,
+		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
+		FROM visits v
+		WHERE ` + within + ` AND v.site_id = ? AND ` + seg + group, args, nil
 }
 
 // uniques is the distinct counts of the given columns, or -1 for each when they are spared.
@@ -148,9 +157,31 @@ func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.C
 	if len(q.Ranges) == 0 {
 		return nil, nil
 	}
-	seg, segArgs, err := segmentSQL(q.Segment)
+	query, args, err := conversionsSQL(q)
 	if err != nil {
 		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("conversions: %w", err)
+	}
+	defer rows.Close()
+	var out []store.ConversionRow
+	for rows.Next() {
+		var r store.ConversionRow
+		if err := rows.Scan(&r.Range, &r.Goal, &r.Visitor, &r.Conversions, &r.Visits, &r.Revenue, &r.Items, &r.Subtotal, &r.Tax, &r.Shipping, &r.Discount); err != nil {
+			return nil, fmt.Errorf("conversions: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// conversionsSQL builds the statement Conversions runs, for a query with ranges.
+func conversionsSQL(q store.ReportQuery) (string, []any, error) {
+	seg, segArgs, err := segmentSQL(q.Segment)
+	if err != nil {
+		return "", nil, err
 	}
 	inSegment, inArgs := segmentVisits(q, seg, segArgs)
 	idx, within := periods("a.ts", q.Ranges)
@@ -180,18 +211,5 @@ func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.C
 	FROM convs
 	GROUP BY GROUPING SETS ((i, g, ret), (i, g), (i, overall, ret), (i, overall))
 	HAVING GROUPING(overall) = 1 OR overall`
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("conversions: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ConversionRow
-	for rows.Next() {
-		var r store.ConversionRow
-		if err := rows.Scan(&r.Range, &r.Goal, &r.Visitor, &r.Conversions, &r.Visits, &r.Revenue, &r.Items, &r.Subtotal, &r.Tax, &r.Shipping, &r.Discount); err != nil {
-			return nil, fmt.Errorf("conversions: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return query, args, nil
 }

@@ -1,0 +1,6 @@
+SELECT (CASE WHEN v.last_ts >= TIMESTAMP '2026-03-02 00:00:00' AND v.last_ts < TIMESTAMP '2026-03-03 00:00:00' THEN 0 WHEN v.last_ts >= TIMESTAMP '2026-03-09 00:00:00' AND v.last_ts < TIMESTAMP '2026-03-10 00:00:00' THEN 1 END) AS i, count(*), count(DISTINCT v.visitor_id), count(DISTINCT v.user_id),
+		coalesce(sum(v.actions), 0)::BIGINT, coalesce(max(v.actions), 0), coalesce(sum(date_diff('second', v.first_ts, v.last_ts)), 0)::BIGINT,
+		count(*) FILTER (WHERE v.actions <= 1), count(*) FILTER (WHERE v.conversions > 0)
+		FROM visits v
+		WHERE (v.last_ts >= TIMESTAMP '2026-03-02 00:00:00' AND v.last_ts < TIMESTAMP '2026-03-10 00:00:00') AND (CASE WHEN v.last_ts >= TIMESTAMP '2026-03-02 00:00:00' AND v.last_ts < TIMESTAMP '2026-03-03 00:00:00' THEN 0 WHEN v.last_ts >= TIMESTAMP '2026-03-09 00:00:00' AND v.last_ts < TIMESTAMP '2026-03-10 00:00:00' THEN 1 END) IS NOT NULL AND v.site_id = ? AND TRUE GROUP BY i;
+-- $1 = int64 1
