@@ -10,11 +10,16 @@ import (
 	"hearth/internal/store"
 )
 
-// itemsDataset stores three visits: one order of gloves and a mask (and goal 1); a returning
-// visit that updated its cart twice and left (its last cart counts as abandoned), converting
-// goal 1 twice and goal 2 once; a visit whose cart became an order (only the order counts).
-func itemsDataset(t *testing.T, s store.Events, t0 time.Time) {
+// itemsDataset opens a store in a fresh folder, closed when the test ends, and stores three
+// visits of 2026-03-06 in it: one order of gloves and a mask (and goal 1); a returning visit
+// that updated its cart twice and left (its last cart counts as abandoned), converting goal 1
+// twice and goal 2 once; a visit whose cart became an order (only the order counts). It
+// returns the store and that day.
+func itemsDataset(t *testing.T, open func(t *testing.T, dir string) store.Events) (store.Events, store.TimeRange) {
 	t.Helper()
+	s := open(t, t.TempDir())
+	t.Cleanup(func() { s.Close() })
+	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
 	gloves := func(q int64) event.Item {
 		return event.Item{SKU: "A", Name: "Gloves", Categories: []string{"Care", "Hands"}, Price: 10, Quantity: q}
 	}
@@ -54,19 +59,16 @@ func itemsDataset(t *testing.T, s store.Events, t0 time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, store.TimeRange{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}
 }
 
 // runItems checks ItemGroups on the items dataset.
 func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 	ctx := context.Background()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
-	itemsDataset(t, s, t0)
-	day := []store.TimeRange{{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}}
+	s, day := itemsDataset(t, open)
 	get := func(by store.ItemKey, abandoned bool) map[string]store.ItemRow {
 		t.Helper()
-		rows, err := s.ItemGroups(ctx, store.ItemQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: by, Abandoned: abandoned})
+		rows, err := s.ItemGroups(ctx, store.ItemQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: []store.TimeRange{day}}, By: by, Abandoned: abandoned})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,11 +118,7 @@ func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 // carts (-1) and overall (-2), each also split into new and returning visits.
 func runConversions(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 	ctx := context.Background()
-	s := open(t, t.TempDir())
-	defer s.Close()
-	t0 := time.Date(2026, 3, 6, 10, 0, 0, 0, time.UTC)
-	itemsDataset(t, s, t0)
-	day := store.TimeRange{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}
+	s, day := itemsDataset(t, open)
 	before := store.TimeRange{From: day.From.Add(-24 * time.Hour), To: day.From}
 	rows, err := s.Conversions(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{before, day}})
 	if err != nil {
