@@ -22,10 +22,7 @@ import (
 // /blog/a 2 hits, 2 visits, 60 s, 1 entry (1 action, 0 s, 1 bounce), 1 exit. /blog/b 1 hit,
 // 30 s, 1 exit. The blog folder sums its pages: 3 hits, 3 visits, 90 s, 1 entry, 2 exits.
 func TestActionReports(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	v := kv
 	const v1, v2, v3 = "1111111111111111", "2222222222222222", "3333333333333333"
 	sendHits(t, s, tok, []hit{
@@ -113,10 +110,7 @@ func TestActionReports(t *testing.T) {
 // name, no value) — and three content actions: Banner/img1 seen, Banner/img1 clicked,
 // Banner/img2 seen.
 func TestEventReports(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	const vis = "4444444444444444"
 	sendHits(t, s, tok, []hit{
 		{1, vis, "", "2024-03-06T13:00:00Z", "/video", "", kv("e_c", "Video", "e_a", "Play", "e_n", "Intro", "e_v", "5")},
@@ -182,10 +176,7 @@ func TestEventReports(t *testing.T) {
 // configured, hits carry dimension1 and dimension2, and the reports count them: two visits
 // "gold" and one without; pageviews "red" twice, once "blue".
 func TestCustomDimensions(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	call := dayReport(t, s, tok, "2024-03-06")
 	if id := call("CustomDimensions.configureNewCustomDimension", "name", "Plan", "scope", "visit"); id != `{"value":1}` {
 		t.Fatalf("configure visit dimension: %s", id)
@@ -232,10 +223,7 @@ func TestCustomDimensions(t *testing.T) {
 // its cart and orders them. Orders: gloves 20 (2, one order), masks 15 (3 in two orders);
 // abandoned: V2's last cart only.
 func TestEcommerceItems(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, kv("ecommerce", "1"))
+	s, tok := testbin.StartWithSite(t, kv("ecommerce", "1"))
 	const gloves = `["A","Gloves",["Care","Hands"],10,%d]`
 	const mask = `["B","Mask","Care",5,%d]`
 	items := func(parts ...string) string { return "[" + strings.Join(parts, ",") + "]" }

@@ -29,10 +29,7 @@ func TestConcurrentBulkMemory(t *testing.T) {
 		hitsPerVis  = 50
 		maxPeakMB   = 700
 	)
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	day := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 
 	// Visitor v's hits are a second apart from 08:00 + v seconds: each visit starts in a second

@@ -125,10 +125,7 @@ func sendHitsWant(t *testing.T, s *testbin.Server, tok string, hits []hit, want 
 // 2024-03-30 23:30Z (= 03-31 00:30 local) and 2024-03-31 22:30Z (= 04-01 00:30 local): the
 // first is on 03-31 there, the second on 04-01, although both UTC dates differ.
 func TestVisitsSummary(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	s.AddSite(t, tok, url.Values{"siteName": {"Berlin"}, "timezone": {"Europe/Berlin"}})
 	const a, b, c, d, e = "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb", "cccccccccccccccc", "dddddddddddddddd", "eeeeeeeeeeeeeeee"
 	sendHits(t, s, tok, []hit{
@@ -264,10 +261,7 @@ func TestVisitsSummary(t *testing.T) {
 // TestReportRequestErrors: bad periods and dates get Matomo's error answer, never a 5xx, and
 // a site the caller cannot view is refused.
 func TestReportRequestErrors(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	cases := []struct {
 		params url.Values
 		code   int

@@ -358,10 +358,7 @@ func TestMatomoTrackerClient(t *testing.T) {
 		}
 		t.Skip("node/node_modules missing: run `make bootstrap`")
 	}
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	cmd := exec.Command("node", "track.js", s.Base+"/matomo.php", "1")
 	cmd.Dir = "node"
 	out, err := cmd.CombinedOutput()

@@ -20,10 +20,7 @@ import (
 //	V4 23:30         partner.example, no country, Chrome/Windows, de-de
 //	V5 12:30         direct, us, Firefox/Linux, en-us
 func TestVisitReports(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, nil)
+	s, tok := testbin.StartWithSite(t, nil)
 	const win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
 	const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
 	v := kv

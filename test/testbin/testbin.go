@@ -261,6 +261,16 @@ func (s *Server) AddSite(t testing.TB, tok string, extra url.Values) int {
 	return int(id)
 }
 
+// StartWithSite starts a server on a fresh data folder (InitDataDir) and adds one site to it
+// (AddSite, with extra); it returns the server and an admin's token.
+func StartWithSite(t testing.TB, extra url.Values) (*Server, string) {
+	t.Helper()
+	s := Start(t, InitDataDir(t))
+	tok := s.Token(t)
+	s.AddSite(t, tok, extra)
+	return s, tok
+}
+
 // Visits returns Live.getLastVisitsDetails for a site, newest first.
 func (s *Server) Visits(t testing.TB, tok string, site int) []map[string]any {
 	t.Helper()
