@@ -277,6 +277,15 @@ func referrerRow(typ string) func(r *Row) {
 	}
 }
 
+// referrerKeywordRow describes a keyword under a referrer of the type typ (search or
+// campaign): its segment names the type, the referrer and the keyword.
+func referrerKeywordRow(typ string) func(r *Row, parent string) {
+	return func(r *Row, parent string) {
+		r.Label = keywordLabel(r.Key)
+		r.Segment = "referrerType==" + typ + ";referrerName==" + segmentValue(parent) + ";referrerKeyword==" + segmentValue(r.Key)
+	}
+}
+
 func cond(f store.Field, v event.ReferrerType) store.Cond {
 	return store.Cond{Field: f, Op: store.OpEq, Num: float64(v), IsNum: true}
 }
@@ -309,11 +318,7 @@ var VisitReports = []*VisitReport{
 		}},
 	{Module: "Referrers", Action: "getSearchEngines", Name: "Search Engines", Category: "Referrers", Dimension: "Search Engine",
 		By: []store.Field{store.FieldReferrerName, store.FieldReferrerKeyword}, Where: []store.Cond{cond(store.FieldReferrerType, event.ReferrerSearch)},
-		row: referrerRow("search"),
-		sub: func(r *Row, parent string) {
-			r.Label = keywordLabel(r.Key)
-			r.Segment = "referrerType==search;referrerName==" + segmentValue(parent) + ";referrerKeyword==" + segmentValue(r.Key)
-		}},
+		row: referrerRow("search"), sub: referrerKeywordRow("search")},
 	{Module: "Referrers", Action: "getKeywords", Name: "Keywords", Category: "Referrers", Dimension: "Keyword",
 		By: []store.Field{store.FieldReferrerKeyword, store.FieldReferrerName}, Where: []store.Cond{cond(store.FieldReferrerType, event.ReferrerSearch)},
 		row: func(r *Row) {
@@ -332,11 +337,7 @@ var VisitReports = []*VisitReport{
 		row: referrerRow("social"), sub: referrerURLRow},
 	{Module: "Referrers", Action: "getCampaigns", Name: "Campaigns", Category: "Referrers", Dimension: "Campaign",
 		By: []store.Field{store.FieldReferrerName, store.FieldReferrerKeyword}, Where: []store.Cond{cond(store.FieldReferrerType, event.ReferrerCampaign)},
-		row: referrerRow("campaign"),
-		sub: func(r *Row, parent string) {
-			r.Label = keywordLabel(r.Key)
-			r.Segment = "referrerType==campaign;referrerName==" + segmentValue(parent) + ";referrerKeyword==" + segmentValue(r.Key)
-		}},
+		row: referrerRow("campaign"), sub: referrerKeywordRow("campaign")},
 	{Module: "UserCountry", Action: "getCountry", Name: "Country", Category: "Locations", Dimension: "Country",
 		By: []store.Field{store.FieldCountry},
 		row: func(r *Row) {

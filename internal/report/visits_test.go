@@ -1,6 +1,11 @@
 package report
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+
+	"hearth/internal/store"
+)
 
 // TestCountryContinents: countries sit on the continent Matomo's country list gives them
 // (core/DataFiles/Countries.php), including where it departs from the UN regions.
@@ -17,6 +22,36 @@ func TestCountryContinents(t *testing.T) {
 	} {
 		if got := countryContinents[code]; got != want {
 			t.Errorf("%s: continent %q, want %q", code, got, want)
+		}
+	}
+}
+
+// TestReferrerKeywordSubtables: a keyword row under a search engine or a campaign is labelled
+// (an empty keyword as Matomo's "Keyword not defined") and offers the segment of its type,
+// referrer and keyword, escaped.
+func TestReferrerKeywordSubtables(t *testing.T) {
+	for _, tc := range []struct {
+		method, typ string
+	}{{"Referrers.getSearchEngines", "search"}, {"Referrers.getCampaigns", "campaign"}} {
+		d := FindVisitReport(tc.method)
+		if d == nil {
+			t.Fatalf("no report %s", tc.method)
+		}
+		groups := []store.GroupRow{{Keys: []string{"Big One"}}, {Keys: []string{"Big One", "flu shot"}}, {Keys: []string{"Big One", ""}}}
+		tables := d.Tables(groups, 1, Names{})
+		if len(tables) != 1 || len(tables[0].Rows) != 1 || tables[0].Rows[0].Sub == nil {
+			t.Fatalf("%s: tables %+v", tc.method, tables)
+		}
+		got := map[string]string{}
+		for _, r := range tables[0].Rows[0].Sub.Rows {
+			got[r.Label] = r.Segment
+		}
+		want := map[string]string{
+			"flu shot":            "referrerType==" + tc.typ + ";referrerName==Big%20One;referrerKeyword==flu%20shot",
+			"Keyword not defined": "referrerType==" + tc.typ + ";referrerName==Big%20One;referrerKeyword==",
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: subtable segments %v, want %v", tc.method, got, want)
 		}
 	}
 }
