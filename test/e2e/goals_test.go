@@ -30,10 +30,7 @@ import (
 // Overall (goals and orders): 7 conversions, 4 converted visits of 6 (66.67 %), revenue 56;
 // new visits: 6 conversions, 3 of 5 converted (60 %), 46; returning: 1, 1 of 1, 10.
 func TestGoals(t *testing.T) {
-	dir := testbin.InitDataDir(t)
-	s := testbin.Start(t, dir)
-	tok := s.Token(t)
-	s.AddSite(t, tok, kv("ecommerce", "1"))
+	s, tok := testbin.StartWithSite(t, kv("ecommerce", "1"))
 	call := dayReport(t, s, tok, "2024-03-06")
 	// raw calls a method of site 1 and returns the status with the answer, errors included.
 	raw := func(method string, extra ...string) string {
