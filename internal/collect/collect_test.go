@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"hearth/internal/fuzzseed"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -223,14 +225,7 @@ func TestHandler(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{
-		"idsite=1&rec=1&url=https%3A%2F%2Fex.org&action_name=x",
-		"idsite=1&rec=1&idgoal=0&ec_items=%5B%5B%22a%22%2C%22b%22%2C%22c%22%2C1%2C2%5D%5D",
-		"idsite=1&rec=1&cdt=2026-01-01+00:00:00&e_c=a&e_a=b&e_v=1",
-		"idsite=1&rec=1&_cvar=%7B%221%22%3A%5B%22a%22%2C%22b%22%5D%7D&dimension3=x",
-	} {
-		f.Add(s)
-	}
+	fuzzseed.Strings(f, "FuzzDecode", 1)
 	f.Fuzz(func(t *testing.T, q string) {
 		v, _ := url.ParseQuery(q)
 		h, err := Decode(v, now)
@@ -247,10 +242,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func FuzzDecodeBulk(f *testing.F) {
-	f.Add(`{"requests":["?idsite=1&rec=1"],"token_auth":"x"}`)
-	f.Add(`{"token_auth":"x","requests":[{"idsite":1,"rec":1,"ec_items":[["a"]]}],"send_image":0}`)
-	f.Add(`{"requests":null}`)
-	f.Add(`{"other":{"deep":[1,[2,{"x":3}]]},"requests":[7,"?idsite=2&rec=1",[1]]}`)
+	fuzzseed.Strings(f, "FuzzDecodeBulk", 1)
 	f.Fuzz(func(t *testing.T, body string) {
 		n := 0
 		_, err := readBulk(strings.NewReader(body), 50, func(ps *params) {

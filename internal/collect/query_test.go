@@ -6,18 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hearth/internal/fuzzseed"
 )
 
-var queryCases = []string{
-	"", "a=1", "a=1&b=2", "a=1&a=2&a=3", "a", "a=", "=x", "&&a=1&&", "a=%41%42+c", "a%3Db=c",
-	"a=1;b=2", "a=1&b=2;c=3&d=4", "a=%zz&b=1", "a=%&b=1", "%zz=1&b=2", "ä=ö&x=%E2%9C%93",
-	"idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fa%3Fb%3D1&action_name=A+%2F+B&_id=0123456789abcdef",
-	"a=1&b=2&a=3&b=4&c", "+=+&++=++", "a=%zz&b;c&d=%", "a;b&c=%zz",
-}
-
-// TestParseQueryMatchesNetURL: the same values and the same error as url.ParseQuery.
+// TestParseQueryMatchesNetURL: the same values and the same error as url.ParseQuery, on
+// FuzzParseQuery's seeds.
 func TestParseQueryMatchesNetURL(t *testing.T) {
-	for _, q := range queryCases {
+	for _, s := range fuzzseed.Read(t, "FuzzParseQuery", 1) {
+		q := s[0]
 		want, wantErr := url.ParseQuery(q)
 		got, err := parseQuery(q)
 		if !reflect.DeepEqual(got, want) || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
@@ -43,9 +40,7 @@ func TestParseQueryMatchesNetURL(t *testing.T) {
 
 // FuzzParseQuery compares parseQuery with url.ParseQuery on arbitrary input.
 func FuzzParseQuery(f *testing.F) {
-	for _, q := range queryCases {
-		f.Add(q)
-	}
+	fuzzseed.Strings(f, "FuzzParseQuery", 1)
 	f.Fuzz(func(t *testing.T, q string) {
 		want, wantErr := url.ParseQuery(q)
 		got, err := parseQuery(q)
@@ -62,10 +57,7 @@ func FuzzParseQuery(f *testing.F) {
 // are what url.ParseQuery gives with the URL's values winning over the body's, as the handler
 // merged them before.
 func FuzzParams(f *testing.F) {
-	for i, q := range queryCases {
-		f.Add(q, queryCases[(i+3)%len(queryCases)])
-	}
-	f.Add("idsite=1&url=a&dimension2=x&ma_id=1", "url=b&dimension2=y&rec=1&send_image=0")
+	fuzzseed.Strings(f, "FuzzParams", 2)
 	f.Fuzz(func(t *testing.T, query, body string) {
 		var got params
 		got.addQuery(query)

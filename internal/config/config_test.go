@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hearth/internal/fuzzseed"
 )
 
 func load(t *testing.T, args []string, env map[string]string) (Config, error) {
@@ -111,9 +113,7 @@ func TestInvalid(t *testing.T) {
 }
 
 func FuzzConfigFile(f *testing.F) {
-	f.Add("listen = \":1\"\nip-anonymize-bytes = 2\n")
-	f.Add("trusted-proxies = [\"::1/128\"]\n")
-	f.Add("visit-timeout = 5\n")
+	fuzzseed.Strings(f, "FuzzConfigFile", 1)
 	f.Fuzz(func(t *testing.T, body string) {
 		dir := t.TempDir()
 		p := filepath.Join(dir, "c.toml")

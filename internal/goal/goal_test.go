@@ -1,11 +1,13 @@
 package goal
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 	"hearth/internal/store"
 )
 
@@ -143,15 +145,12 @@ func TestMatching(t *testing.T) {
 // matching: a definition is refused with an error or matches without panicking, and what
 // Validate accepts always compiles.
 func FuzzGoal(f *testing.F) {
-	for _, seed := range [][4]string{
-		{"url", "contains", "/thanks", "https://ex.org/thanks"},
-		{"title", "regex", `^Order \d+$`, "Order 42"},
-		{"url", "exact", "/caf%C3%A9", "/café"},
-		{"event_action", "regex", "(a+)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"},
-		{"visit_duration", "greater_than", "2.5", ""},
-		{"manually", "", "", ""},
-	} {
-		f.Add(seed[0], seed[1], seed[2], seed[3], false)
+	for _, s := range fuzzseed.Read(f, "FuzzGoal", 5) {
+		caseSensitive, err := strconv.ParseBool(s[4])
+		if err != nil {
+			f.Fatalf("seed case sensitivity %q: %v", s[4], err)
+		}
+		f.Add(s[0], s[1], s[2], s[3], caseSensitive)
 	}
 	f.Fuzz(func(t *testing.T, attr, typ, pattern, value string, caseSensitive bool) {
 		g := store.Goal{ID: 1, MatchAttribute: attr, PatternType: typ, Pattern: pattern, CaseSensitive: caseSensitive}

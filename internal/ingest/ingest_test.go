@@ -19,6 +19,7 @@ import (
 	"hearth/internal/enrich/device"
 	"hearth/internal/enrich/referrer"
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 	"hearth/internal/privacy"
 	"hearth/internal/store"
 	"hearth/internal/store/duckdb"
@@ -503,9 +504,10 @@ func FuzzReadSegment(f *testing.F) {
 	copy(frame[spoolHeader:], body)
 	sum := crcOf(frame[8:16], body)
 	frame[4], frame[5], frame[6], frame[7] = byte(sum), byte(sum>>8), byte(sum>>16), byte(sum>>24)
-	f.Add(frame)
-	f.Add([]byte{})
-	f.Add(make([]byte, 64))
+	f.Add(frame) // built here: it follows the current encoding and checksum
+	for _, s := range fuzzseed.Read(f, "FuzzReadSegment", 1) {
+		f.Add([]byte(s[0]))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		path := segmentName(dir, 7)

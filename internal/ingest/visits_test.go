@@ -9,6 +9,7 @@ import (
 
 	"hearth/internal/collect"
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 	"hearth/internal/store"
 )
 
@@ -43,9 +44,7 @@ func TestSiteSearch(t *testing.T) {
 
 // FuzzSiteSearch checks that the quick pre-check never hides a search the full parse finds.
 func FuzzSiteSearch(f *testing.F) {
-	for _, s := range []string{"https://a.example/?q=x", "https://a.example/p?ref=1", "/find?%71=y&cat=z", "x#?q=1", "?q=%zz", "?q;=1&s=2", "?+q=1", "mailto:a?q=b"} {
-		f.Add(s)
-	}
+	fuzzseed.Strings(f, "FuzzSiteSearch", 1)
 	f.Fuzz(func(t *testing.T, raw string) {
 		kw, cat, clean, ok := siteSearch(raw, searchParams, searchCats)
 		wkw, wcat, wclean, wok := parseSiteSearch(raw, searchParams, searchCats)

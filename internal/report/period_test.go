@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"hearth/internal/fuzzseed"
 )
 
 func mustLoc(t testing.TB, name string) *time.Location {
@@ -154,11 +156,7 @@ func TestParseDatesErrors(t *testing.T) {
 }
 
 func FuzzParseDates(f *testing.F) {
-	for _, s := range []string{"today", "last7", "previous30", "2024-01-01,2024-12-31", "2024-02-29", "yesterdaySameTime", "lastWeek,today", ","} {
-		f.Add("day", s)
-		f.Add("range", s)
-	}
-	f.Add("week", "last52")
+	fuzzseed.Strings(f, "FuzzParseDates", 2)
 	berlin := mustLoc(f, "Europe/Berlin")
 	now := time.Date(2024, 3, 31, 1, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, period, date string) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"hearth/internal/auth"
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 	"hearth/internal/store"
 )
 
@@ -247,9 +249,12 @@ func toUTF16LE(s string) []byte {
 // FuzzUTF16Writer: written in pieces of any size, text comes out as the whole text encoded at
 // once, invalid and cut sequences included.
 func FuzzUTF16Writer(f *testing.F) {
-	for _, s := range []string{"", "a,b\n", "é😀\xff\xe2\x82", "\xe2\x82A", strings.Repeat("日本", 3000)} {
-		f.Add(s, uint8(1))
-		f.Add(s, uint8(3))
+	for _, s := range fuzzseed.Read(f, "FuzzUTF16Writer", 2) {
+		step, err := strconv.ParseUint(s[1], 10, 8)
+		if err != nil {
+			f.Fatalf("seed step %q: %v", s[1], err)
+		}
+		f.Add(s[0], uint8(step))
 	}
 	f.Fuzz(func(t *testing.T, s string, step uint8) {
 		n := int(step%7) + 1

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"hearth/internal/fuzzseed"
 )
 
 func TestDetect(t *testing.T) {
@@ -296,9 +298,7 @@ func BenchmarkDetectCached(b *testing.B) {
 }
 
 func FuzzDetect(f *testing.F) {
-	f.Add("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36", `{"platform":"Windows","platformVersion":"15.0.0"}`)
-	f.Add("Googlebot/2.1", "")
-	f.Add("", "{")
+	fuzzseed.Strings(f, "FuzzDetect", 2)
 	d := New(64)
 	f.Fuzz(func(t *testing.T, ua, uadata string) {
 		r := d.Detect(ua, nil, uadata)

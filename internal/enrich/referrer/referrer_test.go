@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 )
 
 func TestClassify(t *testing.T) {
@@ -157,9 +158,7 @@ func TestLoadDirErrors(t *testing.T) {
 }
 
 func FuzzClassify(f *testing.F) {
-	for _, s := range []string{"https://www.google.de/search?q=x", "http://semalt.com", "https://t.co/x", "", "https://a/b#q=1", "android-app://com.google.android.gm"} {
-		f.Add(s, "spring")
-	}
+	fuzzseed.Strings(f, "FuzzClassify", 2)
 	l := Builtin()
 	f.Fuzz(func(t *testing.T, ref, camp string) {
 		r, _ := l.Classify(Input{Referrer: ref, Campaign: event.Campaign{Name: camp}, SiteHosts: []string{"ex.org"}})
@@ -173,8 +172,7 @@ func FuzzClassify(f *testing.F) {
 }
 
 func FuzzLoadLists(f *testing.F) {
-	f.Add("Google:\n  -\n    urls:\n      - google.{}\n    params:\n      - q\n", "Facebook:\n  - facebook.com\n", "semalt.com\n")
-	f.Add("X:\n  - urls: ['/(/']\n    params: ['/(/']\n", "", "")
+	fuzzseed.Strings(f, "FuzzLoadLists", 3)
 	f.Fuzz(func(t *testing.T, engines, socials, spam string) {
 		l := Builtin()
 		_ = l.LoadSearchEngines([]byte(engines))
