@@ -286,6 +286,17 @@ func referrerKeywordRow(typ string) func(r *Row, parent string) {
 	}
 }
 
+// languageRow describes a browser language row, labelled by label, with its code as a column
+// and a segment on languageCode with the operator op (=^ for a primary language, whatever its
+// region; == for an exact code).
+func languageRow(label func(string) string, op string) func(r *Row) {
+	return func(r *Row) {
+		r.Label = label(r.Key)
+		r.Columns = []Column{{"code", r.Key}}
+		r.Segment = "languageCode" + op + segmentValue(r.Key)
+	}
+}
+
 func cond(f store.Field, v event.ReferrerType) store.Cond {
 	return store.Cond{Field: f, Op: store.OpEq, Num: float64(v), IsNum: true}
 }
@@ -379,19 +390,9 @@ var VisitReports = []*VisitReport{
 			r.Segment = "city==" + segmentValue(p[2]) + ";regionCode==" + segmentValue(p[1]) + ";countryCode==" + segmentValue(p[0])
 		}},
 	{Module: "UserLanguage", Action: "getLanguage", Name: "Browser language", Category: "Locations", Dimension: "Language",
-		By: []store.Field{store.FieldLanguagePrimary},
-		row: func(r *Row) {
-			r.Label = LanguageName(r.Key)
-			r.Columns = []Column{{"code", r.Key}}
-			r.Segment = "languageCode=^" + segmentValue(r.Key)
-		}},
+		By: []store.Field{store.FieldLanguagePrimary}, row: languageRow(LanguageName, "=^")},
 	{Module: "UserLanguage", Action: "getLanguageCode", Name: "Language code", Category: "Locations", Dimension: "Language code",
-		By: []store.Field{store.FieldLanguage},
-		row: func(r *Row) {
-			r.Label = languageCodeLabel(r.Key)
-			r.Columns = []Column{{"code", r.Key}}
-			r.Segment = "languageCode==" + segmentValue(r.Key)
-		}},
+		By: []store.Field{store.FieldLanguage}, row: languageRow(languageCodeLabel, "==")},
 	deviceReport("getType", "Device type", store.FieldDeviceType, "deviceType", titleCase),
 	deviceReport("getBrand", "Device brand", store.FieldDeviceBrand, "deviceBrand", nil),
 	{Module: "DevicesDetection", Action: "getModel", Name: "Device model", Category: "Devices", Dimension: "Device model",

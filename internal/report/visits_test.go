@@ -55,3 +55,23 @@ func TestReferrerKeywordSubtables(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageRows: a language row is labelled by its name, carries its code and offers a
+// segment: any region of a primary language (=^), or the exact code.
+func TestLanguageRows(t *testing.T) {
+	for _, tc := range []struct {
+		method, key, label, segment string
+	}{
+		{"UserLanguage.getLanguage", "de", "German", "languageCode=^de"},
+		{"UserLanguage.getLanguageCode", "de-de", "German - Germany (de-de)", "languageCode==de-de"},
+	} {
+		tables := FindVisitReport(tc.method).Tables([]store.GroupRow{{Keys: []string{tc.key}}}, 1, Names{})
+		if len(tables) != 1 || len(tables[0].Rows) != 1 {
+			t.Fatalf("%s: tables %+v", tc.method, tables)
+		}
+		r := tables[0].Rows[0]
+		if r.Label != tc.label || r.Segment != tc.segment || !reflect.DeepEqual(r.Columns, []Column{{"code", tc.key}}) {
+			t.Errorf("%s: row %q, %q, %v; want %q, %q and code %s", tc.method, r.Label, r.Segment, r.Columns, tc.label, tc.segment, tc.key)
+		}
+	}
+}
