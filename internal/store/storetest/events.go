@@ -55,72 +55,88 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 			Bots: []event.BotHit{{SiteID: 1, Time: t0, Name: "Googlebot"}, {SiteID: 1, Time: t0, Name: "Googlebot"}}}); err != nil {
 			t.Fatal(err)
 		}
-		seq, err := s.AppliedSeq(ctx)
-		if err != nil || seq != 2 {
-			t.Fatalf("applied seq = %d, %v", seq, err)
-		}
-		got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != 1 {
-			t.Fatalf("visits = %d, want 1 (snapshot must replace, not add)", len(got))
-		}
-		g := got[0]
-		if g.Visit.Actions != 2 || g.Visit.Revenue != 99.5 || g.Visit.Ecommerce != event.EcommerceOrdered ||
-			g.Visit.EntryURL != "https://ex.org/" || g.Visit.Dimensions[1] != "gold" || g.Visit.Location.City != "Berlin" ||
-			g.Visit.VisitorID != vid || !g.Visit.Last.Equal(v2.Last) || g.Visit.Referrer.Keyword != "clinic" {
-			t.Fatalf("visit read back wrong: %+v", g.Visit)
-		}
-		if len(g.Actions) != 2 || g.Actions[0].URL != "https://ex.org/" || g.Actions[0].PerfNetwork != 12 ||
-			g.Actions[1].OrderID != "A-1" || len(g.Actions[1].Items) != 1 || g.Actions[1].Items[0].Quantity != 2 ||
-			g.Actions[1].RefTimeSpent != 90 || g.Actions[1].RefTitle != "Home" {
-			t.Fatalf("actions read back wrong: %+v", g.Actions)
-		}
-		h, ok, err := s.VisitorHistory(ctx, 1, vid)
-		if err != nil || !ok || h.VisitCount != 1 || !h.LastOrder.Equal(v2.Last) {
-			t.Fatalf("history = %+v %v %v", h, ok, err)
-		}
-		if _, ok, _ := s.VisitorHistory(ctx, 2, vid); ok {
-			t.Fatal("history leaked across sites")
-		}
-		var each []event.VisitorID
-		if err := s.EachVisitor(ctx, func(site event.SiteID, v event.VisitorID) {
-			if site == 1 {
-				each = append(each, v)
+		t.Run("applied seq", func(t *testing.T) {
+			seq, err := s.AppliedSeq(ctx)
+			if err != nil || seq != 2 {
+				t.Fatalf("applied seq = %d, %v", seq, err)
 			}
-		}); err != nil || len(each) != 1 || each[0] != vid {
-			t.Fatalf("each visitor = %v, %v", each, err)
-		}
-		c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), store.Filter{})
-		if err != nil || c.Visits != 1 || c.Actions != 2 || c.Visitors != 1 || c.VisitsConverted != 1 {
-			t.Fatalf("counters = %+v %v", c, err)
-		}
-		if c, _ := s.Counters(ctx, []event.SiteID{2}, t0.Add(-time.Minute), store.Filter{}); c.Visits != 0 {
-			t.Fatalf("counters leaked across sites: %+v", c)
-		}
+		})
+		t.Run("visit and actions", func(t *testing.T) {
+			got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("visits = %d, want 1 (snapshot must replace, not add)", len(got))
+			}
+			g := got[0]
+			if g.Visit.Actions != 2 || g.Visit.Revenue != 99.5 || g.Visit.Ecommerce != event.EcommerceOrdered ||
+				g.Visit.EntryURL != "https://ex.org/" || g.Visit.Dimensions[1] != "gold" || g.Visit.Location.City != "Berlin" ||
+				g.Visit.VisitorID != vid || !g.Visit.Last.Equal(v2.Last) || g.Visit.Referrer.Keyword != "clinic" {
+				t.Fatalf("visit read back wrong: %+v", g.Visit)
+			}
+			if len(g.Actions) != 2 || g.Actions[0].URL != "https://ex.org/" || g.Actions[0].PerfNetwork != 12 ||
+				g.Actions[1].OrderID != "A-1" || len(g.Actions[1].Items) != 1 || g.Actions[1].Items[0].Quantity != 2 ||
+				g.Actions[1].RefTimeSpent != 90 || g.Actions[1].RefTitle != "Home" {
+				t.Fatalf("actions read back wrong: %+v", g.Actions)
+			}
+		})
+		t.Run("visitor history", func(t *testing.T) {
+			h, ok, err := s.VisitorHistory(ctx, 1, vid)
+			if err != nil || !ok || h.VisitCount != 1 || !h.LastOrder.Equal(v2.Last) {
+				t.Fatalf("history = %+v %v %v", h, ok, err)
+			}
+			if _, ok, _ := s.VisitorHistory(ctx, 2, vid); ok {
+				t.Fatal("history leaked across sites")
+			}
+		})
+		t.Run("each visitor", func(t *testing.T) {
+			var each []event.VisitorID
+			if err := s.EachVisitor(ctx, func(site event.SiteID, v event.VisitorID) {
+				if site == 1 {
+					each = append(each, v)
+				}
+			}); err != nil || len(each) != 1 || each[0] != vid {
+				t.Fatalf("each visitor = %v, %v", each, err)
+			}
+		})
 		chrome := store.Filter{And: [][]store.Cond{{{Field: store.FieldBrowser, Op: store.OpEq, Str: "chrome"}}}}
 		firefox := store.Filter{And: [][]store.Cond{{{Field: store.FieldBrowser, Op: store.OpEq, Str: "firefox"}}}}
-		if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), chrome); c.Visits != 1 {
-			t.Fatalf("counters of Chrome visits: %+v", c)
-		}
-		if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), firefox); c.Visits != 0 {
-			t.Fatalf("counters of Firefox visits: %+v", c)
-		}
-		if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: firefox}); err != nil || len(got) != 0 {
-			t.Fatalf("visits of Firefox: %d, %v", len(got), err)
-		}
-		if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: chrome}); err != nil || len(got) != 1 {
-			t.Fatalf("visits of Chrome: %d, %v", len(got), err)
-		}
-		n, err := s.BotCount(ctx, 1, t0.Truncate(24*time.Hour), t0.Add(24*time.Hour))
-		if err != nil || n != 2 {
-			t.Fatalf("bot count = %d, %v", n, err)
-		}
-		open, err := s.OpenVisits(ctx, t0)
-		if err != nil || len(open) != 1 || open[0].ID != 42 {
-			t.Fatalf("open visits = %+v, %v", open, err)
-		}
+		t.Run("counters", func(t *testing.T) {
+			c, err := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), store.Filter{})
+			if err != nil || c.Visits != 1 || c.Actions != 2 || c.Visitors != 1 || c.VisitsConverted != 1 {
+				t.Fatalf("counters = %+v %v", c, err)
+			}
+			if c, _ := s.Counters(ctx, []event.SiteID{2}, t0.Add(-time.Minute), store.Filter{}); c.Visits != 0 {
+				t.Fatalf("counters leaked across sites: %+v", c)
+			}
+			if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), chrome); c.Visits != 1 {
+				t.Fatalf("counters of Chrome visits: %+v", c)
+			}
+			if c, _ := s.Counters(ctx, []event.SiteID{1}, t0.Add(-time.Minute), firefox); c.Visits != 0 {
+				t.Fatalf("counters of Firefox visits: %+v", c)
+			}
+		})
+		t.Run("visits of a segment", func(t *testing.T) {
+			if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: firefox}); err != nil || len(got) != 0 {
+				t.Fatalf("visits of Firefox: %d, %v", len(got), err)
+			}
+			if got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, Segment: chrome}); err != nil || len(got) != 1 {
+				t.Fatalf("visits of Chrome: %d, %v", len(got), err)
+			}
+		})
+		t.Run("bot count", func(t *testing.T) {
+			n, err := s.BotCount(ctx, 1, t0.Truncate(24*time.Hour), t0.Add(24*time.Hour))
+			if err != nil || n != 2 {
+				t.Fatalf("bot count = %d, %v", n, err)
+			}
+		})
+		t.Run("open visits", func(t *testing.T) {
+			open, err := s.OpenVisits(ctx, t0)
+			if err != nil || len(open) != 1 || open[0].ID != 42 {
+				t.Fatalf("open visits = %+v, %v", open, err)
+			}
+		})
 	})
 
 	t.Run("long visits cut in the visitor log", func(t *testing.T) {
@@ -148,38 +164,42 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct{ max, wantLong, wantShort int }{{500, 500, 3}, {2, 2, 2}, {0, 1200, 3}} {
-			got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, MaxActions: tc.max, CountActions: true})
-			if err != nil || len(got) != 2 || got[0].Visit.ID != 7 {
-				t.Fatalf("max %d: %d visits, %v", tc.max, len(got), err)
-			}
-			l, sh := got[0], got[1]
-			if len(l.Actions) != tc.wantLong || len(sh.Actions) != tc.wantShort {
-				t.Fatalf("max %d: %d and %d actions, want %d and %d", tc.max, len(l.Actions), len(sh.Actions), tc.wantLong, tc.wantShort)
-			}
-			for i, a := range l.Actions {
-				if a.Index != int32(i+1) {
-					t.Fatalf("max %d: action %d has index %d: the cut must keep the first actions in order", tc.max, i, a.Index)
+			t.Run(fmt.Sprintf("max %d", tc.max), func(t *testing.T) {
+				got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, MaxActions: tc.max, CountActions: true})
+				if err != nil || len(got) != 2 || got[0].Visit.ID != 7 {
+					t.Fatalf("max %d: %d visits, %v", tc.max, len(got), err)
 				}
+				l, sh := got[0], got[1]
+				if len(l.Actions) != tc.wantLong || len(sh.Actions) != tc.wantShort {
+					t.Fatalf("max %d: %d and %d actions, want %d and %d", tc.max, len(l.Actions), len(sh.Actions), tc.wantLong, tc.wantShort)
+				}
+				for i, a := range l.Actions {
+					if a.Index != int32(i+1) {
+						t.Fatalf("max %d: action %d has index %d: the cut must keep the first actions in order", tc.max, i, a.Index)
+					}
+				}
+				// The visit's own figures stay what they are.
+				if l.StoredActions != 1200 || sh.StoredActions != 3 || l.Visit.Actions != 1200 {
+					t.Fatalf("max %d: stored %d and %d, visit actions %d", tc.max, l.StoredActions, sh.StoredActions, l.Visit.Actions)
+				}
+			})
+		}
+		t.Run("actions read separately", func(t *testing.T) {
+			// Without actions first, then the actions of each visit read separately.
+			got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, CountActions: true})
+			if err != nil || len(got) != 2 || got[0].Actions != nil || got[0].StoredActions != 1200 {
+				t.Fatalf("visits without actions: %+v %v", got, err)
 			}
-			// The visit's own figures stay what they are.
-			if l.StoredActions != 1200 || sh.StoredActions != 3 || l.Visit.Actions != 1200 {
-				t.Fatalf("max %d: stored %d and %d, visit actions %d", tc.max, l.StoredActions, sh.StoredActions, l.Visit.Actions)
+			if err := s.VisitActions(ctx, got[:1], 7); err != nil || len(got[0].Actions) != 7 || got[1].Actions != nil {
+				t.Fatalf("actions of the first visit: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
 			}
-		}
-		// Without actions first, then the actions of each visit read separately.
-		got, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, CountActions: true})
-		if err != nil || len(got) != 2 || got[0].Actions != nil || got[0].StoredActions != 1200 {
-			t.Fatalf("visits without actions: %+v %v", got, err)
-		}
-		if err := s.VisitActions(ctx, got[:1], 7); err != nil || len(got[0].Actions) != 7 || got[1].Actions != nil {
-			t.Fatalf("actions of the first visit: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
-		}
-		if err := s.VisitActions(ctx, got, 1000); err != nil || len(got[0].Actions) != 1000 || len(got[1].Actions) != 3 {
-			t.Fatalf("actions of both: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
-		}
-		if a := got[0].Actions[900]; a.OrderID != "LATE" || len(a.Items) != 1 {
-			t.Fatalf("order within the cut: %+v", a)
-		}
+			if err := s.VisitActions(ctx, got, 1000); err != nil || len(got[0].Actions) != 1000 || len(got[1].Actions) != 3 {
+				t.Fatalf("actions of both: %d, %d, %v", len(got[0].Actions), len(got[1].Actions), err)
+			}
+			if a := got[0].Actions[900]; a.OrderID != "LATE" || len(a.Items) != 1 {
+				t.Fatalf("order within the cut: %+v", a)
+			}
+		})
 	})
 
 	t.Run("segments", func(t *testing.T) { runSegments(t, open) })
