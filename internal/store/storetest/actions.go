@@ -77,7 +77,7 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		t.Fatal(err)
 	}
 	day := []store.TimeRange{{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}}
-	get := func(q store.ActionQuery) map[string]store.ActionRow {
+	get := func(t *testing.T, q store.ActionQuery) map[string]store.ActionRow {
 		t.Helper()
 		q.Site, q.Ranges = 1, day
 		rows, err := s.ActionGroups(ctx, q)
@@ -91,54 +91,58 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		}
 		return out
 	}
-	check := func(name string, got map[string]store.ActionRow, want map[string]store.ActionRow) {
+	// check runs q as a subtest of its own and compares the groups with want.
+	check := func(name string, q store.ActionQuery, want map[string]store.ActionRow) {
 		t.Helper()
-		if len(got) != len(want) {
-			t.Errorf("%s: %v, want %v", name, got, want)
-		}
-		for k, w := range want {
-			w.Key = k
-			if got[k] != w {
-				t.Errorf("%s %q: %+v, want %+v", name, k, got[k], w)
+		t.Run(name, func(t *testing.T) {
+			got := get(t, q)
+			if len(got) != len(want) {
+				t.Errorf("%s: %v, want %v", name, got, want)
 			}
-		}
+			for k, w := range want {
+				w.Key = k
+				if got[k] != w {
+					t.Errorf("%s %q: %+v, want %+v", name, k, got[k], w)
+				}
+			}
+		})
 	}
 	pv := []event.ActionType{event.ActionPageview}
 	// home: 3 hits in 2 visits; 30 s before blog in A, 10 s before the reload in B, 0 s
 	// after the reload (B ends there); B exits on it. blog: A's exit page, 70 s until A's
 	// last heartbeat (the download in between does not end the page view).
-	check("page URLs", get(store.ActionQuery{Types: pv, By: store.FieldActionURL}), map[string]store.ActionRow{
+	check("page URLs", store.ActionQuery{Types: pv, By: store.FieldActionURL}, map[string]store.ActionRow{
 		home: {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
 	// With entries: A and B began on home (3 + 2 actions, 100 s + 10 s, neither bounced);
 	// C began on no page at all and makes no row.
-	check("page URLs with entries", get(store.ActionQuery{Types: pv, By: store.FieldActionURL, Entries: true}), map[string]store.ActionRow{
+	check("page URLs with entries", store.ActionQuery{Types: pv, By: store.FieldActionURL, Entries: true}, map[string]store.ActionRow{
 		home: {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1, EntryVisits: 2, EntryActions: 5, EntryLength: 110},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
-	check("page titles with entries, uniques spared", get(store.ActionQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, Types: pv, By: store.FieldActionTitle, Entries: true}), map[string]store.ActionRow{
+	check("page titles with entries, uniques spared", store.ActionQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, Types: pv, By: store.FieldActionTitle, Entries: true}, map[string]store.ActionRow{
 		"Home": {Hits: 3, Visits: 2, UniqueVisitors: -1, TimeSpent: 40, ExitVisits: 1, EntryVisits: 2, EntryActions: 5, EntryLength: 110},
 		"Blog": {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 70, ExitVisits: 1},
 	})
-	check("page titles", get(store.ActionQuery{Types: pv, By: store.FieldActionTitle}), map[string]store.ActionRow{
+	check("page titles", store.ActionQuery{Types: pv, By: store.FieldActionTitle}, map[string]store.ActionRow{
 		"Home": {Hits: 3, Visits: 2, UniqueVisitors: 2, TimeSpent: 40, ExitVisits: 1},
 		"Blog": {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
-	check("downloads", get(store.ActionQuery{Types: []event.ActionType{event.ActionDownload}, By: store.FieldActionURL}), map[string]store.ActionRow{
+	check("downloads", store.ActionQuery{Types: []event.ActionType{event.ActionDownload}, By: store.FieldActionURL}, map[string]store.ActionRow{
 		pdf: {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	})
 	searches := []event.ActionType{event.ActionSearch}
-	check("search keywords", get(store.ActionQuery{Types: searches, By: store.FieldSearchKeyword}), map[string]store.ActionRow{
+	check("search keywords", store.ActionQuery{Types: searches, By: store.FieldSearchKeyword}, map[string]store.ActionRow{
 		"flu": {Hits: 1, Visits: 1, UniqueVisitors: 1}, "care": {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	})
-	check("searches without results", get(store.ActionQuery{Types: searches, By: store.FieldSearchKeyword, NoResults: true}), map[string]store.ActionRow{
+	check("searches without results", store.ActionQuery{Types: searches, By: store.FieldSearchKeyword, NoResults: true}, map[string]store.ActionRow{
 		"flu": {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	})
-	check("search categories", get(store.ActionQuery{Types: searches, By: store.FieldSearchCategory}), map[string]store.ActionRow{
+	check("search categories", store.ActionQuery{Types: searches, By: store.FieldSearchCategory}, map[string]store.ActionRow{
 		"Care": {Hits: 1, Visits: 1, UniqueVisitors: 1}, "": {Hits: 1, Visits: 1, UniqueVisitors: 1},
 	})
-	events := func(typ event.ActionType, by [2]store.Field) map[string]store.EventRow {
+	events := func(t *testing.T, typ event.ActionType, by [2]store.Field) map[string]store.EventRow {
 		t.Helper()
 		rows, err := s.EventGroups(ctx, store.EventQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, Type: typ, By: by})
 		if err != nil {
@@ -152,36 +156,42 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		}
 		return out
 	}
-	gotEvents := events(event.ActionEvent, [2]store.Field{store.FieldEventCategory, store.FieldEventAction})
-	wantEvents := map[string]store.EventRow{
-		"[Video]":       {Hits: 3, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
-		"[Video Play]":  {Hits: 2, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
-		"[Video Pause]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
-		"[Form]":        {Hits: 1, Visits: 1, UniqueVisitors: 1},
-		"[Form Submit]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
-	}
-	sameGroups(t, "events", gotEvents, wantEvents)
-	gotContents := events(event.ActionContent, [2]store.Field{store.FieldContentName, store.FieldContentPiece})
-	wantContents := map[string]store.EventRow{
-		"[Banner]":      {Hits: 3, Visits: 1, UniqueVisitors: 1, Interactions: 1},
-		"[Banner img1]": {Hits: 2, Visits: 1, UniqueVisitors: 1, Interactions: 1},
-		"[Banner img2]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
-	}
-	sameGroups(t, "contents", gotContents, wantContents)
+	t.Run("events", func(t *testing.T) {
+		gotEvents := events(t, event.ActionEvent, [2]store.Field{store.FieldEventCategory, store.FieldEventAction})
+		wantEvents := map[string]store.EventRow{
+			"[Video]":       {Hits: 3, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
+			"[Video Play]":  {Hits: 2, Visits: 1, UniqueVisitors: 1, WithValue: 2, Sum: 8, Min: 3, Max: 5},
+			"[Video Pause]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+			"[Form]":        {Hits: 1, Visits: 1, UniqueVisitors: 1},
+			"[Form Submit]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+		}
+		sameGroups(t, "events", gotEvents, wantEvents)
+	})
+	t.Run("contents", func(t *testing.T) {
+		gotContents := events(t, event.ActionContent, [2]store.Field{store.FieldContentName, store.FieldContentPiece})
+		wantContents := map[string]store.EventRow{
+			"[Banner]":      {Hits: 3, Visits: 1, UniqueVisitors: 1, Interactions: 1},
+			"[Banner img1]": {Hits: 2, Visits: 1, UniqueVisitors: 1, Interactions: 1},
+			"[Banner img2]": {Hits: 1, Visits: 1, UniqueVisitors: 1},
+		}
+		sameGroups(t, "contents", gotContents, wantContents)
+	})
 
 	// Custom dimensions: a visit-scope one on the visits, an action-scope one on A's pageviews.
-	byDim, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.DimensionField("visit", 1)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dims := map[string]int64{}
-	for _, g := range byDim {
-		dims[g.Keys[0]] = g.Visits
-	}
-	if len(dims) != 3 || dims["gold"] != 1 || dims["silver"] != 1 || dims[""] != 2 {
-		t.Errorf("visits by visit dimension 1: %v", dims)
-	}
-	check("pageviews by action dimension 2", get(store.ActionQuery{Types: pv, By: store.DimensionField("action", 2)}), map[string]store.ActionRow{
+	t.Run("visits by visit dimension", func(t *testing.T) {
+		byDim, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.DimensionField("visit", 1)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dims := map[string]int64{}
+		for _, g := range byDim {
+			dims[g.Keys[0]] = g.Visits
+		}
+		if len(dims) != 3 || dims["gold"] != 1 || dims["silver"] != 1 || dims[""] != 2 {
+			t.Errorf("visits by visit dimension 1: %v", dims)
+		}
+	})
+	check("pageviews by action dimension 2", store.ActionQuery{Types: pv, By: store.DimensionField("action", 2)}, map[string]store.ActionRow{
 		"red": {Hits: 2, Visits: 1, UniqueVisitors: 1},
 		"":    {Hits: 2, Visits: 1, UniqueVisitors: 1},
 	})
@@ -199,30 +209,34 @@ func runActions(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 		{"no value anywhere", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpEq}, 2},
 		{"some value", store.Cond{Field: store.DimensionField("any", 1), Op: store.OpNe}, 2},
 	} {
-		got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: day, Segment: store.Filter{And: [][]store.Cond{{tc.cond}}}})
-		if err != nil || got[0].Visits != tc.want {
-			t.Errorf("segment %s: %+v %v, want %d visits", tc.name, got, err, tc.want)
-		}
+		t.Run("segment "+tc.name, func(t *testing.T) {
+			got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: day, Segment: store.Filter{And: [][]store.Cond{{tc.cond}}}})
+			if err != nil || got[0].Visits != tc.want {
+				t.Errorf("segment %s: %+v %v, want %d visits", tc.name, got, err, tc.want)
+			}
+		})
 	}
 
-	entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for _, g := range entries {
-		got[g.Keys[0]] = g.Visits
-	}
-	if len(got) != 2 || got[home] != 2 || got[""] != 2 {
-		t.Errorf("visits by entry URL: %v, want home 2 and none 2", got)
-	}
+	t.Run("visits by entry URL", func(t *testing.T) {
+		entries, err := s.VisitGroups(ctx, store.GroupQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: day}, By: []store.Field{store.FieldEntryURL}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, g := range entries {
+			got[g.Keys[0]] = g.Visits
+		}
+		if len(got) != 2 || got[home] != 2 || got[""] != 2 {
+			t.Errorf("visits by entry URL: %v, want home 2 and none 2", got)
+		}
+	})
 	// Under a segment only the kept visits' actions count.
 	seg := store.Filter{And: [][]store.Cond{{c(store.FieldExitURL, store.OpEq, blog)}}}
-	check("page URLs of visits leaving on the blog", get(store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg}, Types: pv, By: store.FieldActionURL}), map[string]store.ActionRow{
+	check("page URLs of visits leaving on the blog", store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg}, Types: pv, By: store.FieldActionURL}, map[string]store.ActionRow{
 		home: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 30},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: 1, TimeSpent: 70, ExitVisits: 1},
 	})
-	check("the same with entries, uniques spared", get(store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg, NoRowUniques: true}, Types: pv, By: store.FieldActionURL, Entries: true}), map[string]store.ActionRow{
+	check("the same with entries, uniques spared", store.ActionQuery{ReportQuery: store.ReportQuery{Segment: seg, NoRowUniques: true}, Types: pv, By: store.FieldActionURL, Entries: true}, map[string]store.ActionRow{
 		home: {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 30, EntryVisits: 1, EntryActions: 3, EntryLength: 100},
 		blog: {Hits: 1, Visits: 1, UniqueVisitors: -1, TimeSpent: 70, ExitVisits: 1},
 	})
