@@ -96,10 +96,11 @@ type Loader struct {
 // lookupEnv is os.LookupEnv in production and a map in tests.
 func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (string, bool)) *Loader {
 	l := &Loader{fs: fs, cfg: cfg, lookup: lookupEnv}
-	str := func(p *string, name, usage string) {
-		fs.StringVar(p, name, *p, usage)
-		l.names = append(l.names, name)
-	}
+	// Every flag registered here is a setting (environment variable and file key too): the
+	// names are collected from fs afterwards, so each is written once.
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+	str := func(p *string, name, usage string) { fs.StringVar(p, name, *p, usage) }
 	if groups&Common != 0 {
 		str(&cfg.DataDir, "data-dir", "folder holding Hearth's stores")
 		str(&cfg.SecretFile, "secret-file", "instance secret file (default <data-dir>/secret.key)")
@@ -115,7 +116,6 @@ func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (s
 		str(&cfg.HTTPRedirectListen, "http-redirect-listen", "address of a listener that redirects HTTP to HTTPS")
 		str(&cfg.MetricsListen, "metrics-listen", "address serving /metrics (off unless set)")
 		fs.Var(prefixList{&cfg.TrustedProxies}, "trusted-proxies", "comma-separated CIDRs whose X-Forwarded-For/Forwarded headers are trusted")
-		l.names = append(l.names, "trusted-proxies")
 		str(&cfg.GeoIPDB, "geoip-db", "MaxMind-format .mmdb file for geolocation")
 		str(&cfg.ReferrerLists, "referrer-lists", "folder with extra search engine, social and spam lists in Matomo's formats")
 		fs.IntVar(&cfg.IPAnonymizeBytes, "ip-anonymize-bytes", cfg.IPAnonymizeBytes, "bytes of the IP address to zero before storage (1-3)")
@@ -127,12 +127,14 @@ func Bind(fs *flag.FlagSet, cfg *Config, groups Group, lookupEnv func(string) (s
 		fs.IntVar(&cfg.MaxBulkInflight, "max-bulk-inflight", cfg.MaxBulkInflight, "bulk tracking bodies of max-body-bytes decoded at once (smaller ones take their share); more are answered 503 to retry")
 		fs.DurationVar(&cfg.SessionIdleTimeout, "session-idle-timeout", cfg.SessionIdleTimeout, "inactivity that signs a web session out")
 		fs.DurationVar(&cfg.SessionMaxAge, "session-max-age", cfg.SessionMaxAge, "longest a web session lasts")
-		l.names = append(l.names, "ip-anonymize-bytes", "visit-timeout", "honor-dnt", "api-token-post-only", "excluded-query-parameters", "max-body-bytes", "max-bulk-inflight",
-			"session-idle-timeout", "session-max-age")
 		fs.IntVar(&cfg.MaxActionsPerVisit, "max-actions-per-visit", cfg.MaxActionsPerVisit, "most actions one visit takes; its later hits are dropped and counted")
 		fs.IntVar(&cfg.VisitorLogMaxActions, "visitor-log-max-actions", cfg.VisitorLogMaxActions, "most actions a visit lists in the visitor log (Live.getLastVisitsDetails)")
-		l.names = append(l.names, "max-actions-per-visit", "visitor-log-max-actions")
 	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !before[f.Name] {
+			l.names = append(l.names, f.Name)
+		}
+	})
 	return l
 }
 
