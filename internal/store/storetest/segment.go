@@ -163,14 +163,16 @@ func runSegments(t *testing.T, open func(t *testing.T, dir string) store.Events)
 	day := store.TimeRange{From: t0.Truncate(24 * time.Hour), To: t0.Truncate(24 * time.Hour).Add(24 * time.Hour)}
 	runGroups(t, s, day)
 	for _, tc := range cases {
-		got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{day}, Segment: tc.f})
-		if err != nil {
-			t.Errorf("%s: %v", tc.name, err)
-			continue
-		}
-		if got[0].VisitLength != tc.mask {
-			t.Errorf("%s: visits %04b, want %04b", tc.name, got[0].VisitLength, tc.mask)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.VisitTotals(ctx, store.ReportQuery{Site: 1, Ranges: []store.TimeRange{day}, Segment: tc.f})
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				return
+			}
+			if got[0].VisitLength != tc.mask {
+				t.Errorf("%s: visits %04b, want %04b", tc.name, got[0].VisitLength, tc.mask)
+			}
+		})
 	}
 }
 
@@ -178,7 +180,7 @@ func runSegments(t *testing.T, open func(t *testing.T, dir string) store.Events)
 // weekdays in a site's local time across an offset change.
 func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 	ctx := context.Background()
-	groups := func(q store.GroupQuery) map[string]store.VisitTotals {
+	groups := func(t *testing.T, q store.GroupQuery) map[string]store.VisitTotals {
 		t.Helper()
 		q.Site, q.Ranges = 1, []store.TimeRange{day}
 		rows, err := s.VisitGroups(ctx, q)
@@ -198,7 +200,7 @@ func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 		}
 		return out
 	}
-	check := func(name string, got map[string]store.VisitTotals, want map[string][2]int64) {
+	same := func(t *testing.T, name string, got map[string]store.VisitTotals, want map[string][2]int64) {
 		t.Helper()
 		if len(got) != len(want) {
 			t.Errorf("%s: %d groups %v, want %d", name, len(got), got, len(want))
@@ -209,40 +211,49 @@ func runGroups(t *testing.T, s store.Events, day store.TimeRange) {
 			}
 		}
 	}
-	check("country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}}),
+	// check runs q as a subtest of its own and compares the groups with want.
+	check := func(name string, q store.GroupQuery, want map[string][2]int64) {
+		t.Helper()
+		t.Run(name, func(t *testing.T) { same(t, name, groups(t, q), want) })
+	}
+	check("country", store.GroupQuery{By: []store.Field{store.FieldCountry}},
 		map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
-	spared := groups(store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldCountry}})
-	check("country, uniques spared", spared, map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
-	for k, g := range spared {
-		if g.UniqueVisitors != -1 || g.Users != -1 {
-			t.Errorf("uniques spared, %s: %+v, want -1 unique visitors and users", k, g)
+	t.Run("country, uniques spared", func(t *testing.T) {
+		spared := groups(t, store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldCountry}})
+		same(t, "country, uniques spared", spared, map[string][2]int64{"[de]": {2, 1 | 4}, "[fr]": {1, 2}, "[]": {1, 8}})
+		for k, g := range spared {
+			if g.UniqueVisitors != -1 || g.Users != -1 {
+				t.Errorf("uniques spared, %s: %+v, want -1 unique visitors and users", k, g)
+			}
 		}
-	}
-	for k, g := range groups(store.GroupQuery{By: []store.Field{store.FieldCountry}}) {
-		if g.UniqueVisitors < 1 {
-			t.Errorf("%s: %d unique visitors", k, g.UniqueVisitors)
+	})
+	t.Run("country, unique visitors", func(t *testing.T) {
+		for k, g := range groups(t, store.GroupQuery{By: []store.Field{store.FieldCountry}}) {
+			if g.UniqueVisitors < 1 {
+				t.Errorf("%s: %d unique visitors", k, g.UniqueVisitors)
+			}
 		}
-	}
-	check("device type and browser", groups(store.GroupQuery{By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
+	})
+	check("device type and browser", store.GroupQuery{By: []store.Field{store.FieldDeviceType, store.FieldBrowser}},
 		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
 			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
-	check("device type and browser, uniques spared", groups(store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldDeviceType, store.FieldBrowser}}),
+	check("device type and browser, uniques spared", store.GroupQuery{ReportQuery: store.ReportQuery{NoRowUniques: true}, By: []store.Field{store.FieldDeviceType, store.FieldBrowser}},
 		map[string][2]int64{"[desktop]": {2, 1 | 8}, "[desktop Firefox]": {1, 1}, "[desktop Chrome]": {1, 8},
 			"[smartphone]": {1, 2}, "[smartphone Safari]": {1, 2}, "[tablet]": {1, 4}, "[tablet Chrome]": {1, 4}})
 	seg := store.Filter{And: [][]store.Cond{{c(store.FieldCountry, store.OpEq, "de")}}}
-	check("browser of German visits", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Segment: seg}, By: []store.Field{store.FieldBrowser}}),
+	check("browser of German visits", store.GroupQuery{ReportQuery: store.ReportQuery{Segment: seg}, By: []store.Field{store.FieldBrowser}},
 		map[string][2]int64{"[Firefox]": {1, 1}, "[Chrome]": {1, 4}})
 	// The visits end at 10:00:01, :02, :04 and :08 UTC on Friday 2026-03-06; the offset moves
 	// from +1 h to +2 h at 10:00:05.
 	zone := []store.ZoneSpan{{From: day.From.AddDate(0, -2, 0), Offset: 3600}, {From: day.From.Add(10*time.Hour + 5*time.Second), Offset: 7200}}
-	check("site hour", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteHour}}),
+	check("site hour", store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteHour}},
 		map[string][2]int64{"[11]": {3, 1 | 2 | 4}, "[12]": {1, 8}})
-	check("site hour, one offset", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone[:1]}, By: []store.Field{store.FieldSiteHour}}),
+	check("site hour, one offset", store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone[:1]}, By: []store.Field{store.FieldSiteHour}},
 		map[string][2]int64{"[11]": {4, 15}})
-	check("site weekday", groups(store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteDay}}),
+	check("site weekday", store.GroupQuery{ReportQuery: store.ReportQuery{Zone: zone}, By: []store.Field{store.FieldSiteDay}},
 		map[string][2]int64{"[5]": {4, 15}})
-	check("continent by remapped country", groups(store.GroupQuery{By: []store.Field{store.FieldCountry}, Remap: map[string]string{"de": "eur", "fr": "eur"}}),
+	check("continent by remapped country", store.GroupQuery{By: []store.Field{store.FieldCountry}, Remap: map[string]string{"de": "eur", "fr": "eur"}},
 		map[string][2]int64{"[eur]": {3, 1 | 2 | 4}, "[]": {1, 8}})
-	check("returning", groups(store.GroupQuery{By: []store.Field{store.FieldReturning}}),
+	check("returning", store.GroupQuery{By: []store.Field{store.FieldReturning}},
 		map[string][2]int64{"[0]": {2, 1 | 4}, "[1]": {2, 2 | 8}})
 }
