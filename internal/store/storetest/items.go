@@ -66,7 +66,7 @@ func itemsDataset(t *testing.T, open func(t *testing.T, dir string) store.Events
 func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 	ctx := context.Background()
 	s, day := itemsDataset(t, open)
-	get := func(by store.ItemKey, abandoned bool) map[string]store.ItemRow {
+	get := func(t *testing.T, by store.ItemKey, abandoned bool) map[string]store.ItemRow {
 		t.Helper()
 		rows, err := s.ItemGroups(ctx, store.ItemQuery{ReportQuery: store.ReportQuery{Site: 1, Ranges: []store.TimeRange{day}}, By: by, Abandoned: abandoned})
 		if err != nil {
@@ -80,35 +80,41 @@ func runItems(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 		}
 		return out
 	}
-	sameGroups(t, "ordered by SKU", get(store.ItemSKU, false), map[string]store.ItemRow{
+	// check groups the items by a key as a subtest of its own and compares them with want.
+	check := func(name string, by store.ItemKey, abandoned bool, want map[string]store.ItemRow) {
+		t.Run(name, func(t *testing.T) { sameGroups(t, name, get(t, by, abandoned), want) })
+	}
+	check("ordered by SKU", store.ItemSKU, false, map[string]store.ItemRow{
 		"A": {Revenue: 20, Quantity: 2, Orders: 1, Visits: 1},
 		"B": {Revenue: 15, Quantity: 3, Orders: 2, Visits: 2},
 	})
-	sameGroups(t, "ordered by name", get(store.ItemName, false), map[string]store.ItemRow{
+	check("ordered by name", store.ItemName, false, map[string]store.ItemRow{
 		"Gloves": {Revenue: 20, Quantity: 2, Orders: 1, Visits: 1},
 		"Mask":   {Revenue: 15, Quantity: 3, Orders: 2, Visits: 2},
 	})
-	sameGroups(t, "ordered by category", get(store.ItemCategory, false), map[string]store.ItemRow{
+	check("ordered by category", store.ItemCategory, false, map[string]store.ItemRow{
 		"Care":  {Revenue: 35, Quantity: 5, Orders: 2, Visits: 2},
 		"Hands": {Revenue: 20, Quantity: 2, Orders: 1, Visits: 1},
 	})
 	// The visitor log gives each of visit 70's cart update and order its own items, though
 	// both happened at the same instant.
-	logs, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range logs {
-		if v.Visit.ID != 70 {
-			continue
+	t.Run("items of actions at one instant", func(t *testing.T) {
+		logs, err := s.Visits(ctx, store.VisitQuery{Sites: []event.SiteID{1}, WithActions: true, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, a := range v.Actions {
-			if len(a.Items) != 1 || a.Items[0].SKU != "B" || a.Items[0].Quantity != 2 {
-				t.Errorf("visit 70 %s: items %+v, want 2 masks", a.Type, a.Items)
+		for _, v := range logs {
+			if v.Visit.ID != 70 {
+				continue
+			}
+			for _, a := range v.Actions {
+				if len(a.Items) != 1 || a.Items[0].SKU != "B" || a.Items[0].Quantity != 2 {
+					t.Errorf("visit 70 %s: items %+v, want 2 masks", a.Type, a.Items)
+				}
 			}
 		}
-	}
-	sameGroups(t, "abandoned by SKU", get(store.ItemSKU, true), map[string]store.ItemRow{
+	})
+	check("abandoned by SKU", store.ItemSKU, true, map[string]store.ItemRow{
 		"A": {Revenue: 30, Quantity: 3, Orders: 1, Visits: 1},
 		"B": {Revenue: 5, Quantity: 1, Orders: 1, Visits: 1},
 	})
