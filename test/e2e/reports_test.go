@@ -258,39 +258,6 @@ func TestVisitsSummary(t *testing.T) {
 	}
 }
 
-// TestReportRequestErrors: bad periods and dates get Matomo's error answer, never a 5xx, and
-// a site the caller cannot view is refused.
-func TestReportRequestErrors(t *testing.T) {
-	s, tok := testbin.StartWithSite(t, nil)
-	cases := []struct {
-		params url.Values
-		code   int
-		want   string
-	}{
-		{url.Values{"idSite": {"1"}, "period": {"fortnight"}, "date": {"today"}}, 400, "period 'fortnight' is not supported"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-13-01"}}, 400, "not a correct date"},
-		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"today"}}, 400, "not a correct date range"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"last100000"}}, 400, "number from 1"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}}, 400, "specify a value for 'date'"},
-		{url.Values{"idSite": {"9"}, "period": {"day"}, "date": {"today"}}, 400, "couldn't be found"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "format": {"html"}}, 400, "not supported"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"shoeSize==42"}}, 400, "not a supported segment"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"visitCount=@x"}}, 400, "compares numbers"},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"today"}, "segment": {"browserCode"}}, 400, "needs an operator"},
-	}
-	for _, tc := range cases {
-		tc.params.Set("method", "VisitsSummary.get")
-		tc.params.Set("token_auth", tok)
-		if tc.params.Get("format") == "" {
-			tc.params.Set("format", "json")
-		}
-		code, body := s.API(t, tc.params)
-		if code != tc.code || !strings.Contains(fmt.Sprint(body), tc.want) {
-			t.Errorf("%v: %d %v, want %d %q", tc.params, code, body, tc.code, tc.want)
-		}
-	}
-}
-
 // TestDemoCommand: `hearth demo` fills a new Demo site with visits that the reports then show.
 func TestDemoCommand(t *testing.T) {
 	dir := testbin.InitDataDir(t)
