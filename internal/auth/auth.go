@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,14 @@ type Service struct {
 	// verify checks a password against its stored hash (VerifyPassword; a test counts calls).
 	verify func(encoded, password string) bool
 
+	// Password checks under way count against their client and login as failures until they
+	// end, so checks sent in parallel cannot all pass the limits before any failure is
+	// stored; hashSlots bounds how many argon2 hashes (19 MiB each) run at once.
+	attemptMu      sync.Mutex
+	inflightClient map[string]int
+	inflightLogin  map[string]int
+	hashSlots      chan struct{}
+
 	seenMu    sync.Mutex
 	tokenSeen map[string]struct{} // token and client pairs already recorded
 
@@ -141,7 +150,8 @@ func New(opts Options) *Service {
 	m := hmac.New(sha256.New, opts.TokenKey)
 	m.Write([]byte("client-address"))
 	return &Service{meta: opts.Meta, tokenKey: opts.TokenKey, ipKey: m.Sum(nil), now: opts.Now, audit: opts.Audit,
-		sessions: opts.Sessions, verify: VerifyPassword}
+		sessions: opts.Sessions, verify: VerifyPassword, inflightClient: map[string]int{}, inflightLogin: map[string]int{},
+		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))}
 }
 
 func (s *Service) record(ctx context.Context, ev audit.Event) {
@@ -150,10 +160,15 @@ func (s *Service) record(ctx context.Context, ev audit.Event) {
 	}
 }
 
-// ipHash is the keyed hash under which a client's failures are counted.
+// ipHash is the keyed hash under which a client's failures are counted. An IPv6 client is
+// its /64: one host holds a whole /64 and could otherwise try from a new address each time.
 func (s *Service) ipHash(ip netip.Addr) []byte {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		ip = netip.PrefixFrom(ip, 64).Masked().Addr()
+	}
 	m := hmac.New(sha256.New, s.ipKey)
-	m.Write(ip.Unmap().AsSlice())
+	m.Write(ip.AsSlice())
 	return m.Sum(nil)
 }
 
@@ -418,28 +433,34 @@ func (s *Service) noteTokenAddress(ctx context.Context, t store.Token, ip netip.
 // Password checks a login and password. A client that is blocked or a login that is locked
 // gets ErrBadCredentials without any password hashing, so attempts past the limits cost no
 // CPU; the answer is the same whether or not the login exists. Attempts from a blocked client
-// are not counted against the login, so one client cannot lock an account however often it
+// are not counted against the login, and checks under way count as failures until they end,
+// so one client cannot lock an account however often, or however many times at once, it
 // tries: locking a login takes failures from several clients.
 func (s *Service) Password(ctx context.Context, login, password string, ip netip.Addr) (*Principal, error) {
-	clientBlocked, loginLocked, err := s.limits(ctx, ip, login)
+	client := string(s.ipHash(ip))
+	refused, err := s.beginAttempt(ctx, client, login)
 	if err != nil {
 		return nil, err
 	}
-	if clientBlocked {
-		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "user:"+login))
+	if refused {
+		// Counted against the client only, so hammering a locked login blocks the client.
+		return nil, s.failed(ctx, ip, "", login)
 	}
-	if loginLocked {
-		// The attempt still counts against the client, so hammering a locked login blocks it.
-		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "user:"+login))
-	}
+	defer s.endAttempt(client, login)
 	u, err := s.meta.User(ctx, login)
 	if err != nil {
 		// Spend the same time as a real check so logins cannot be enumerated by timing.
-		s.verify("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g", password)
-		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
+		if err := s.hash(ctx, func() { s.verify(dummyHash, password) }); err != nil {
+			return nil, err
+		}
+		return nil, s.failed(ctx, ip, login, login)
 	}
-	if !s.verify(u.PasswordHash, password) || u.Disabled {
-		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, login, "user:"+login))
+	ok := false
+	if err := s.hash(ctx, func() { ok = s.verify(u.PasswordHash, password) }); err != nil {
+		return nil, err
+	}
+	if !ok || u.Disabled {
+		return nil, s.failed(ctx, ip, login, login)
 	}
 	if NeedsRehash(u.PasswordHash) {
 		// The hashing parameters changed since this password was set: store it anew.
@@ -453,6 +474,58 @@ func (s *Service) Password(ctx context.Context, login, password string, ip netip
 		}
 	}
 	return s.principal(ctx, u, 0)
+}
+
+// dummyHash is checked for a login that does not exist, so it costs what a real check costs.
+const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g" // #nosec G101 -- a hash of nothing, for timing
+
+// beginAttempt reports whether the client is blocked or the login locked, counting the checks
+// under way as failures; when not, it counts this one in until endAttempt.
+func (s *Service) beginAttempt(ctx context.Context, client, login string) (refused bool, err error) {
+	s.attemptMu.Lock()
+	defer s.attemptMu.Unlock()
+	byIP, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), []byte(client), login)
+	if err != nil {
+		return false, err
+	}
+	if byIP+s.inflightClient[client] > MaxIPFailures || byLogin+s.inflightLogin[login] > MaxLoginFailures {
+		return true, nil
+	}
+	s.inflightClient[client]++
+	s.inflightLogin[login]++
+	return false, nil
+}
+
+func (s *Service) endAttempt(client, login string) {
+	s.attemptMu.Lock()
+	defer s.attemptMu.Unlock()
+	if s.inflightClient[client]--; s.inflightClient[client] <= 0 {
+		delete(s.inflightClient, client)
+	}
+	if s.inflightLogin[login]--; s.inflightLogin[login] <= 0 {
+		delete(s.inflightLogin, login)
+	}
+}
+
+// hash runs one password hash when a slot is free.
+func (s *Service) hash(ctx context.Context, fn func()) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	fn()
+	return nil
+}
+
+// failed records a failed attempt (against login, unless empty) and answers it. A failure
+// that cannot be recorded is an error of its own, never a silent wrong-password answer.
+func (s *Service) failed(ctx context.Context, ip netip.Addr, login, target string) error {
+	if err := s.fail(ctx, ip, login, "user:"+target); err != nil {
+		return fmt.Errorf("record a failed sign-in: %w", err)
+	}
+	return ErrBadCredentials
 }
 
 // CanTrackPrivileged implements ingest.Authorizer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,5 +70,69 @@ func TestBlockedAttemptsCostNoHashing(t *testing.T) {
 	}
 	if hashes != before {
 		t.Fatalf("a locked login caused %d password hashes", hashes-before)
+	}
+}
+
+// TestParallelAttemptsMeetTheLimits: attempts sent all at once from one client pass the
+// limits no more often than attempts one after another (checks under way count as
+// failures), so they cannot lock the login; an IPv6 client is its /64, so changing the
+// address within it changes nothing; and at most the hash slots' number of hashes run at once.
+func TestParallelAttemptsMeetTheLimits(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	s, meta, _ := testService(t, &now)
+	var mu sync.Mutex
+	hashes, running, most := 0, 0, 0
+	s.verify = func(encoded, password string) bool {
+		mu.Lock()
+		hashes++
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		ok := VerifyPassword(encoded, password)
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return ok
+	}
+	hash, _ := HashPassword("carol's right passphrase")
+	if err := meta.CreateUser(ctx, store.User{Login: "carol", Email: "c@x", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		from func(i int) netip.Addr
+	}{
+		{"one IPv4 address", func(int) netip.Addr { return netip.MustParseAddr("203.0.113.9") }},
+		{"addresses of one IPv6 /64", func(i int) netip.Addr {
+			return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hashes, most = 0, 0
+			var wg sync.WaitGroup
+			for i := range 100 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := s.Password(ctx, "carol", "guess", tc.from(i)); !errors.Is(err, ErrBadCredentials) {
+						t.Errorf("attempt %d: %v", i, err)
+					}
+				}()
+			}
+			wg.Wait()
+			if hashes > MaxIPFailures+1 {
+				t.Fatalf("%d of 100 parallel attempts were hashed, want at most %d", hashes, MaxIPFailures+1)
+			}
+			if most > cap(s.hashSlots) {
+				t.Fatalf("%d hashes ran at once, want at most %d", most, cap(s.hashSlots))
+			}
+		})
+	}
+	if _, byLogin, err := meta.AuthFailures(ctx, now.Add(-FailureWindow), nil, "carol"); err != nil || byLogin > 2*(MaxIPFailures+1) {
+		t.Fatalf("failures against the login: %d %v", byLogin, err)
+	}
+	if _, err := s.Password(ctx, "carol", "carol's right passphrase", testIP); err != nil {
+		t.Fatalf("carol locked out by two clients' parallel guesses: %v", err)
 	}
 }
