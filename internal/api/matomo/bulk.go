@@ -5,11 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // maxBulk bounds the requests of one API.getBulkRequest.
 const maxBulk = 100
+
+// maxBulkVisits bounds the visitor log inside a bulk request, which is answered as a whole,
+// not streamed: one Live.getLastVisitsDetails of at most this many visits per bulk request.
+const maxBulkVisits = 100
 
 // bulk is the answer of API.getBulkRequest: one answer per request, in order.
 type bulk []any
@@ -42,6 +47,7 @@ func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
 		return nil, errorf(400, "Please specify a value for 'urls'.")
 	}
 	out := make(bulk, len(reqs))
+	visitLogs := 0
 	for i, raw := range reqs {
 		q, err := url.ParseQuery(strings.TrimPrefix(raw, "?"))
 		if err != nil {
@@ -60,8 +66,25 @@ func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
 			out[i] = errorf(400, "%s takes a password and cannot be called inside a bulk request: send it in a request of its own.", name)
 			continue
 		}
+		if name == "Live.getLastVisitsDetails" {
+			if visitLogs++; visitLogs > 1 || !smallVisitLog(q) {
+				out[i] = errorf(400, "Inside a bulk request, Live.getLastVisitsDetails lists at most %d visits, once: ask for more in a request of its own, whose answer streams.", maxBulkVisits)
+				continue
+			}
+		}
 		sub := &call{params: q, principal: c.principal, format: "json", post: c.post, ip: c.ip, passwordChecks: c.passwordChecks}
 		out[i], _ = a.dispatch(ctx, sub, name)
 	}
 	return out, nil
+}
+
+// smallVisitLog reports whether a visitor-log call asks for at most maxBulkVisits visits (its
+// default, 100, when it names no filter_limit).
+func smallVisitLog(q url.Values) bool {
+	s := q.Get("filter_limit")
+	if s == "" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= maxBulkVisits
 }

@@ -92,3 +92,43 @@ func TestOnePasswordCheckPerRequest(t *testing.T) {
 		t.Fatalf("wrong password in a new request: %v", err)
 	}
 }
+
+// TestBulkBoundsTheVisitorLog: inside a bulk request, whose answer is built whole, the visitor
+// log may be asked for once and for at most maxBulkVisits visits.
+func TestBulkBoundsTheVisitorLog(t *testing.T) {
+	r := newMatrixRig(t)
+	live := func(extra string) string { return "method=Live.getLastVisitsDetails&idSite=1&period=day&date=today" + extra }
+	for _, tc := range []struct {
+		name string
+		urls []string
+		ok   []bool
+	}{
+		{"one small", []string{live("&filter_limit=3")}, []bool{true}},
+		{"default limit", []string{live("")}, []bool{true}},
+		{"all visits", []string{live("&filter_limit=-1")}, []bool{false}},
+		{"too many", []string{live("&filter_limit=101")}, []bool{false}},
+		{"twice", []string{live("&filter_limit=3"), live("&filter_limit=3"), "method=API.getMatomoVersion"}, []bool{true, false, true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := url.Values{"method": {"API.getBulkRequest"}}
+			for i, u := range tc.urls {
+				q.Set(fmt.Sprintf("urls[%d]", i), u)
+			}
+			code, body := r.call(t, "root", q)
+			var answers []any
+			if err := json.Unmarshal([]byte(body), &answers); code != 200 || err != nil || len(answers) != len(tc.urls) {
+				t.Fatalf("%d %v %s", code, err, body)
+			}
+			for i, a := range answers {
+				m, isMap := a.(map[string]any)
+				refused := isMap && m["result"] == "error"
+				if refused == tc.ok[i] {
+					t.Errorf("answer %d: %v", i, a)
+				}
+				if refused && !strings.Contains(fmt.Sprint(m["message"]), "at most 100 visits, once") {
+					t.Errorf("answer %d: %v", i, m)
+				}
+			}
+		})
+	}
+}
