@@ -5,16 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
 // maxBulk bounds the requests of one API.getBulkRequest.
 const maxBulk = 100
 
-// maxBulkVisits bounds the visitor log inside a bulk request, which is answered as a whole,
-// not streamed: one Live.getLastVisitsDetails of at most this many visits per bulk request.
-const maxBulkVisits = 100
+// maxBulkRows bounds the visitor log inside a bulk request, which is answered as a whole,
+// not streamed: the visits and actions of all its visitor-log answers together (500-action
+// visits: 100 of them).
+const maxBulkRows = 50_000
 
 // bulk is the answer of API.getBulkRequest: one answer per request, in order.
 type bulk []any
@@ -47,7 +47,7 @@ func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
 		return nil, errorf(400, "Please specify a value for 'urls'.")
 	}
 	out := make(bulk, len(reqs))
-	visitLogs := 0
+	held := 0
 	for i, raw := range reqs {
 		q, err := url.ParseQuery(strings.TrimPrefix(raw, "?"))
 		if err != nil {
@@ -66,25 +66,15 @@ func (a *API) bulkRequest(ctx context.Context, c *call) (any, error) {
 			out[i] = errorf(400, "%s takes a password and cannot be called inside a bulk request: send it in a request of its own.", name)
 			continue
 		}
-		if name == "Live.getLastVisitsDetails" {
-			if visitLogs++; visitLogs > 1 || !smallVisitLog(q) {
-				out[i] = errorf(400, "Inside a bulk request, Live.getLastVisitsDetails lists at most %d visits, once: ask for more in a request of its own, whose answer streams.", maxBulkVisits)
-				continue
-			}
-		}
 		sub := &call{params: q, principal: c.principal, format: "json", post: c.post, ip: c.ip, passwordChecks: c.passwordChecks}
 		out[i], _ = a.dispatch(ctx, sub, name)
+		if l, ok := out[i].(*visitLog); ok {
+			if n := l.rows(); held+n <= maxBulkRows {
+				held += n
+			} else {
+				out[i] = errorf(400, "The visitor log answers of this bulk request hold more than %d visits and actions together: ask for this one in a request of its own, whose answer streams, or with a smaller filter_limit.", maxBulkRows)
+			}
+		}
 	}
 	return out, nil
-}
-
-// smallVisitLog reports whether a visitor-log call asks for at most maxBulkVisits visits (its
-// default, 100, when it names no filter_limit).
-func smallVisitLog(q url.Values) bool {
-	s := q.Get("filter_limit")
-	if s == "" {
-		return true
-	}
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0 && n <= maxBulkVisits
 }

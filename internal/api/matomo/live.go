@@ -260,6 +260,17 @@ func (l *visitLog) columns() []string {
 
 func (l *visitLog) failed(err error) *apiError { return l.fail(err) }
 
+// rows is how many visits and actions the answer holds once collected whole.
+func (l *visitLog) rows() int {
+	n := len(l.visits)
+	if l.withActions {
+		for _, d := range l.visits {
+			n += min(d.StoredActions, l.maxActions)
+		}
+	}
+	return n
+}
+
 var referrerTypeNames = map[event.ReferrerType]string{
 	event.ReferrerDirect: "Direct Entry", event.ReferrerSearch: "Search Engines", event.ReferrerWebsite: "Websites",
 	event.ReferrerCampaign: "Campaigns", event.ReferrerSocial: "Social Networks",

@@ -273,3 +273,41 @@ func FuzzUTF16Writer(f *testing.F) {
 		}
 	})
 }
+
+// TestBulkBoundsTheVisitorLog: inside a bulk request, whose answer is built whole, the
+// visitor-log answers together hold at most maxBulkRows visits and actions; one past it is
+// refused (and asked for on its own), the others are answered.
+func TestBulkBoundsTheVisitorLog(t *testing.T) {
+	r := newAPIRig(t, false)
+	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}, "urls[0]": {"https://clinic.example"}})
+	t0 := r.now.Add(-3 * time.Hour)
+	addVisit(t, r, 1, 1, t0, 1200) // listed with 500
+	for i := range 25 {
+		addVisit(t, r, uint64(i+2), event.VisitID(i+2), t0.Add(-time.Duration(i+1)*time.Minute), 400) // #nosec G115 -- test sizes
+	}
+	// Each whole log holds 26 visits and 500 + 25×400 actions: 10,526 rows; four fit, a
+	// fifth does not, a one-visit log (501 rows) still does.
+	all := "method=Live.getLastVisitsDetails&idSite=1&period=day&date=today&filter_limit=-1"
+	q := url.Values{"method": {"API.getBulkRequest"}}
+	for i := range 5 {
+		q.Set(fmt.Sprintf("urls[%d]", i), all)
+	}
+	q.Set("urls[5]", "method=Live.getLastVisitsDetails&idSite=1&period=day&date=today&filter_limit=1")
+	code, v := r.json(t, q)
+	answers, ok := v.([]any)
+	if code != 200 || !ok || len(answers) != 6 {
+		t.Fatalf("%d %v", code, v)
+	}
+	for i, a := range answers {
+		list, isList := a.([]any)
+		switch {
+		case i < 4 && (!isList || len(list) != 26), i == 5 && (!isList || len(list) != 1):
+			t.Errorf("answer %d: %.200v", i, a)
+		case i == 4:
+			m, _ := a.(map[string]any)
+			if m["result"] != "error" || !strings.Contains(fmt.Sprint(m["message"]), "more than 50000 visits and actions") {
+				t.Errorf("answer 4: %.200v", a)
+			}
+		}
+	}
+}
