@@ -22,6 +22,10 @@ var emailHits = []string{
 	"idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fn&e_c=Newsletter&e_a=signup&e_n=jane.doe%40corp.example&dimension1=jane.doe%40corp.example",
 	"idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Fn&link=mailto%3Ajane.doe%40corp.example",
 	"idsite=1&rec=1&url=https%3A%2F%2Fjane.doe%40clinic.example%2Fuserinfo",
+	// A URL carried in a parameter of the page's URL, so the address in it is encoded twice.
+	"idsite=1&rec=1&url=https%3A%2F%2Fclinic.example%2Flogin%3Fnext%3Dhttps%253A%252F%252Fclinic.example%252F%253Femail%253Djane.doe%252540corp.example",
+	// A crash report's message and URL.
+	"idsite=1&rec=1&ca=1&cra=Failed%20for%20jane.doe%40corp.example&cra_tp=TypeError&cra_ru=https%3A%2F%2Fclinic.example%2Fp%3Fe%3Djane.doe%2540corp.example",
 }
 
 // filesHolding lists the files under dir that contain needle.
@@ -75,7 +79,7 @@ func TestEmailAddressesRedacted(t *testing.T) {
 	if n := len(filesHolding(t, filepath.Join(r.dir, "spool"), "")); n == 0 {
 		t.Fatal("no spool files to read")
 	}
-	for _, needle := range []string{"jane.doe", "jane.doe%40", "jane.doe%2540"} {
+	for _, needle := range []string{"jane.doe", "jane.doe%40", "jane.doe%2540", "jane.doe%252540"} {
 		if f := filesHolding(t, filepath.Join(r.dir, "spool"), needle); len(f) > 0 {
 			t.Fatalf("%q reached the spool: %v", needle, f)
 		}

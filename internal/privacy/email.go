@@ -10,10 +10,17 @@ import (
 const EmailPlaceholder = "[email]"
 
 // emailPattern finds e-mail addresses in text as sent, also percent-encoded as they arrive in
-// URLs: the at-sign as %40 and the local part's + . - _ as %2B %2E %2D %5F
-// (jane.doe%40corp.example, jane%2Btag@corp.example). The domain needs a top-level label of
-// letters, so versions (pkg@1.2.3) do not match.
-var emailPattern = regexp.MustCompile(`(?i)[a-z0-9._+-]+(?:%(?:2b|2e|2d|5f)[a-z0-9._+-]*)*(?:@|%40)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
+// URLs, once or more (a URL carried in another URL's parameter is encoded twice): the
+// at-sign as %40 or %2540, the local part's + . - _ as %2B %2E %2D %5F (or %252B …)
+// (jane.doe%40corp.example, jane%2Btag@corp.example, next=%3Femail%3Djane%2540corp.example).
+// The domain needs a top-level label of letters, so versions (pkg@1.2.3) do not match.
+var emailPattern = regexp.MustCompile(`(?i)[a-z0-9._+'-]+(?:%(?:25)*(?:2b|2e|2d|5f|27)[a-z0-9._+'-]*)*(?:@|%(?:25)*40)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
+
+// userinfo is the user information of a URL: scheme://user:password@ up to the host.
+var userinfo = regexp.MustCompile(`^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@`)
+
+// atSign matches an at-sign, plain or percent-encoded once or more, at the start of a text.
+var atSign = regexp.MustCompile(`(?i)^(?:@|%(?:25)*40)`)
 
 // fileSuffixes are endings that make "name@2x.png" a file name, not an address.
 var fileSuffixes = map[string]bool{
@@ -26,7 +33,7 @@ var fileSuffixes = map[string]bool{
 // RedactEmails replaces the e-mail addresses in s with EmailPlaceholder. Text without an
 // at-sign is returned as it is, without a regular-expression search.
 func RedactEmails(s string) string {
-	if !strings.Contains(s, "@") && !strings.Contains(s, "%40") {
+	if !strings.Contains(s, "@") && !strings.Contains(s, "40") {
 		return s
 	}
 	found := emailPattern.FindAllStringIndex(s, -1)
@@ -37,11 +44,20 @@ func RedactEmails(s string) string {
 	last := 0
 	for _, m := range found {
 		start, end := m[0], m[1]
-		if start > 0 && s[start-1] == '%' && isHex(s[start]) && isHex(s[start+1]) &&
-			s[start+2] != '@' && !strings.HasPrefix(s[start+2:], "%40") {
-			// The match began with the two hex digits of an escape (email%3Djane%40…):
-			// the address starts after them.
-			start += 2
+		if start > 0 && s[start-1] == '%' {
+			// The match began with the hex digits of an escape (email%3Djane%40…, or
+			// email%253Djane%2540… encoded twice): the address starts after them, unless
+			// nothing of the address would be left.
+			j := start
+			for strings.HasPrefix(s[j:], "25") && j+4 <= end && isHex(s[j+2]) && isHex(s[j+3]) {
+				j += 2
+			}
+			if j+2 <= end && isHex(s[j]) && isHex(s[j+1]) {
+				j += 2
+			}
+			if j < end && !atSign.MatchString(s[j:]) {
+				start = j
+			}
 		}
 		if i := strings.LastIndexByte(s[start:end], '.'); i >= 0 && fileSuffixes[strings.ToLower(s[start+i+1:end])] {
 			continue // logo@2x.png
@@ -63,6 +79,10 @@ func RedactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		u.User = nil
 		raw = u.String()
+	} else if err != nil {
+		// Not a URL Go can parse: still drop what stands between scheme:// and an at-sign
+		// before the path, which can only be user information.
+		raw = userinfo.ReplaceAllString(raw, "$1")
 	}
 	return RedactEmails(raw)
 }

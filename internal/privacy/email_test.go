@@ -19,6 +19,11 @@ func TestRedactEmails(t *testing.T) {
 		{"two: a@b.example, c.d@e.example.org", "two: [email], [email]"},
 		{"mailto:someone@example.org", "mailto:[email]"},
 		{"search for JANE@EXAMPLE.COM please", "search for [email] please"},
+		// Encoded twice: a URL carried in another URL's parameter.
+		{"/login?next=https%3A%2F%2Fx.example%2F%3Femail%3Djane%2540corp.example", "/login?next=https%3A%2F%2Fx.example%2F%3Femail%3D[email]"},
+		{"?u=user%2540gmail.com&x=1", "?u=[email]&x=1"},
+		{"?u=jane%252Edoe%2540corp.example", "?u=[email]"},
+		{"o'brien@corp.example", "[email]"},
 		// Not addresses.
 		{"/img/logo@2x.png", "/img/logo@2x.png"},
 		{"/npm/pkg@1.2.3/index.js", "/npm/pkg@1.2.3/index.js"},
@@ -41,6 +46,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://www.google.com/search?q=jane.doe%40corp.example", "https://www.google.com/search?q=[email]"},
 		{"https://corp.example/a", "https://corp.example/a"},
 		{"not a url jane@corp.example", "not a url [email]"},
+		{"https://user:p w@corp.example/x", "https://corp.example/x"},
+		{"https://user:pa%zz@corp.example/x?q=1", "https://corp.example/x?q=1"},
 	} {
 		if got := RedactURL(tc.in); got != tc.want {
 			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
