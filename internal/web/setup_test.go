@@ -143,3 +143,23 @@ func TestSetupTokenRace(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+// TestSetupWithATakenLogin: the first superuser cannot take the login of an existing account:
+// the form says so (400, no error logged) and the link stays valid for another login.
+func TestSetupWithATakenLogin(t *testing.T) {
+	r := newPagesRig(t)
+	r.user(t, store.User{Login: "taken"})
+	token, err := web.NewSetupToken(context.Background(), r.meta, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.do(t, request{method: "POST", path: "/setup", form: setupForm(token, "taken"), header: map[string]string{"Origin": origin}})
+	if a.code != http.StatusBadRequest || !strings.Contains(a.body, "exists already") {
+		t.Fatalf("taken login: %d %.300s", a.code, a.body)
+	}
+	a = r.do(t, request{method: "POST", path: "/setup", form: setupForm(token, "first"), header: map[string]string{"Origin": origin}})
+	if a.code != http.StatusOK {
+		t.Fatalf("another login after the refusal: %d %.300s", a.code, a.body)
+	}
+	r.log.check(t)
+}

@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -212,6 +213,10 @@ func (w *Web) setup(rw http.ResponseWriter, r *http.Request) error {
 		hash, err := auth.HashPassword(pass)
 		if err == nil {
 			err = w.meta.CreateUser(ctx, store.User{Login: page.Login, Email: page.Email, PasswordHash: hash, Superuser: true, Created: w.now().UTC()})
+		}
+		if errors.Is(err, store.ErrConflict) {
+			page.Error = "An account with this login exists already: choose another login."
+			return w.renderSetup(rw, http.StatusBadRequest, page)
 		}
 		if err != nil {
 			return fmt.Errorf("setup: create superuser: %w", err)
