@@ -254,17 +254,25 @@ func recoverer(log *slog.Logger, next http.Handler) http.Handler {
 
 // crossOriginProtection refuses state-changing browser requests from another origin: those
 // net/http's CrossOriginProtection refuses (Sec-Fetch-Site, Origin), and, for browsers that
-// send neither, those whose Referer names another host. Requests without any of these
-// headers (API clients, curl) pass: they carry no ambient browser credentials.
-func crossOriginProtection(next http.Handler) http.Handler {
+// send neither, those whose Referer names another host. The public URL's origin counts as
+// Hearth's own, for a proxy that changes the Host header. Requests without any of these
+// headers (API clients, curl) pass: they carry no ambient browser credentials. Browsers that
+// send none of them on a cross-site form post still send no session: its cookie is
+// SameSite=Lax.
+func crossOriginProtection(publicURL string, next http.Handler) http.Handler {
 	csrf := http.NewCrossOriginProtection()
+	publicHost := ""
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		publicHost = u.Host
+		_ = csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host)
+	}
 	checked := csrf.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 		default:
 			if ref := r.Header.Get("Referer"); ref != "" && r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") == "" {
-				if u, err := url.Parse(ref); err != nil || !strings.EqualFold(u.Host, r.Host) {
+				if u, err := url.Parse(ref); err != nil || !strings.EqualFold(u.Host, r.Host) && !strings.EqualFold(u.Host, publicHost) {
 					http.Error(w, "cross-origin request refused", http.StatusForbidden)
 					return
 				}
@@ -314,11 +322,11 @@ func Handler(opts Options) http.Handler {
 	// Cross-origin browser requests that change state are refused on the pages and on the
 	// native API (which accepts the session cookie); clients without browser headers pass.
 	if opts.Native != nil {
-		mux.Handle("/api/v1/", crossOriginProtection(opts.Native))
+		mux.Handle("/api/v1/", crossOriginProtection(opts.PublicURL, opts.Native))
 	}
 	pages := http.NotFoundHandler()
 	if opts.Pages != nil {
-		pages = crossOriginProtection(opts.Pages)
+		pages = crossOriginProtection(opts.PublicURL, opts.Pages)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// Matomo clients (the log importer among them) call the API at the root.
