@@ -253,7 +253,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p, err := a.opts.Auth.Token(r.Context(), token, fromBody, c.ip)
 		if err != nil {
 			if !errors.Is(err, auth.ErrBadCredentials) {
-				a.opts.Logger.Error("token check failed", "err", err)
+				a.opts.Logger.Error("token check failed", "request_id", requestid.From(r.Context()), "err", err)
 			}
 			write(w, format, http.StatusUnauthorized, errorf(401, "You must be logged in to access this functionality: the token_auth is invalid or expired."))
 			return

@@ -13,6 +13,7 @@ import (
 	"hearth/internal/audit"
 	"hearth/internal/event"
 	"hearth/internal/report"
+	"hearth/internal/requestid"
 	"hearth/internal/store"
 )
 
@@ -168,10 +169,10 @@ func (a *API) failure(ctx context.Context, method string, err error) *apiError {
 		return ae
 	}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-		a.opts.Logger.Warn("api method stopped", "method", method, "err", err)
+		a.opts.Logger.Warn("api method stopped", "method", method, "request_id", requestid.From(ctx), "err", err)
 		return errorf(503, "The request took longer than %s and was stopped: ask for a shorter period, fewer sites or a simpler segment.", a.opts.QueryTimeout)
 	}
-	a.opts.Logger.Error("api method failed", "method", method, "err", err)
+	a.opts.Logger.Error("api method failed", "method", method, "request_id", requestid.From(ctx), "err", err)
 	return errorf(500, "An internal error occurred.")
 }
 
