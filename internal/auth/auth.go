@@ -363,7 +363,7 @@ func (s *Service) Token(ctx context.Context, token string, postOnlyOK bool, ip n
 	if blocked, err := s.blocked(ctx, ip, ""); err != nil {
 		return nil, err
 	} else if blocked {
-		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "token"))
+		return nil, ErrBadCredentials // not recorded: the block was, once
 	}
 	if len(token) != 32 || !isHex(token) {
 		return nil, errors.Join(ErrBadCredentials, s.fail(ctx, ip, "", "token"))
@@ -438,11 +438,16 @@ func (s *Service) noteTokenAddress(ctx context.Context, t store.Token, ip netip.
 // tries: locking a login takes failures from several clients.
 func (s *Service) Password(ctx context.Context, login, password string, ip netip.Addr) (*Principal, error) {
 	client := string(s.ipHash(ip))
-	refused, err := s.beginAttempt(ctx, client, login)
+	clientBlocked, loginLocked, err := s.beginAttempt(ctx, client, login)
 	if err != nil {
 		return nil, err
 	}
-	if refused {
+	if clientBlocked {
+		// Not recorded: the block was, once, and a blocked client's attempts must not turn
+		// into writes and audit entries at the speed it sends them.
+		return nil, ErrBadCredentials
+	}
+	if loginLocked {
 		// Counted against the client only, so hammering a locked login blocks the client.
 		return nil, s.failed(ctx, ip, "", login)
 	}
@@ -480,20 +485,21 @@ func (s *Service) Password(ctx context.Context, login, password string, ip netip
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g" // #nosec G101 -- a hash of nothing, for timing
 
 // beginAttempt reports whether the client is blocked or the login locked, counting the checks
-// under way as failures; when not, it counts this one in until endAttempt.
-func (s *Service) beginAttempt(ctx context.Context, client, login string) (refused bool, err error) {
+// under way as failures; when neither, it counts this one in until endAttempt.
+func (s *Service) beginAttempt(ctx context.Context, client, login string) (clientBlocked, loginLocked bool, err error) {
 	s.attemptMu.Lock()
 	defer s.attemptMu.Unlock()
 	byIP, byLogin, err := s.meta.AuthFailures(ctx, s.now().Add(-FailureWindow), []byte(client), login)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	if byIP+s.inflightClient[client] > MaxIPFailures || byLogin+s.inflightLogin[login] > MaxLoginFailures {
-		return true, nil
+	clientBlocked = byIP+s.inflightClient[client] > MaxIPFailures
+	loginLocked = byLogin+s.inflightLogin[login] > MaxLoginFailures
+	if !clientBlocked && !loginLocked {
+		s.inflightClient[client]++
+		s.inflightLogin[login]++
 	}
-	s.inflightClient[client]++
-	s.inflightLogin[login]++
-	return false, nil
+	return clientBlocked, loginLocked, nil
 }
 
 func (s *Service) endAttempt(client, login string) {

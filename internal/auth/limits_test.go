@@ -49,6 +49,10 @@ func TestBlockedAttemptsCostNoHashing(t *testing.T) {
 	if hashes != MaxIPFailures+1 {
 		t.Fatalf("a blocked client caused %d more password hashes", hashes-(MaxIPFailures+1))
 	}
+	// Nor are they written down: the block was recorded once.
+	if byIP, _, err := meta.AuthFailures(ctx, now.Add(-FailureWindow), s.ipHash(attacker), ""); err != nil || byIP != MaxIPFailures+1 {
+		t.Fatalf("failures stored for the blocked client: %d %v, want %d", byIP, err, MaxIPFailures+1)
+	}
 	_, byLogin, err := meta.AuthFailures(ctx, now.Add(-FailureWindow), nil, "carol")
 	if err != nil || byLogin != MaxIPFailures+1 {
 		t.Fatalf("failures counted against the login: %d, %v (want only the %d before the block)", byLogin, err, MaxIPFailures+1)

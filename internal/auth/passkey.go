@@ -259,7 +259,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, login string, rp Relyi
 	if blocked, err := s.blocked(ctx, ip, login); err != nil {
 		return err
 	} else if blocked {
-		return errors.Join(ErrPasskeyRejected, s.fail(ctx, ip, login, "user:"+login))
+		return ErrPasskeyRejected // not recorded: the block or lockout was, once
 	}
 	data, err := s.takeCeremony("login", login, rp)
 	if err != nil {

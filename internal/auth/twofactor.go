@@ -236,7 +236,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, login, code string, ip
 	if blocked, err := s.blocked(ctx, ip, login); err != nil {
 		return err
 	} else if blocked {
-		return errors.Join(ErrBadCode, s.fail(ctx, ip, login, "user:"+login))
+		return ErrBadCode // not recorded: the block or lockout was, once
 	}
 	if on, err := s.Has2FA(ctx, login); err != nil {
 		return err
