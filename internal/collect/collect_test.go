@@ -217,6 +217,21 @@ func TestHandler(t *testing.T) {
 	if rec.Code != 400 || rec.Header().Get(ErrorHeader) != "request body too large" {
 		t.Fatalf("huge body: %d %v", rec.Code, rec.Header())
 	}
+	// A form body (not bulk) has a limit of its own, far below the bulk limit.
+	big := NewHandler(Options{Sink: sink, MaxBodyBytes: 8 << 20})
+	for _, tc := range []struct {
+		size int
+		code int
+	}{{maxFormBody - 100, 204}, {maxFormBody + 1, 400}} {
+		body := "idsite=1&rec=1&send_image=0&x=" + strings.Repeat("a", tc.size-len("idsite=1&rec=1&send_image=0&x="))
+		req := httptest.NewRequest("POST", "/matomo.php", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		big.ServeHTTP(rec, req)
+		if rec.Code != tc.code || tc.code == 400 && !strings.Contains(rec.Header().Get(ErrorHeader), "at most 1 MiB") {
+			t.Fatalf("form body of %d bytes: %d %v", tc.size, rec.Code, rec.Header())
+		}
+	}
 	many := `{"requests":[` + strings.TrimSuffix(strings.Repeat(`"?idsite=1&rec=1",`, 101), ",") + `]}`
 	rec = do("POST", "/matomo.php", many, nil)
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "more than the limit") {

@@ -23,6 +23,7 @@ const (
 	maxTextLen     = 1024
 	maxParamLen    = 64 << 10
 	maxParams      = 512
+	maxFormBody    = 1 << 20 // a POST body of form parameters (not bulk)
 	maxItems       = 1000
 	maxDimensionID = 999
 	maxMoney       = 1e13

@@ -137,7 +137,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		var rest []byte
 		if err == nil {
-			rest, err = io.ReadAll(br)
+			// One request's parameters are bounded (maxParamLen each, maxParams of them), so
+			// a form body needs far less room than a bulk body; read it under its own limit,
+			// which also bounds what many at once hold.
+			rest, err = io.ReadAll(io.LimitReader(br, maxFormBody+1))
+			if err == nil && len(lead)+len(rest) > maxFormBody {
+				h.refuse(w, true, http.StatusBadRequest, "request body too large: one tracking request takes at most 1 MiB; send many hits as a bulk JSON body")
+				return
+			}
 		}
 		if err != nil && err != io.EOF {
 			var mbe *http.MaxBytesError
