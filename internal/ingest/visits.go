@@ -50,8 +50,10 @@ type visitState struct {
 	lastURL    string
 	lastTitle  string
 	lastAction time.Time
-	seenURLs   map[string]bool
-	seenTitles map[string]bool
+	// seenURLs and seenTitles hold 64-bit hashes of the URLs and titles the visit had, for
+	// "first of its kind in the visit": a visit of many long URLs keeps 8 bytes each.
+	seenURLs   map[uint64]struct{}
+	seenTitles map[uint64]struct{}
 	count      int32 // actions recorded so far, for Action.Index
 	// stableID is set once a second hit arrives with the visit's tracker visitor ID: such a
 	// visitor keeps its ID, so other IDs are other people even from the same device profile.
@@ -110,12 +112,12 @@ func (t *visitTable) restore(v event.Visit, converted []int32) {
 	s.Lock()
 	defer s.Unlock()
 	st := &visitState{visit: v, lastURL: v.ExitURL, lastTitle: v.ExitTitle, lastAction: v.Last,
-		seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
+		seenURLs: map[uint64]struct{}{}, seenTitles: map[uint64]struct{}{}}
 	for _, g := range converted {
 		st.markConverted(g)
 	}
 	if v.ExitURL != "" {
-		st.seenURLs[v.ExitURL] = true
+		st.seenURLs[maphash.String(t.seed, v.ExitURL)] = struct{}{}
 	}
 	st.count = v.Actions + v.Contents + v.Conversions
 	s.open[visitKey{v.SiteID, v.VisitorID}] = st
@@ -179,6 +181,17 @@ func (t *visitTable) newVisitID(at time.Time) event.VisitID {
 		ms = 0
 	}
 	return event.VisitID(ms<<22 | int64(t.ids.Add(1)&0x3fffff))
+}
+
+// firstSeen reports whether h is new to seen, and keeps it (up to 10,000 of them).
+func firstSeen(seen map[uint64]struct{}, h uint64) bool {
+	if _, ok := seen[h]; ok {
+		return false
+	}
+	if len(seen) < 10_000 {
+		seen[h] = struct{}{}
+	}
+	return true
 }
 
 func daysBetween(a, b time.Time) int32 {
@@ -285,18 +298,8 @@ func (t *visitTable) assemble(ctx context.Context, p *Pipeline, in hitInput) (*p
 		a.RefURL, a.RefTitle = st.lastURL, st.lastTitle
 		a.RefTimeSpent = event.Seconds32(in.at.Sub(st.lastAction))
 	}
-	if a.URL != "" && !st.seenURLs[a.URL] {
-		a.FirstURLInVisit = true
-		if len(st.seenURLs) < 10_000 {
-			st.seenURLs[a.URL] = true
-		}
-	}
-	if a.Title != "" && !st.seenTitles[a.Title] {
-		a.FirstTitleInVisit = true
-		if len(st.seenTitles) < 10_000 {
-			st.seenTitles[a.Title] = true
-		}
-	}
+	a.FirstURLInVisit = a.URL != "" && firstSeen(st.seenURLs, maphash.String(t.seed, a.URL))
+	a.FirstTitleInVisit = a.Title != "" && firstSeen(st.seenTitles, maphash.String(t.seed, a.Title))
 	if a.Type == event.ActionPageview {
 		if v.EntryURL == "" && v.EntryTitle == "" {
 			v.EntryURL, v.EntryTitle = a.URL, a.Title
@@ -403,7 +406,7 @@ func (t *visitTable) open(in hitInput, hist store.VisitorHistory, known bool) *v
 	if h.LocalHour >= 0 {
 		v.LocalTime = event.Clamp32(int64(h.LocalHour*3600 + max(h.LocalMinute, 0)*60 + max(h.LocalSecond, 0)))
 	}
-	return &visitState{visit: v, seenURLs: map[string]bool{}, seenTitles: map[string]bool{}}
+	return &visitState{visit: v, seenURLs: map[uint64]struct{}{}, seenTitles: map[uint64]struct{}{}}
 }
 
 // buildAction decides the action type from the hit's parameters, as Matomo does.
