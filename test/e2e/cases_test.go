@@ -22,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite the answers in testdata/api/*.c
 // binary, each file on a server of its own with one site. A file holds, line by line:
 //
 //	# a comment
+//	site <addSite query>     another site (site 1 is there already), before any hit
 //	hit <tracking query>     sent before the first request (one bulk request, with a token)
 //	api <API query>          a Reporting API call (token_auth added; format=json unless given)
 //	=> <status> <body>       the answer the call above must get, to the byte
@@ -50,6 +51,13 @@ func runCaseFile(t *testing.T, file string) {
 	s, tok := testbin.StartWithSite(t, nil)
 	var hits []string
 	for _, l := range lines {
+		if q, ok := strings.CutPrefix(l, "site "); ok {
+			extra, err := url.ParseQuery(q)
+			if err != nil {
+				t.Fatalf("site line %q: %v", l, err)
+			}
+			s.AddSite(t, tok, extra)
+		}
 		if q, ok := strings.CutPrefix(l, "hit "); ok {
 			hits = append(hits, "?"+q)
 		}
@@ -65,7 +73,15 @@ func runCaseFile(t *testing.T, file string) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("hits: %d %s", resp.StatusCode, b)
 		}
-		s.WaitActions(t, tok, 1, len(hits))
+		perSite := map[int]int{}
+		for _, h := range hits {
+			q, _ := url.ParseQuery(strings.TrimPrefix(h, "?"))
+			n, _ := strconv.Atoi(q.Get("idsite"))
+			perSite[n]++
+		}
+		for site, n := range perSite {
+			s.WaitActions(t, tok, site, n)
+		}
 	}
 	var out []string
 	changed := false

@@ -139,83 +139,8 @@ func TestVisitsSummary(t *testing.T) {
 		t.Helper()
 		return s.Report(t, tok, params)
 	}
-	day6 := `{"nb_uniq_visitors":2,"nb_users":0,"nb_visits":3,"nb_actions":5,"nb_visits_converted":0,"bounce_count":2,"sum_visit_length":300,"max_actions":3,"bounce_rate":"67%","nb_actions_per_visit":1.7,"avg_time_on_site":100}`
-	day7 := `{"nb_uniq_visitors":2,"nb_users":1,"nb_visits":2,"nb_actions":3,"nb_visits_converted":0,"bounce_count":1,"sum_visit_length":60,"max_actions":2,"bounce_rate":"50%","nb_actions_per_visit":1.5,"avg_time_on_site":30}`
-	both := `{"nb_uniq_visitors":3,"nb_users":1,"nb_visits":5,"nb_actions":8,"nb_visits_converted":0,"bounce_count":3,"sum_visit_length":360,"max_actions":3,"bounce_rate":"60%","nb_actions_per_visit":1.6,"avg_time_on_site":72}`
-	berlin := `{"nb_uniq_visitors":1,"nb_users":0,"nb_visits":1,"nb_actions":1,"nb_visits_converted":0,"bounce_count":1,"sum_visit_length":0,"max_actions":1,"bounce_rate":"100%","nb_actions_per_visit":1,"avg_time_on_site":0}`
-	cases := []struct {
-		params url.Values
-		want   string
-	}{
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}}, day6},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-07"}}, day7},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-08"}}, `[]`},
-		{url.Values{"idSite": {"1"}, "period": {"week"}, "date": {"2024-03-06"}}, both},
-		{url.Values{"idSite": {"1"}, "period": {"month"}, "date": {"2024-03-01"}}, both},
-		{url.Values{"idSite": {"1"}, "period": {"year"}, "date": {"2024-12-31"}}, both},
-		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"}}, both},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-05,2024-03-07"}}, `{"2024-03-05":[],"2024-03-06":` + day6 + `,"2024-03-07":` + day7 + `}`},
-		{url.Values{"idSite": {"1"}, "period": {"week"}, "date": {"2024-03-01,2024-03-06"}},
-			`{"2024-02-26,2024-03-03":[],"2024-03-04,2024-03-10":` + both + `}`},
-		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-03-30"}}, `[]`},
-		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-03-31"}}, berlin},
-		{url.Values{"idSite": {"2"}, "period": {"day"}, "date": {"2024-04-01"}}, berlin},
-		{url.Values{"idSite": {"1,2"}, "period": {"day"}, "date": {"2024-03-31"}}, `{"1":[],"2":` + berlin + `}`},
-		{url.Values{"idSite": {"all"}, "period": {"day"}, "date": {"2024-03-06,2024-03-07"}},
-			`{"1":{"2024-03-06":` + day6 + `,"2024-03-07":` + day7 + `},"2":{"2024-03-06":[],"2024-03-07":[]}}`},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format_metrics": {"0"}},
-			strings.Replace(day6, `"67%"`, `0.67`, 1)},
-		{url.Values{"idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"}, "format_metrics": {"1"}},
-			strings.Replace(both, `"avg_time_on_site":72`, `"avg_time_on_site":"0:01:12"`, 1)},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}}, `{"nb_visits":3,"bounce_rate":"67%"}`},
-		{url.Values{"idSite": {"1"}, "period": {"day"}, "date": {"2024-03-07"}, "hideColumns": {"nb_users,nb_uniq_visitors,nb_visits_converted,bounce_count,sum_visit_length,max_actions,bounce_rate,nb_actions_per_visit,avg_time_on_site"}},
-			`{"nb_visits":2,"nb_actions":3}`},
-	}
-	for _, tc := range cases {
-		tc.params.Set("method", "VisitsSummary.get")
-		tc.params.Set("format", "json")
-		if got := strings.TrimSpace(get(tc.params)); got != tc.want {
-			t.Errorf("%v:\n got %s\nwant %s", tc.params, got, tc.want)
-		}
-	}
-
-	// Single metrics.
-	for method, want := range map[string]string{
-		"getVisits": `{"value":5}`, "getUniqueVisitors": `{"value":3}`, "getUsers": `{"value":1}`, "getActions": `{"value":8}`,
-		"getMaxActions": `{"value":3}`, "getBounceCount": `{"value":3}`, "getSumVisitsLength": `{"value":360}`, "getVisitsConverted": `{"value":0}`,
-	} {
-		got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary." + method}, "idSite": {"1"}, "period": {"week"}, "date": {"2024-03-06"}, "format": {"json"}}))
-		if got != want {
-			t.Errorf("%s: %s, want %s", method, got, want)
-		}
-	}
-	if got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06,2024-03-08"}, "format": {"json"}})); got != `{"2024-03-06":3,"2024-03-07":2,"2024-03-08":0}` {
-		t.Errorf("getVisits per day: %s", got)
-	}
-
-	// Segments, over the range 03-06..03-07: alice is visit C; /care was viewed in A1, B2 and
-	// C; returning visits are A2 and B2; new visits with /care A1 and C; visits that never
-	// viewed /care A2 and B1.
-	for _, tc := range []struct{ segment, want string }{
-		{"userId==alice", `{"value":1}`},
-		{"pageUrl=@care", `{"value":3}`},
-		{"visitorType==returning", `{"value":2}`},
-		{"visitorType%3D%3Dreturning", `{"value":2}`}, // encoded once more as a whole
-		{"visitorType==new;pageUrl=@care", `{"value":2}`},
-		{"pageUrl!=https%3A%2F%2Fclinic.example%2Fcare", `{"value":2}`},
-		{"visitCount>=2,userId==alice", `{"value":3}`},
-		{"userId==bob", `{"value":0}`},
-	} {
-		got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getVisits"}, "idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"},
-			"format": {"json"}, "segment": {tc.segment}}))
-		if got != tc.want {
-			t.Errorf("segment %s: %s, want %s", tc.segment, got, tc.want)
-		}
-	}
-	if got := strings.TrimSpace(get(url.Values{"method": {"VisitsSummary.getActions"}, "idSite": {"1"}, "period": {"range"}, "date": {"2024-03-06,2024-03-07"},
-		"format": {"json"}, "segment": {"pageUrl=@care"}})); got != `{"value":6}` {
-		t.Errorf("actions of visits with /care: %s, want 6 (3 + 1 + 2)", got)
-	}
+	// The reports' answers are cases in testdata/api/visits_summary_periods.case, on the same
+	// hits; here, what a case line does not show well.
 
 	// The visitor log takes periods and segments as reports do.
 	for _, tc := range []struct{ period, date, segment string }{
@@ -229,22 +154,7 @@ func TestVisitsSummary(t *testing.T) {
 		}
 	}
 
-	// XML, the default format, single and per period.
-	xml := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "showColumns": {"nb_visits,bounce_rate"}})
-	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<result>\n\t<nb_visits>3</nb_visits>\n\t<bounce_rate>67%</bounce_rate>\n</result>\n"; xml != want {
-		t.Errorf("xml:\n%s\nwant\n%s", xml, want)
-	}
-	xml = get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-05,2024-03-06"}, "showColumns": {"nb_visits"}})
-	if want := "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<results>\n\t<result date=\"2024-03-05\" />\n\t<result date=\"2024-03-06\">\n\t\t<nb_visits>3</nb_visits>\n\t</result>\n</results>\n"; xml != want {
-		t.Errorf("xml per period:\n%s\nwant\n%s", xml, want)
-	}
-
-	// CSV in UTF-8 and, by default, UTF-16LE with a byte-order mark; TSV.
-	csv := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06,2024-03-07"}, "format": {"csv"},
-		"convertToUnicode": {"0"}, "showColumns": {"nb_visits,nb_actions,bounce_rate"}})
-	if want := "date,nb_visits,nb_actions,bounce_rate\n2024-03-06,3,5,67%\n2024-03-07,2,3,50%\n"; csv != want {
-		t.Errorf("csv:\n%q\nwant\n%q", csv, want)
-	}
+	// TSV in UTF-16LE with a byte-order mark, Matomo's default.
 	raw := get(url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"2024-03-06"}, "format": {"tsv"}, "showColumns": {"nb_visits,nb_actions"}})
 	if len(raw) < 2 || raw[0] != 0xFF || raw[1] != 0xFE {
 		t.Fatalf("tsv has no UTF-16LE byte-order mark: %q", raw)
