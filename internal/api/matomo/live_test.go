@@ -94,17 +94,24 @@ func TestVisitorLogMaxActions(t *testing.T) {
 	}
 }
 
+// longVisitLog is a site with 26 visits of the last hours: one of 1,200 actions (listed with
+// 500) and 25 of 400, 10,500 listed actions in all.
+func longVisitLog(t *testing.T) *apiRig {
+	r := newAPIRig(t, false)
+	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}, "urls[0]": {"https://clinic.example"}})
+	t0 := r.now.Add(-3 * time.Hour)
+	addVisit(t, r, 1, 1, t0, 1200)
+	for i := range 25 {
+		addVisit(t, r, uint64(i+2), event.VisitID(i+2), t0.Add(-time.Duration(i+1)*time.Minute), 400) // #nosec G115 -- test sizes
+	}
+	return r
+}
+
 // TestVisitLogStreams: a visitor log longer than one read is written as it is read, in the
 // bytes the whole answer written at once gives, in every format, and no read holds more than
 // the budget of actions.
 func TestVisitLogStreams(t *testing.T) {
-	r := newAPIRig(t, false)
-	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}, "urls[0]": {"https://clinic.example"}})
-	t0 := r.now.Add(-3 * time.Hour)
-	addVisit(t, r, 1, 1, t0, 1200) // listed with 500
-	for i := range 25 {
-		addVisit(t, r, uint64(i+2), event.VisitID(i+2), t0.Add(-time.Duration(i+1)*time.Minute), 400) // #nosec G115 -- test sizes
-	}
+	r := longVisitLog(t)
 
 	// The reads, seen from inside.
 	ctx := context.Background()
@@ -278,13 +285,7 @@ func FuzzUTF16Writer(f *testing.F) {
 // visitor-log answers together hold at most maxBulkRows visits and actions; one past it is
 // refused (and asked for on its own), the others are answered.
 func TestBulkBoundsTheVisitorLog(t *testing.T) {
-	r := newAPIRig(t, false)
-	r.json(t, url.Values{"method": {"SitesManager.addSite"}, "siteName": {"Clinic"}, "urls[0]": {"https://clinic.example"}})
-	t0 := r.now.Add(-3 * time.Hour)
-	addVisit(t, r, 1, 1, t0, 1200) // listed with 500
-	for i := range 25 {
-		addVisit(t, r, uint64(i+2), event.VisitID(i+2), t0.Add(-time.Duration(i+1)*time.Minute), 400) // #nosec G115 -- test sizes
-	}
+	r := longVisitLog(t)
 	// Each whole log holds 26 visits and 500 + 25×400 actions: 10,526 rows; four fit, a
 	// fifth does not, a one-visit log (501 rows) still does.
 	all := "method=Live.getLastVisitsDetails&idSite=1&period=day&date=today&filter_limit=-1"
