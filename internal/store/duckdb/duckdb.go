@@ -223,3 +223,37 @@ func siteList(sites []event.SiteID) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// queryRows runs a statement and makes a value of each row with scan; errors name what was
+// read.
+func queryRows[T any](ctx context.Context, db *sql.DB, what string, scan func(*sql.Rows) (T, error), stmt string, args ...any) ([]T, error) {
+	var out []T
+	err := eachRow(ctx, db, what, func(rows *sql.Rows) error {
+		v, err := scan(rows)
+		out = append(out, v)
+		return err
+	}, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachRow runs a statement and calls fn for each row as it is read; errors name what was
+// read.
+func eachRow(ctx context.Context, db *sql.DB, what string, fn func(*sql.Rows) error, stmt string, args ...any) error {
+	rows, err := db.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("%s: scan: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}

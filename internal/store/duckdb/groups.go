@@ -23,26 +23,20 @@ func (s *Store) VisitGroups(ctx context.Context, q store.GroupQuery) ([]store.Gr
 		return nil, err
 	}
 	// #nosec G202 -- keys, from, join and seg are built of fixed expressions and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("visit groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.GroupRow
-	for rows.Next() {
+	out, err := queryRows(ctx, s.db, "visit groups", func(rows *sql.Rows) (store.GroupRow, error) {
 		var g store.GroupRow
 		var key1, key2 string
 		var grouping int
 		if err := rows.Scan(&g.Range, &key1, &key2, &grouping, &g.Visits, &g.UniqueVisitors, &g.Users, &g.Actions, &g.MaxActions, &g.VisitLength, &g.Bounces, &g.Converted); err != nil {
-			return nil, fmt.Errorf("visit groups: %w", err)
+			return g, err
 		}
 		g.Keys = []string{key1}
 		if len(q.By) == 2 && grouping == 0 {
 			g.Keys = append(g.Keys, key2)
 		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
+		return g, nil
+	}, query, args...)
+	if err != nil {
 		return nil, err
 	}
 	if len(q.By) == 2 && q.NoRowUniques {
@@ -184,21 +178,14 @@ func (s *Store) ActionGroups(ctx context.Context, q store.ActionQuery) ([]store.
 		return nil, err
 	}
 	// #nosec G202 -- the query is built of fixed column names, type numbers and placeholders; every value is bound.
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("action groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ActionRow
-	for rows.Next() {
+	return queryRows(ctx, s.db, "action groups", func(rows *sql.Rows) (store.ActionRow, error) {
 		var r store.ActionRow
 		if err := rows.Scan(&r.Range, &r.Key, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.TimeSpent, &r.ExitVisits,
 			&r.EntryVisits, &r.EntryActions, &r.EntryLength, &r.EntryBounces); err != nil {
-			return nil, fmt.Errorf("action groups: %w", err)
+			return r, err
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, query, args...)
 }
 
 // actionGroupKey is the action field a report groups by: its columns, or for a custom
@@ -338,20 +325,13 @@ func (s *Store) ItemGroups(ctx context.Context, q store.ItemQuery) ([]store.Item
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("item groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ItemRow
-	for rows.Next() {
+	return queryRows(ctx, s.db, "item groups", func(rows *sql.Rows) (store.ItemRow, error) {
 		var r store.ItemRow
 		if err := rows.Scan(&r.Range, &r.Key, &r.Revenue, &r.Quantity, &r.Orders, &r.Visits); err != nil {
-			return nil, fmt.Errorf("item groups: %w", err)
+			return r, err
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, query, args...)
 }
 
 // itemGroupsSQL builds the statement ItemGroups runs, for a query with ranges.
@@ -399,26 +379,19 @@ func (s *Store) EventGroups(ctx context.Context, q store.EventQuery) ([]store.Ev
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("event groups: %w", err)
-	}
-	defer rows.Close()
-	var out []store.EventRow
-	for rows.Next() {
+	return queryRows(ctx, s.db, "event groups", func(rows *sql.Rows) (store.EventRow, error) {
 		var r store.EventRow
 		var k1, k2 sql.NullString
 		var grouping int
 		if err := rows.Scan(&r.Range, &k1, &k2, &grouping, &r.Hits, &r.Visits, &r.UniqueVisitors, &r.WithValue, &r.Sum, &r.Min, &r.Max, &r.Interactions); err != nil {
-			return nil, fmt.Errorf("event groups: %w", err)
+			return r, err
 		}
 		r.Keys = []string{k1.String}
 		if grouping == 0 {
 			r.Keys = append(r.Keys, k2.String)
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, query, args...)
 }
 
 // eventGroupsSQL builds the statement EventGroups runs, for a query with ranges.

@@ -70,20 +70,13 @@ func scanVisit(r scanner) (event.Visit, error) {
 
 // OpenVisits returns visits whose last action is at or after since.
 func (s *Store) OpenVisits(ctx context.Context, since time.Time) ([]event.Visit, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+visitColumns+` FROM visits v`+visitJoins+` WHERE v.last_ts >= ?`, since.UTC())
-	if err != nil {
-		return nil, fmt.Errorf("open visits: %w", err)
-	}
-	defer rows.Close()
-	var out []event.Visit
-	for rows.Next() {
+	return queryRows(ctx, s.db, "open visits", func(rows *sql.Rows) (event.Visit, error) {
 		v, err := scanVisit(rows)
 		if err != nil {
-			return nil, fmt.Errorf("scan visit: %w", err)
+			return v, err
 		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+		return v, nil
+	}, `SELECT `+visitColumns+` FROM visits v`+visitJoins+` WHERE v.last_ts >= ?`, since.UTC())
 }
 
 // VisitorHistory returns what is known of a visitor's earlier visits.
@@ -107,19 +100,14 @@ func (s *Store) VisitorHistory(ctx context.Context, site event.SiteID, visitor e
 
 // EachVisitor streams every known visitor.
 func (s *Store) EachVisitor(ctx context.Context, fn func(event.SiteID, event.VisitorID)) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT site_id, visitor_id FROM visitors`)
-	if err != nil {
-		return fmt.Errorf("list visitors: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return eachRow(ctx, s.db, "list visitors", func(rows *sql.Rows) error {
 		var site, visitor int64
 		if err := rows.Scan(&site, &visitor); err != nil {
-			return fmt.Errorf("scan visitor: %w", err)
+			return err
 		}
 		fn(event.SiteID(site), visitorFromInt(visitor))
-	}
-	return rows.Err()
+		return nil
+	}, `SELECT site_id, visitor_id FROM visitors`)
 }
 
 // Visits returns the most recent visits first, optionally with their actions.
@@ -134,21 +122,11 @@ func (s *Store) Visits(ctx context.Context, q store.VisitQuery) ([]store.VisitDe
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list visits: %w", err)
-	}
-	var out []store.VisitDetail
-	for rows.Next() {
+	out, err := queryRows(ctx, s.db, "list visits", func(rows *sql.Rows) (store.VisitDetail, error) {
 		v, err := scanVisit(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan visit: %w", err)
-		}
-		out = append(out, store.VisitDetail{Visit: v})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return store.VisitDetail{Visit: v}, err
+	}, query, args...)
+	if err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {
@@ -212,22 +190,18 @@ func visitIDs(visits []store.VisitDetail) (string, time.Time) {
 // countActions fills StoredActions: an aggregate over the visits' actions, reading two columns.
 func (s *Store) countActions(ctx context.Context, visits []store.VisitDetail) error {
 	ids, minFirst := visitIDs(visits)
-	// #nosec G202 -- ids are formatted integers, never request text.
-	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, count(*) FROM actions WHERE visit_id IN (`+ids+`) AND ts >= ? GROUP BY visit_id`, minFirst)
-	if err != nil {
-		return fmt.Errorf("count actions: %w", err)
-	}
-	defer rows.Close()
 	counts := map[event.VisitID]int{}
-	for rows.Next() {
+	// #nosec G202 -- ids are formatted integers, never request text.
+	err := eachRow(ctx, s.db, "count actions", func(rows *sql.Rows) error {
 		var id event.VisitID
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
-			return fmt.Errorf("scan action count: %w", err)
+			return err
 		}
 		counts[id] = n
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT visit_id, count(*) FROM actions WHERE visit_id IN (`+ids+`) AND ts >= ? GROUP BY visit_id`, minFirst)
+	if err != nil {
 		return err
 	}
 	for i := range visits {
@@ -264,13 +238,7 @@ func (s *Store) VisitActions(ctx context.Context, visits []store.VisitDetail, pe
 // the first perVisit of each visit.
 func (s *Store) actions(ctx context.Context, where string, perVisit int, args ...any) ([]event.Action, error) {
 	query, args := actionsSQL(where, perVisit, args...)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list actions: %w", err)
-	}
-	defer rows.Close()
-	var out []event.Action
-	for rows.Next() {
+	out, err := queryRows(ctx, s.db, "list actions", func(rows *sql.Rows) (event.Action, error) {
 		var a event.Action
 		var site int64
 		var visitor int64
@@ -282,7 +250,7 @@ func (s *Store) actions(ctx context.Context, where string, perVisit int, args ..
 			&oid, &a.Subtotal, &a.Tax, &a.Shipping, &a.Discount, &psku, &pname, &pcat, &a.ProductPrice,
 			&a.PerfNetwork, &a.PerfServer, &a.PerfTransfer, &a.PerfDOMProc, &a.PerfDOMDone, &a.PerfOnLoad, &dims, &cvars, &extra)
 		if err != nil {
-			return nil, fmt.Errorf("scan action: %w", err)
+			return a, err
 		}
 		a.SiteID, a.VisitorID, a.Type, a.Time = event.SiteID(site), visitorFromInt(visitor), event.ActionType(typ), a.Time.UTC()
 		a.URL, a.Title, a.PageViewID, a.RefURL, a.RefTitle = u.String, t.String, pv.String, ru.String, rt.String
@@ -300,9 +268,9 @@ func (s *Store) actions(ctx context.Context, where string, perVisit int, args ..
 		if cvars.Valid {
 			_ = json.Unmarshal([]byte(cvars.String), &a.CustomVars)
 		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+		return a, nil
+	}, query, args...)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.attachItems(ctx, out); err != nil {
@@ -352,19 +320,14 @@ func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
 		return nil
 	}
 	// #nosec G202 -- ids are formatted integers, never request text.
-	rows, err := s.db.QueryContext(ctx, `SELECT visit_id, ts, kind, sku, name, categories, price, quantity FROM items WHERE visit_id IN (`+strings.Join(ids, ",")+`)`)
-	if err != nil {
-		return fmt.Errorf("list items: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return eachRow(ctx, s.db, "list items", func(rows *sql.Rows) error {
 		var visit int64
 		var ts time.Time
 		var kind uint8
 		var it event.Item
 		var name, cats sql.NullString
 		if err := rows.Scan(&visit, &ts, &kind, &it.SKU, &name, &cats, &it.Price, &it.Quantity); err != nil {
-			return fmt.Errorf("scan item: %w", err)
+			return err
 		}
 		it.Name = name.String
 		if cats.Valid {
@@ -373,8 +336,8 @@ func (s *Store) attachItems(ctx context.Context, acts []event.Action) error {
 		if i, ok := want[key{event.VisitID(visit), ts.UnixMicro(), event.ActionType(kind)}]; ok {
 			acts[i].Items = append(acts[i].Items, it)
 		}
-	}
-	return rows.Err()
+		return nil
+	}, `SELECT visit_id, ts, kind, sku, name, categories, price, quantity FROM items WHERE visit_id IN (`+strings.Join(ids, ",")+`)`)
 }
 
 // Counters returns Live.getCounters figures for visits active since the given time.

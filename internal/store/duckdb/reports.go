@@ -2,7 +2,7 @@ package duckdb
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -81,22 +81,21 @@ func (s *Store) VisitTotals(ctx context.Context, q store.ReportQuery) ([]store.V
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("visit totals: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = eachRow(ctx, s.db, "visit totals", func(rows *sql.Rows) error {
 		var i int
 		var t store.VisitTotals
 		if err := rows.Scan(&i, &t.Visits, &t.UniqueVisitors, &t.Users, &t.Actions, &t.MaxActions, &t.VisitLength, &t.Bounces, &t.Converted); err != nil {
-			return nil, fmt.Errorf("visit totals: %w", err)
+			return err
 		}
 		if i >= 0 && i < len(out) {
 			out[i] = t
 		}
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // visitTotalsSQL builds the statement VisitTotals runs, for a query with ranges.
@@ -161,20 +160,13 @@ func (s *Store) Conversions(ctx context.Context, q store.ReportQuery) ([]store.C
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("conversions: %w", err)
-	}
-	defer rows.Close()
-	var out []store.ConversionRow
-	for rows.Next() {
+	return queryRows(ctx, s.db, "conversions", func(rows *sql.Rows) (store.ConversionRow, error) {
 		var r store.ConversionRow
 		if err := rows.Scan(&r.Range, &r.Goal, &r.Visitor, &r.Conversions, &r.Visits, &r.Revenue, &r.Items, &r.Subtotal, &r.Tax, &r.Shipping, &r.Discount); err != nil {
-			return nil, fmt.Errorf("conversions: %w", err)
+			return r, err
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, nil
+	}, query, args...)
 }
 
 // conversionsSQL builds the statement Conversions runs, for a query with ranges.
