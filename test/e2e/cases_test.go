@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -63,16 +61,7 @@ func runCaseFile(t *testing.T, file string) {
 		}
 	}
 	if len(hits) > 0 {
-		body, _ := json.Marshal(map[string]any{"requests": hits, "token_auth": tok})
-		resp, err := testbin.Client.Post(s.Base+"/matomo.php", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("hits: %d %s", resp.StatusCode, b)
-		}
+		trackBulk(t, s, tok, hits)
 		perSite := map[int]int{}
 		for _, h := range hits {
 			q, _ := url.ParseQuery(strings.TrimPrefix(h, "?"))

@@ -56,6 +56,22 @@ func sendHits(t *testing.T, s *testbin.Server, tok string, hits []hit) {
 	sendHitsWant(t, s, tok, hits, nil)
 }
 
+// trackBulk sends tracking requests ("?idsite=…") as one bulk request with the token and
+// fails unless every one is tracked.
+func trackBulk(t *testing.T, s *testbin.Server, tok string, reqs []string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"requests": reqs, "token_auth": tok})
+	resp, err := testbin.Client.Post(s.Base+"/matomo.php", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf(`"tracked":%d`, len(reqs))) {
+		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
+	}
+}
+
 // sendHitsWant is sendHits for hits that do not make one action each (goal conversions): it
 // waits for want[site] actions instead.
 func sendHitsWant(t *testing.T, s *testbin.Server, tok string, hits []hit, want map[int]int) {
@@ -82,16 +98,7 @@ func sendHitsWant(t *testing.T, s *testbin.Server, tok string, hits []hit, want 
 		reqs = append(reqs, "?"+q.Encode())
 		perSite[h.site]++
 	}
-	body, _ := json.Marshal(map[string]any{"requests": reqs, "token_auth": tok})
-	resp, err := testbin.Client.Post(s.Base+"/matomo.php", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), fmt.Sprintf(`"tracked":%d`, len(hits))) {
-		t.Fatalf("bulk: %d %s", resp.StatusCode, b)
-	}
+	trackBulk(t, s, tok, reqs)
 	if want != nil {
 		perSite = want
 	}
