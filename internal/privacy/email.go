@@ -31,10 +31,10 @@ var fileSuffixes = map[string]bool{
 }
 
 // RedactEmails replaces the e-mail addresses in s with EmailPlaceholder. Text without an
-// at-sign is returned as it is, without a regular-expression search.
+// at-sign, plain or percent-encoded, is returned as it is, without a regular-expression search.
 func RedactEmails(s string) string {
-	if !strings.Contains(s, "@") && !strings.Contains(s, "40") {
-		return s
+	if !strings.Contains(s, "@") && !strings.Contains(s, "%40") && !strings.Contains(s, "2540") {
+		return s // no at-sign, plain or encoded (%40, %2540, %252540 …)
 	}
 	found := emailPattern.FindAllStringIndex(s, -1)
 	if found == nil {
