@@ -336,7 +336,17 @@ func Handler(opts Options) http.Handler {
 		}
 		pages.ServeHTTP(w, r)
 	})
-	return requestid.Handler(closeAfterTransferEncoding(recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux))))
+	inner := closeAfterTransferEncoding(recoverer(opts.Logger, securityHeaders(opts.TLSCert != "", mux)))
+	withID := requestid.Handler(inner)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A tracking beacon's answer (mostly a bodiless 204) has nothing to show an ID on, and
+		// on the busiest path every header and random read counts.
+		if trackingPaths[r.URL.Path] {
+			inner.ServeHTTP(w, r)
+			return
+		}
+		withID.ServeHTTP(w, r)
+	})
 }
 
 // New prepares the server and binds its listeners, so the caller knows the address before Serve.

@@ -86,8 +86,8 @@ func TestHandlerHeadersHealthAndPanics(t *testing.T) {
 	if rec := do("GET", "/readyz"); rec.Code != 503 || rec.Body.String() != "not ready: event store\n" {
 		t.Fatalf("readyz when a store fails: %d %s", rec.Code, rec.Body.String())
 	}
-	if rec := do("GET", "/matomo.php"); rec.Code != 500 {
-		t.Fatalf("a panicking handler must give 500, got %d", rec.Code)
+	if rec := do("GET", "/matomo.php"); rec.Code != 500 || rec.Header().Get("X-Request-Id") != "" {
+		t.Fatalf("a panicking tracking handler must give 500 and no request ID, got %d %v", rec.Code, rec.Header())
 	}
 	if rec := do("GET", "/?module=API&method=x"); rec.Body.String() != "api" {
 		t.Fatalf("API at / with module=API: %q", rec.Body.String())
