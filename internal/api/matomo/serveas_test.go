@@ -1,0 +1,47 @@
+package matomo
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestServeAsUsesTheSessionPrincipal checks the dashboard's way in: the session's principal
+// decides, exactly as that user's token would, and a token_auth in the request changes nothing.
+func TestServeAsUsesTheSessionPrincipal(t *testing.T) {
+	r := newMatrixRig(t)
+	viewer, err := r.api.opts.Auth.Token(context.Background(), r.tokens["viewer"], true, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(params url.Values) (int, string) {
+		params.Set("module", "API")
+		params.Set("format", "json")
+		rec := httptest.NewRecorder()
+		r.api.ServeAs(rec, httptest.NewRequest("GET", "/index.php?"+params.Encode(), nil), viewer)
+		return rec.Code, rec.Body.String()
+	}
+	site := func(id string) url.Values {
+		return url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {id}}
+	}
+	if code, body := as(site("1")); code != 200 || !strings.Contains(body, `"idsite":1`) {
+		t.Fatalf("viewer's own site: %d %s", code, body)
+	}
+	if code, body := as(site("2")); code != 401 || leaksSite2(body) {
+		t.Fatalf("site 2 as viewer: %d %s", code, body)
+	}
+	// The superuser's token in the request does not lift the session's rights.
+	p := site("2")
+	p.Set("token_auth", r.tokens["root"])
+	if code, body := as(p); code != 401 || leaksSite2(body) {
+		t.Fatalf("site 2 with root's token beside the session: %d %s", code, body)
+	}
+	rec := httptest.NewRecorder()
+	r.api.ServeAs(rec, httptest.NewRequest("GET", "/index.php?module=API&format=json&method=SitesManager.getSiteFromId&idSite=1", nil), nil)
+	if rec.Code != 401 {
+		t.Fatalf("no principal: %d %s", rec.Code, rec.Body.String())
+	}
+}
