@@ -300,6 +300,53 @@ type Goal struct {
 	Created             time.Time
 }
 
+// Funnel is an ordered list of steps a visit may take, defined for a site. A visit reaches a
+// step when it did every earlier step in order; reports count them from the raw actions, so a
+// funnel applies to every visit already stored from the moment it is defined.
+type Funnel struct {
+	ID      int64 // unique across sites; a funnel is found only on its own site
+	SiteID  event.SiteID
+	Name    string
+	Steps   []FunnelStep
+	Created time.Time
+}
+
+// FunnelStep is one step of a funnel: the actions of a kind whose value matches a pattern.
+type FunnelStep struct {
+	Name          string
+	Kind          FunnelKind
+	Match         FunnelMatch
+	Pattern       string
+	CaseSensitive bool
+}
+
+// FunnelKind is the value of an action a funnel step looks at.
+type FunnelKind string
+
+// Funnel step kinds.
+const (
+	FunnelURL           FunnelKind = "url"   // URL of a page view
+	FunnelTitle         FunnelKind = "title" // title of a page view
+	FunnelEventCategory FunnelKind = "event_category"
+	FunnelEventAction   FunnelKind = "event_action"
+	FunnelEventName     FunnelKind = "event_name"
+	FunnelDownload      FunnelKind = "download" // URL of a download
+	FunnelOutlink       FunnelKind = "outlink"  // URL of an outlink
+)
+
+// FunnelMatch is how a step's pattern is compared with the value: as text, case-insensitively
+// unless the step is case sensitive, or as an RE2 regular expression (partial match, as Go's
+// regexp.MatchString).
+type FunnelMatch string
+
+// Funnel step matches.
+const (
+	FunnelContains   FunnelMatch = "contains"
+	FunnelExact      FunnelMatch = "exact"
+	FunnelStartsWith FunnelMatch = "starts_with"
+	FunnelRegex      FunnelMatch = "regex"
+)
+
 // Segment is a stored, named segment definition.
 type Segment struct {
 	ID          int64
@@ -445,6 +492,16 @@ type Meta interface {
 	UpdateGoal(ctx context.Context, g Goal) error
 	DeleteGoal(ctx context.Context, site event.SiteID, id int32) error
 	Goals(ctx context.Context, site event.SiteID) ([]Goal, error)
+
+	// CreateFunnel stores a new funnel and returns it with its id; UpdateFunnel replaces a
+	// funnel's name and steps (not its site or creation time); DeleteFunnel removes one.
+	// Funnel, UpdateFunnel and DeleteFunnel find a funnel only on the site given (ErrNotFound
+	// otherwise). Funnels lists a site's funnels by id.
+	CreateFunnel(ctx context.Context, f Funnel) (Funnel, error)
+	UpdateFunnel(ctx context.Context, f Funnel) error
+	DeleteFunnel(ctx context.Context, site event.SiteID, id int64) error
+	Funnel(ctx context.Context, site event.SiteID, id int64) (Funnel, error)
+	Funnels(ctx context.Context, site event.SiteID) ([]Funnel, error)
 
 	// CreateSegment stores a new segment and returns its id; UpdateSegment replaces one, all
 	// but its owner and creation time.

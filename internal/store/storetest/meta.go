@@ -40,6 +40,7 @@ func RunMeta(t *testing.T, open func(t *testing.T) store.Meta) {
 		{"segments", metaSegments},
 		{"custom dimensions", metaDimensions},
 		{"goals", metaGoals},
+		{"funnels", metaFunnels},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
