@@ -205,6 +205,20 @@ type ItemQuery struct {
 	Abandoned bool
 }
 
+// FunnelQuery asks how far the visits of each range (the visits the segment keeps, by the
+// range of their last action) went through a funnel's steps.
+type FunnelQuery struct {
+	ReportQuery
+	Steps []FunnelStep
+}
+
+// FunnelResult is how far the visits of one range went through a funnel: Reached[k] is the
+// number of visits that did step k+1 after doing every earlier step in order, each step the
+// earliest action matching it after the previous step's, in the order of the actions' time.
+type FunnelResult struct {
+	Reached []int64
+}
+
 // ItemKey is what item reports group by.
 type ItemKey string
 
@@ -604,6 +618,9 @@ type Events interface {
 	ItemGroups(ctx context.Context, q ItemQuery) ([]ItemRow, error)
 	// EventGroups aggregates events or content actions by the period of their own time.
 	EventGroups(ctx context.Context, q EventQuery) ([]EventRow, error)
+	// Funnel computes a funnel from the actions of each range's visits: one result per range,
+	// in order, each with one count per step.
+	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelResult, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

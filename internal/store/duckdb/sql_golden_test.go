@@ -74,6 +74,21 @@ func sqlCases() []sqlCase {
 	conversions := func(q store.ReportQuery) func() (string, []any, error) {
 		return func() (string, []any, error) { return conversionsSQL(q) }
 	}
+	funnel := func(q store.FunnelQuery) func() (string, []any, error) {
+		return func() (string, []any, error) { return funnelSQL(q) }
+	}
+	// Funnel steps of every kind and match, in and out of case.
+	pageSteps := []store.FunnelStep{
+		{Name: "Shop", Kind: store.FunnelURL, Match: store.FunnelContains, Pattern: "/shop"},
+		{Name: "Cart", Kind: store.FunnelTitle, Match: store.FunnelExact, Pattern: "Cart", CaseSensitive: true},
+		{Name: "Pay", Kind: store.FunnelEventAction, Match: store.FunnelRegex, Pattern: "^pay(ment)?$"},
+	}
+	otherSteps := []store.FunnelStep{
+		{Name: "Guide", Kind: store.FunnelDownload, Match: store.FunnelStartsWith, Pattern: "https://ex.org/files/"},
+		{Name: "Partner", Kind: store.FunnelOutlink, Match: store.FunnelRegex, Pattern: `partner\.example`, CaseSensitive: true},
+		{Name: "Video", Kind: store.FunnelEventCategory, Match: store.FunnelExact, Pattern: "Video"},
+		{Name: "Intro", Kind: store.FunnelEventName, Match: store.FunnelContains, Pattern: "intro", CaseSensitive: true},
+	}
 	visits := func(q store.VisitQuery) func() (string, []any, error) {
 		return func() (string, []any, error) { return visitsSQL(q) }
 	}
@@ -130,6 +145,9 @@ func sqlCases() []sqlCase {
 		{"conversions", 11, conversions(rq(one, none))},
 		{"conversions_periods", 11, conversions(rq(three, none))},
 		{"conversions_segment_periods", 11, conversions(rq(three, goldenSegment))},
+
+		{"funnel", 3, funnel(store.FunnelQuery{ReportQuery: rq(one, none), Steps: pageSteps})},
+		{"funnel_segment_periods", 3, funnel(store.FunnelQuery{ReportQuery: rq(three, goldenSegment), Steps: otherSteps})},
 
 		{"visits", len(strings.Split(visitColumns, ",")), visits(store.VisitQuery{Sites: []event.SiteID{1}, Limit: 100})},
 		{"visits_range_segment", len(strings.Split(visitColumns, ",")), visits(store.VisitQuery{Sites: []event.SiteID{1, 2}, From: goldenDay, To: goldenDay.AddDate(0, 0, 1),

@@ -206,6 +206,7 @@ func RunEvents(t *testing.T, open func(t *testing.T, dir string) store.Events) {
 	t.Run("actions", func(t *testing.T) { runActions(t, open) })
 	t.Run("items", func(t *testing.T) { runItems(t, open) })
 	t.Run("conversions", func(t *testing.T) { runConversions(t, open) })
+	t.Run("funnels", func(t *testing.T) { runFunnels(t, open) })
 
 	t.Run("visit totals", func(t *testing.T) {
 		s := open(t, t.TempDir())
