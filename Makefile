@@ -35,7 +35,7 @@ FUZZ_TARGETS := \
 	./internal/api/matomo:FuzzUTF16Writer \
 	./internal/goal:FuzzGoal
 
-.PHONY: geoip-dbip all bootstrap build run check gofmt-check test test-race-e2e tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
+.PHONY: geoip-dbip all bootstrap build run check gofmt-check test test-race-e2e ui-screenshots tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
 
 all: build
 
@@ -98,6 +98,17 @@ test: bootstrap tracker-check lint
 test-race-e2e: bootstrap
 	$(GO) build -race -o $(BIN)/hearth-race ./cmd/hearth
 	GORACE=halt_on_error=1 HEARTH_TEST_BINARY=$(abspath $(BIN))/hearth-race $(GO) test -count=1 -timeout 30m ./test/e2e/
+
+# Screenshots of every page of the browser test's table (uiPages in test/e2e/ui_test.go):
+# docs/ui/<name>.png (1280x800) and docs/UI.md listing them, rewritten from the run.
+UI_SHOTS := $(CURDIR)/docs/ui-shots.tmp
+ui-screenshots: bootstrap
+	rm -rf $(UI_SHOTS) && mkdir -p $(UI_SHOTS) docs/ui
+	HEARTH_UI_OUTPUT=$(UI_SHOTS) $(GO) test ./test/e2e/ -run '^TestPagesInBrowser$$' -count=1
+	rm -f docs/ui/*.png
+	for f in $(UI_SHOTS)/*-desktop.png; do n=$$(basename $$f -desktop.png); cp $$f docs/ui/$$n.png; done
+	cp $(UI_SHOTS)/UI.md docs/UI.md
+	rm -rf $(UI_SHOTS)
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -91,7 +91,7 @@ func TestPageProblems(t *testing.T) {
 		{"/fetch", 0, []string{"Content-Security-Policy violation: connect-src", "browser log error"}},
 		{"/axe", 0, []string{"axe image-alt (critical)", "axe label (critical)"}},
 		{"/dark", 0, []string{"axe with dark colours color-contrast (serious)"}},
-		{"/wide", 0, []string{"scrolls horizontally at 360 px wide: the document is 80", "widest elements: div.wide (800 px, right edge 800)"}},
+		{"/wide", 0, []string{"scrolls horizontally at 360 px wide: the document is 80", "widest elements: main > div.wide (800 px, right edge 800)"}},
 	}
 	for i, c := range cases {
 		name := fmt.Sprintf("case%d", i)
