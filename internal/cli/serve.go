@@ -107,12 +107,6 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	clientIP := server.ClientIP(cfg.TrustedProxies)
-	pages, err := web.New(web.Options{Meta: meta, Audit: trail, ClientIP: clientIP, Logger: log.With("component", "web"),
-		Accounts: web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
-			Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL}})
-	if err != nil {
-		return err
-	}
 	var names report.Names
 	if geoDB != nil {
 		names.Region = geoDB.RegionName
@@ -120,6 +114,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
 		Audit:     trail, ClientIP: clientIP, Logger: log.With("component", "api"), Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
+	pages, err := web.New(web.Options{Meta: meta, Audit: trail, ClientIP: clientIP, Logger: log.With("component", "web"),
+		Accounts: web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
+			Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL},
+		Reports: api, Version: Version})
+	if err != nil {
+		return err
+	}
 	tracking := collect.NewHandler(collect.Options{Sink: pipe, ClientIP: clientIP, MaxBodyBytes: cfg.MaxBodyBytes,
 		MaxBulkInflight: cfg.MaxBulkInflight, CredentialedOrigin: pipe.KnownOrigin, Logger: log.With("component", "collect")})
 	srv, err := server.New(server.Options{

@@ -108,9 +108,9 @@ func TestPagesEscapeStoredAndReflectedInput(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"account page of the superuser", request{method: "GET", path: "/", cookies: root}, 200,
+		{"account page of the superuser", request{method: "GET", path: "/account", cookies: root}, 200,
 			[]string{"root." + xssAttr + "@example.org", "Site " + xssScript, "Site " + xssAttr}},
-		{"account page of a user named by the payload", request{method: "GET", path: "/", cookies: scripted}, 200,
+		{"account page of a user named by the payload", request{method: "GET", path: "/account", cookies: scripted}, 200,
 			[]string{"Signed in as " + xssScript, xssAttr + "@example.org", "Site " + xssScript}},
 		{"security page", request{method: "GET", path: "/security", cookies: root}, 200,
 			[]string{xssScript, xssAttr + "@example.org", `name="login" value="` + xssAttr, "1 Site " + xssScript}},

@@ -67,6 +67,7 @@ type pagesRig struct {
 	trail  *audit.Trail
 	log    *errorLog
 	now    time.Time
+	seq    uint64
 }
 
 func newPagesRig(t *testing.T) *pagesRig {
@@ -90,13 +91,15 @@ func newPagesRig(t *testing.T) *pagesRig {
 	r.auth = auth.New(auth.Options{Meta: meta, TokenKey: []byte("token key"), Audit: r.trail, Now: clock,
 		Sessions: auth.SessionOptions{Idle: time.Hour, Lifetime: 24 * time.Hour}})
 	clientIP := server.ClientIP(nil)
-	pages, err := web.New(web.Options{Meta: meta, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log,
+	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: r.auth, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log,
+		PublicURL: origin})
+	pages, err := web.New(web.Options{Meta: meta, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log, Reports: api, Version: "test",
 		Accounts: web.Accounts{Auth: r.auth, Trail: r.trail, Idle: time.Hour, Lifetime: 24 * time.Hour}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.h = server.Handler(server.Options{
-		API: matomo.New(matomo.Options{Meta: meta, Events: events, Auth: r.auth, Audit: r.trail, ClientIP: clientIP, Now: clock, Logger: log}),
+		API: api,
 		Native: native.New(native.Options{Meta: meta, Auth: r.auth, Trail: r.trail, ClientIP: clientIP, Session: pages.Principal,
 			Logger: log}),
 		Pages: pages.Handler(), Tracking: http.NotFoundHandler(), Logger: log,

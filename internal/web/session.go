@@ -244,8 +244,8 @@ func (w *Web) adminSites(ctx context.Context, p *auth.Principal) (map[int64]bool
 	return admin, sites, nil
 }
 
-// home serves / for signed-in users: who they are and what they may see.
-func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+// account serves /account for signed-in users: who they are and what they may see.
+func (w *Web) account(rw http.ResponseWriter, r *http.Request) error {
 	p, err := w.signedIn(r)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 		}
 		page.Sites = append(page.Sites, siteAccess{ID: int64(s.ID), Name: s.Name, Role: role, Raw: p.CanViewRaw(s.ID)})
 	}
-	return w.renderPage(rw, http.StatusOK, "home.html", page)
+	return w.renderPage(rw, http.StatusOK, "account.html", page)
 }
 
 type auditRow struct {

@@ -51,8 +51,13 @@ type Options struct {
 	ClientIP func(*http.Request) netip.Addr
 	// Accounts enable the sign-in pages; without Accounts.Auth only /setup and /static/ serve.
 	Accounts Accounts
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Reports answers the dashboard's Reporting API calls (api/matomo's API); without it the
+	// site pages are not served.
+	Reports Reporter
+	// Version is shown on the system page.
+	Version string
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Web holds the pages.
@@ -65,6 +70,10 @@ type Web struct {
 	log      *slog.Logger
 	mu       sync.Mutex // serialises superuser creation
 	accounts Accounts
+	reports  Reporter
+	version  string
+	msgs     catalogue
+	assets   map[string]string // asset name -> its address with the content hash
 }
 
 func (w *Web) ip(r *http.Request) netip.Addr {
@@ -76,9 +85,17 @@ func (w *Web) ip(r *http.Request) netip.Addr {
 
 // New parses the templates (failing fast on an error).
 func New(opts Options) (*Web, error) {
-	t, err := template.ParseFS(templates, "templates/*.html")
+	assets, err := hashAssets()
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New("").Funcs(funcs(assets)).ParseFS(templates, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
+	}
+	msgs, err := loadCatalogue()
+	if err != nil {
+		return nil, err
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -86,14 +103,15 @@ func New(opts Options) (*Web, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Web{meta: opts.Meta, audit: opts.Audit, clientIP: opts.ClientIP, tmpl: t, now: opts.Now, log: opts.Logger, accounts: opts.Accounts}, nil
+	return &Web{meta: opts.Meta, audit: opts.Audit, clientIP: opts.ClientIP, tmpl: t, now: opts.Now, log: opts.Logger, accounts: opts.Accounts,
+		reports: opts.Reports, version: opts.Version, msgs: msgs, assets: assets}, nil
 }
 
 // Handler routes the pages: /setup, the sign-in pages, the account, audit and security
 // pages, the home page at / and the embedded assets under /static/. Every other path is 404.
 func (w *Web) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/static/", Static())
+	mux.Handle("/static/", w.immutable(Static()))
 	mux.Handle("/setup", w.serve(w.setup))
 	if w.accounts.Auth != nil {
 		mux.Handle("/login", w.serve(w.login))
@@ -108,7 +126,11 @@ func (w *Web) Handler() http.Handler {
 		}
 		mux.Handle("/security", w.serve(w.security))
 		mux.Handle("GET /audit", w.serve(w.auditPage))
-		mux.Handle("GET /{$}", w.serve(w.home))
+		mux.Handle("GET /account", w.serve(w.account))
+		mux.Handle("GET /{$}", w.serve(w.sites))
+		if w.reports != nil {
+			w.siteRoutes(mux)
+		}
 	}
 	mux.Handle("/", w.serve(func(http.ResponseWriter, *http.Request) error {
 		return pageError(http.StatusNotFound, "There is no page at this address.")
