@@ -11,9 +11,9 @@ import (
 
 // siteCard is one site of the sites list.
 type siteCard struct {
-	Site                store.Site
-	Visits, Pageviews   any
-	Spark               sparkline
+	Site              store.Site
+	Visits, Pageviews any
+	Spark             sparkline
 }
 
 type sitesPage struct {
