@@ -56,7 +56,9 @@ func lineChart(label string, labels []string, names []string, values [][]float64
 			top = math.Max(top, v)
 		}
 	}
-	top = niceCeil(top)
+	// Four steps of 1, 2 or 5 times a power of ten: the grid lines fall on round numbers
+	// (whole ones for counts).
+	top = 4 * niceStep(top/4)
 	y := func(v float64) float64 { return round1(chartTop + h - v/top*h) }
 	x := func(i int) float64 {
 		if len(labels) <= 1 {
@@ -126,13 +128,13 @@ func newSparkline(label string, values []float64) sparkline {
 	return s
 }
 
-// niceCeil rounds a chart's top up to 1, 2 or 5 times a power of ten (at least 1).
-func niceCeil(v float64) float64 {
+// niceStep rounds a grid step up to 1, 2 or 5 times a power of ten (at least 1).
+func niceStep(v float64) float64 {
 	if v <= 1 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+	for _, m := range []float64{1, 2, 5, 10} {
 		if v <= m*p {
 			return m * p
 		}
