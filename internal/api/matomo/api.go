@@ -170,6 +170,12 @@ func New(opts Options) *API {
 		"SegmentEditor.get":                                 {fn: a.segmentGet},
 		"SegmentEditor.getAll":                              {fn: a.segmentGetAll},
 		"Actions.get":                                       {fn: a.actionsSummary},
+		"Funnels.saveNonGoalFunnel":                         {fn: a.saveNonGoalFunnel, write: true},
+		"Funnels.deleteNonGoalFunnel":                       {fn: a.deleteNonGoalFunnel, write: true},
+		"Funnels.getFunnel":                                 {fn: a.getFunnel},
+		"Funnels.getAllActivatedFunnelsForSite":             {fn: a.allFunnels},
+		"Funnels.getFunnelFlow":                             {fn: a.funnelFlow},
+		"Funnels.getMetrics":                                {fn: a.funnelMetrics},
 	}
 	for _, d := range report.VisitReports {
 		a.methods[d.Method()] = method{fn: a.visitReport(d)}

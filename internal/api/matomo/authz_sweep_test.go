@@ -78,7 +78,7 @@ func TestAuthorizationSweep(t *testing.T) {
 	}
 	// The marker check must be able to fail: the superuser sees site 2's data.
 	for _, m := range []string{"SitesManager.getSiteFromId", "SitesManager.getAllSites", "Live.getLastVisitsDetails", "Actions.getPageUrls",
-		"Actions.getPageTitles", "Referrers.getWebsites", "Goals.getGoal", "SegmentEditor.get"} {
+		"Actions.getPageTitles", "Referrers.getWebsites", "Goals.getGoal", "SegmentEditor.get", "Funnels.getFunnel", "Funnels.getFunnelFlow"} {
 		if !rootSees[m] {
 			t.Errorf("%s with idSite=2 does not show the superuser site 2's data: the leak check sees nothing", m)
 		}
@@ -199,9 +199,9 @@ func sweepParams(e matrixEntry, form string) url.Values {
 	return p
 }
 
-// hasObject is true when the call names a goal, dimension or segment (created on site 2).
+// hasObject is true when the call names a goal, dimension, segment or funnel (created on site 2).
 func hasObject(p url.Values) bool {
-	return p.Has("idGoal") || p.Has("idDimension") || p.Has("idSegment")
+	return p.Has("idGoal") || p.Has("idDimension") || p.Has("idSegment") || p.Has("idFunnel")
 }
 
 func compactJSON(t *testing.T, s string) string {

@@ -280,6 +280,31 @@ func (r *matrixRig) matrix(t *testing.T) map[string]matrixEntry {
 	matrix["Goals.getGoals"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
 	matrix["Goals.getGoal"] = matrixEntry{viewOn, goalOn}
 	matrix["Goals.get"] = matrixEntry{viewOn, reportParams}
+	// A funnel of the site whose step matches site 2's visit; its names carry site 2's marker.
+	funnelOn := func(s int) url.Values {
+		f, err := r.meta.CreateFunnel(ctx, store.Funnel{SiteID: event.SiteID(s), Name: "Checkout of " + siteNames[s],
+			Steps: []store.FunnelStep{{Name: "Page of " + siteNames[s], Kind: store.FunnelURL, Match: store.FunnelContains, Pattern: "/q3"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"idSite": {fmt.Sprint(s)}, "idFunnel": {fmt.Sprint(f.ID)}}
+	}
+	funnelReport := func(s int) url.Values {
+		v := funnelOn(s)
+		for k, vs := range reportParams(s) {
+			v[k] = vs
+		}
+		return v
+	}
+	matrix["Funnels.saveNonGoalFunnel"] = matrixEntry{writeOn, func(s int) url.Values {
+		return url.Values{"idSite": {fmt.Sprint(s)}, "funnelName": {"Checkout"}, "steps[0][name]": {"Cart"}, "steps[0][kind]": {"url"},
+			"steps[0][match]": {"contains"}, "steps[0][pattern]": {"/cart"}}
+	}}
+	matrix["Funnels.deleteNonGoalFunnel"] = matrixEntry{writeOn, funnelOn}
+	matrix["Funnels.getFunnel"] = matrixEntry{viewOn, funnelOn}
+	matrix["Funnels.getAllActivatedFunnelsForSite"] = matrixEntry{viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }}
+	matrix["Funnels.getFunnelFlow"] = matrixEntry{viewOn, funnelReport}
+	matrix["Funnels.getMetrics"] = matrixEntry{viewOn, funnelReport}
 	matrix["SitesManager.getJavascriptTag"] = matrixEntry{viewOn, func(s int) url.Values {
 		return url.Values{"idSite": {fmt.Sprint(s)}, "piwikUrl": {"https://stats.example.org"}}
 	}}
