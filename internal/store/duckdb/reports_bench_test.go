@@ -30,6 +30,8 @@ var benchEnd = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 type reportRig struct {
 	api    *matomo.API
 	events *duckdb.Store
+	meta   *sqlite.Store
+	auth   *auth.Service
 	token  string
 	bytes  int64
 	acts   int64
@@ -90,7 +92,7 @@ func newReportRig(b *testing.B) *reportRig {
 	}
 	b.Logf("loaded %d actions in %s; event store %d bytes, %.1f bytes per action", acts, time.Since(start).Round(time.Millisecond), st.Size(), float64(st.Size())/float64(acts))
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: svc, Now: func() time.Time { return benchEnd.Add(-time.Second) }})
-	return &reportRig{api: api, events: events, token: tok, bytes: st.Size(), acts: acts}
+	return &reportRig{api: api, events: events, meta: meta, auth: svc, token: tok, bytes: st.Size(), acts: acts}
 }
 
 // call runs one API request and fails on anything but a 200.
@@ -271,6 +273,9 @@ func BenchmarkReports(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+	for _, p := range benchPages {
+		b.Run("page-"+p.name, func(b *testing.B) { pageOverhead(b, r, p.path) })
+	}
 	b.Run("year-uniques", func(b *testing.B) {
 		compare(b, func() {
 			r.call(b, url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"year"}, "date": {"2026-06-01"}})

@@ -1,0 +1,106 @@
+package duckdb_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"hearth/internal/auth"
+	"hearth/internal/web"
+)
+
+// benchPages are the dashboard pages whose server time BenchmarkReports sets beside the time of
+// the Reporting API calls each one makes.
+var benchPages = []struct{ name, path string }{
+	{"sites", "/?period=range&date=last30"},
+	{"overview", "/site/1?period=range&date=last30"},
+	{"overview-compare", "/site/1?period=range&date=last30&compare=previous"},
+	{"overview-segmented", "/site/1?period=range&date=last30&segment=deviceType%3D%3Dsmartphone%3BreferrerType%3D%3Dsearch"},
+}
+
+// recorder passes a page's API calls on and notes them, so the baseline can make the very
+// same calls.
+type recorder struct {
+	web.Reporter
+	mu    sync.Mutex
+	calls []url.Values
+}
+
+func (c *recorder) ServeAs(rw http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c.mu.Lock()
+	c.calls = append(c.calls, r.URL.Query())
+	c.mu.Unlock()
+	c.Reporter.ServeAs(rw, r, p)
+}
+
+// pageOverhead times a page against the API calls it needs: the page's own server time (its
+// calls, in parallel as the page makes them, plus sessions, templates and rendering), and the
+// same calls made by an API client with a token, also in parallel. The difference is what the
+// page adds; the dashboard's budget is 20 ms.
+func pageOverhead(b *testing.B, r *reportRig, path string) {
+	ctx := context.Background()
+	rec := &recorder{Reporter: r.api}
+	pages, err := web.New(web.Options{Meta: r.meta, Reports: rec, Now: func() time.Time { return benchEnd.Add(-time.Second) },
+		Accounts: web.Accounts{Auth: r.auth, Idle: time.Hour, Lifetime: time.Hour}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := pages.Handler()
+	session, err := r.auth.StartSession(ctx, "root", "", netip.MustParseAddr("192.0.2.1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	page := func() {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: session})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("%s: %d %s", path, w.Code, w.Body.String())
+		}
+	}
+	page()
+	calls := rec.calls
+	if len(calls) == 0 {
+		b.Fatalf("%s made no API call", path)
+	}
+	api := func() {
+		var wg sync.WaitGroup
+		for _, c := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := url.Values{}
+				for k, v := range c {
+					p[k] = v
+				}
+				r.call(b, p)
+			}()
+		}
+		wg.Wait()
+	}
+	var pt, at []float64
+	page()
+	api()
+	b.ResetTimer()
+	for range b.N {
+		t := time.Now()
+		page()
+		pt = append(pt, float64(time.Since(t).Microseconds())/1000)
+		t = time.Now()
+		api()
+		at = append(at, float64(time.Since(t).Microseconds())/1000)
+	}
+	b.StopTimer()
+	pm, am := median(pt), median(at)
+	b.ReportMetric(pm, "page-ms")
+	b.ReportMetric(am, "api-ms")
+	b.ReportMetric(pm-am, "added-ms")
+	b.ReportMetric(float64(len(calls)), "api-calls")
+	b.ReportMetric(0, "ns/op")
+}
