@@ -220,3 +220,22 @@ func TestSegmentEditorBuildsTheSegment(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+func TestLanguageChosenOnTheAccountPage(t *testing.T) {
+	r, sess := dashRig(t)
+	root := map[string]string{"hearth_session": sess["root"]}
+	a := r.do(t, request{method: http.MethodPost, path: "/account/language", cookies: root, header: map[string]string{"Origin": origin}, form: url.Values{"lang": {"de"}}})
+	if a.code != http.StatusSeeOther || !a.sets("hearth_lang") {
+		t.Fatalf("choose German: %d %v", a.code, a.header)
+	}
+	// The choice wins over the browser's English.
+	root["hearth_lang"] = "de"
+	page := r.do(t, request{method: http.MethodGet, path: "/site/1", cookies: root, header: map[string]string{"Accept-Language": "en"}})
+	if !strings.Contains(page.body, `<html lang="de">`) {
+		t.Error("the chosen language is not used")
+	}
+	if bad := r.do(t, request{method: http.MethodPost, path: "/account/language", cookies: root, header: map[string]string{"Origin": origin}, form: url.Values{"lang": {"xx"}}}); bad.code != 400 {
+		t.Errorf("an unknown language: %d", bad.code)
+	}
+	r.log.check(t)
+}

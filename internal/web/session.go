@@ -227,6 +227,8 @@ type homePage struct {
 	Superuser, CanAudit bool
 	Sites               []siteAccess
 	Idle, Lifetime      string
+	// Lang is the language chosen for the dashboard ("" for the browser's).
+	Lang string
 }
 
 // adminSites lists the sites a principal administers.
@@ -255,7 +257,7 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("home page: %w", err)
 	}
 	page := homePage{Login: p.User.Login, Email: p.User.Email, Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0,
-		Idle: w.accounts.Idle.String(), Lifetime: w.accounts.Lifetime.String()}
+		Idle: w.accounts.Idle.String(), Lifetime: w.accounts.Lifetime.String(), Lang: chosenLanguage(r)}
 	for _, s := range sites {
 		if !p.CanView(s.ID) {
 			continue

@@ -127,6 +127,7 @@ func (w *Web) Handler() http.Handler {
 		mux.Handle("/security", w.serve(w.security))
 		mux.Handle("GET /audit", w.serve(w.auditPage))
 		mux.Handle("GET /account", w.serve(w.account))
+		mux.Handle("POST /account/language", w.serve(w.setLanguage))
 		mux.Handle("GET /{$}", w.serve(w.sites))
 		if w.reports != nil {
 			w.siteRoutes(mux)
