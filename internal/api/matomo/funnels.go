@@ -256,7 +256,7 @@ func (a *API) getFunnel(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return funnelRow(f), nil
+	return selectColumns(funnelRow(f), c), nil
 }
 
 // allFunnels lists the site's funnels by id (every funnel of Hearth's is active).
@@ -273,7 +273,7 @@ func (a *API) allFunnels(ctx context.Context, c *call) (any, error) {
 	for i, f := range list {
 		out[i] = funnelRow(f)
 	}
-	return out, nil
+	return selectColumns(out, c), nil
 }
 
 // funnelReport answers a funnel report: the funnel idFunnel names, computed for each period
