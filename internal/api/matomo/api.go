@@ -177,6 +177,7 @@ func New(opts Options) *API {
 		"Funnels.getFunnelFlow":                             {fn: a.funnelFlow},
 		"Funnels.getMetrics":                                {fn: a.funnelMetrics},
 	}
+	a.userAdminMethods() // useradmin.go
 	for _, d := range report.VisitReports {
 		a.methods[d.Method()] = method{fn: a.visitReport(d)}
 	}

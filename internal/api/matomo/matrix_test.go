@@ -197,6 +197,37 @@ func (r *matrixRig) matrix(t *testing.T) map[string]matrixEntry {
 			return url.Values{"userLogin": {fmt.Sprintf("newuser%d", r.seq)}, "email": {"n@example.org"}, "password": {"a fine long passphrase"}, "passwordConfirmation": {"$own"}}
 		}},
 	}
+	// Account administration (useradmin.go): each change acts on a fresh account or token.
+	throwaway := func(prefix string) string {
+		r.seq++
+		login := fmt.Sprintf("%s%d", prefix, r.seq)
+		if err := r.meta.CreateUser(ctx, store.User{Login: login, Email: "t@example.org", PasswordHash: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		return login
+	}
+	matrix["Hearth.getAccessGrants"] = matrixEntry{adminOn, func(s int) url.Values { return url.Values{"idSites": {fmt.Sprint(s)}} }}
+	matrix["Hearth.getLoginFailures"] = matrixEntry{superOnly, func(int) url.Values { return url.Values{} }}
+	matrix["Hearth.setUserDisabled"] = matrixEntry{superOnly, func(int) url.Values {
+		return url.Values{"userLogin": {throwaway("disabled")}, "disabled": {"1"}, "passwordConfirmation": {"$own"}}
+	}}
+	matrix["Hearth.unlockUser"] = matrixEntry{superOnly, func(int) url.Values { return url.Values{"userLogin": {"target"}} }}
+	matrix["Hearth.resetTwoFactor"] = matrixEntry{superOnly, func(int) url.Values {
+		login := throwaway("twofactor")
+		if err := r.meta.SetTOTP(ctx, store.TOTP{Login: login, SecretEnc: []byte("sealed"), Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"userLogin": {login}, "passwordConfirmation": {"$own"}}
+	}}
+	matrix["Hearth.getTokens"] = matrixEntry{anyUser, func(int) url.Values { return url.Values{} }}
+	matrix["Hearth.revokeToken"] = matrixEntry{superOnly, func(int) url.Values {
+		r.seq++
+		id, err := r.meta.CreateToken(ctx, store.Token{Login: "target", Hash: []byte(fmt.Sprintf("matrix token %d", r.seq)), Description: "matrix", Created: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.Values{"idToken": {fmt.Sprint(id)}}
+	}}
 	// Every report of visits by a dimension answers viewers of the site.
 	matrix["VisitFrequency.get"] = matrixEntry{viewOn, reportParams}
 	matrix["Actions.get"] = matrixEntry{viewOn, reportParams}
