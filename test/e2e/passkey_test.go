@@ -79,7 +79,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 
 	// No second factor yet: the password signs in.
 	signInWithPassword()
-	testbin.Steps(t, ctx, "home after password", chromedp.WaitVisible(chromedp.CSS(`nav.bar`)))
+	testbin.Steps(t, ctx, "home after password", chromedp.WaitVisible(chromedp.CSS(`nav`)))
 
 	// Add a passkey from the account page.
 	testbin.Steps(t, ctx, "add passkey",
@@ -109,7 +109,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 	}
 
 	// Sign out; the password alone no longer signs in: the passkey completes it.
-	testbin.Steps(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`nav.bar form button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
+	testbin.Steps(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`nav form button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
 	logins := auditCount(`"action":"auth.login"`)
 	signInWithPassword()
 	testbin.Steps(t, ctx, "second step offers the passkey", chromedp.WaitVisible(chromedp.CSS(`#passkey-login`)))
@@ -119,7 +119,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 	if n := auditCount(`"action":"auth.login"`); n != logins {
 		t.Fatalf("signed in after the password alone (%d → %d auth.login entries)", logins, n)
 	}
-	testbin.Steps(t, ctx, "passkey sign-in", chromedp.Click(chromedp.CSS(`#passkey-login`)), chromedp.WaitVisible(chromedp.CSS(`nav.bar`)))
+	testbin.Steps(t, ctx, "passkey sign-in", chromedp.Click(chromedp.CSS(`#passkey-login`)), chromedp.WaitVisible(chromedp.CSS(`nav`)))
 	if n := auditCount(`"action":"auth.login"`); n != logins+1 {
 		t.Fatalf("auth.login entries %d → %d, want one more", logins, n)
 	}
@@ -147,7 +147,7 @@ func TestPasskeySecondFactor(t *testing.T) {
 	}
 
 	// A bad signature is refused.
-	testbin.Steps(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`nav.bar form button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
+	testbin.Steps(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`nav form button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
 	yes := true
 	if _, err := chromedp.Call(ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: va.AuthenticatorID, IsBogusSignature: &yes}); err != nil {
 		t.Fatal(err)

@@ -843,7 +843,7 @@ func TestSignInPages(t *testing.T) {
 	if resp.StatusCode != 303 || !strings.Contains(setCookie, "hearth_session=") || !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "SameSite=Lax") {
 		t.Fatalf("sign in: %d %q", resp.StatusCode, setCookie)
 	}
-	resp, body = doForm(t, c, "GET", s.Base+"/", nil, nil)
+	resp, body = doForm(t, c, "GET", s.Base+"/account", nil, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, "Signed in as admin") || !strings.Contains(body, "superuser") {
 		t.Fatalf("home: %d %s", resp.StatusCode, body)
 	}

@@ -88,7 +88,7 @@ func TestTwoFactorSignIn(t *testing.T) {
 		t.Fatalf("replayed code: %d", resp.StatusCode)
 	}
 	resp, body = doForm(t, c, "POST", s.Base+"/login/2fa", url.Values{"code": {totpCode(t, key, now.Add(30*time.Second))}}, nil)
-	if resp.Request.URL.Path != "/" || !strings.Contains(body, "Signed in as admin") {
+	if resp.Request.URL.Path != "/" || !strings.Contains(body, `<a href="/account">admin</a>`) {
 		t.Fatalf("second factor: %d %s", resp.StatusCode, resp.Request.URL)
 	}
 	doForm(t, c, "POST", s.Base+"/logout", url.Values{}, nil)
@@ -250,7 +250,7 @@ func TestTwoFactorRequired(t *testing.T) {
 	if resp, body := doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"confirm"}, "code": {totpCode(t, key, time.Now())}}, nil); resp.StatusCode != 200 || strings.Contains(body, "set it up to continue") {
 		t.Fatalf("confirm: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := doForm(t, ann, "GET", s.Base+"/", nil, nil); resp.Request.URL.Path != "/" || !strings.Contains(body, "Signed in as ann") {
+	if resp, body := doForm(t, ann, "GET", s.Base+"/", nil, nil); resp.Request.URL.Path != "/" || !strings.Contains(body, `<a href="/account">ann</a>`) {
 		t.Fatalf("ann with 2FA: %s", resp.Request.URL)
 	}
 	if resp, body := doForm(t, ann, "POST", s.Base+"/account/2fa", url.Values{"action": {"disable"}, "password": {testbin.AdminPassword + " for ann"}}, nil); resp.StatusCode != 400 || !strings.Contains(body, "required for every user") {
