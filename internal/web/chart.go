@@ -79,6 +79,9 @@ func lineChart(label string, labels []string, names []string, values [][]float64
 		c.XLabels = append(c.XLabels, chartLabel{X: x(i), Y: float64(c.Height) - 6, Text: labels[i]})
 	}
 	for si, vs := range values {
+		if len(vs) > len(labels) {
+			vs = vs[:len(labels)] // a longer compared period is cut at the shown one's end
+		}
 		var pts []string
 		s := chartSeries{Class: "s" + strconv.Itoa(si)}
 		if si < len(names) {

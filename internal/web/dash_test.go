@@ -239,3 +239,26 @@ func TestLanguageChosenOnTheAccountPage(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+func TestOverviewComparesWithThePreviousPeriod(t *testing.T) {
+	r, sess := dashRig(t)
+	root := map[string]string{"hearth_session": sess["root"]}
+	// One visit yesterday on site 1: today's three visits are +200 % against it.
+	r.seedVisit(t, 1, 9, r.now.Truncate(24*time.Hour).Add(-12*time.Hour), event.Referrer{Type: event.ReferrerDirect}, "https://shop.example/a")
+	a := r.do(t, request{method: http.MethodGet, path: "/site/1?period=day&date=today&compare=previous", cookies: root})
+	if a.code != 200 {
+		t.Fatalf("%d %s", a.code, a.body)
+	}
+	if !strings.Contains(a.body, "+200 %") {
+		t.Error("the visits tile lacks its change of +200 %")
+	}
+	if !strings.Contains(a.body, `class="line s1"`) || !strings.Contains(a.body, ">Previous period</span>") {
+		t.Error("the chart lacks the previous period's line and its legend")
+	}
+	// The previous figure is the API's for yesterday.
+	y := r.apiJSON(t, "root", url.Values{"method": {"VisitsSummary.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"yesterday"}}).(map[string]any)
+	if y["nb_visits"] != float64(1) || !strings.Contains(a.body, "Previous period: 1<") {
+		t.Errorf("yesterday per the API: %v; the page shows no previous figure of 1", y["nb_visits"])
+	}
+	r.log.check(t)
+}

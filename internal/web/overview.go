@@ -99,6 +99,9 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 		s.evolution("VisitsSummary.get"),
 		{"method": {"Goals.getGoals"}, "idSite": {fmt.Sprint(site.ID)}},
 	}
+	if s.Compare {
+		calls = append(calls, prev.evolution("VisitsSummary.get"))
+	}
 	fixed := len(calls)
 	for _, b := range overviewBlocks {
 		calls = append(calls, b.params(s))
@@ -130,12 +133,14 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 		page.KPIs = append(page.KPIs, k)
 	}
 	labels, recs := series(got[6])
-	visits := make([]float64, len(recs))
-	for i, rec := range recs {
-		visits[i] = num(rec, "nb_visits")
-	}
 	l := f.L
-	page.Chart = lineChart(l.Or("chart.visits", "Visits over time"), labels, []string{l.Or("kpi.visits", "Visits")}, [][]float64{visits}, func(v float64) string { return l.Num(v) })
+	names, values := []string{l.Or("kpi.visits", "Visits")}, [][]float64{visitsOf(recs)}
+	if s.Compare {
+		// The previous period's days under the current ones, day for day.
+		_, before := series(got[8])
+		names, values = append(names, l.Or("kpi.previous", "Previous period")), append(values, visitsOf(before))
+	}
+	page.Chart = lineChart(l.Or("chart.visits", "Visits over time"), labels, names, values, func(v float64) string { return l.Num(v) })
 	i := fixed
 	for _, b := range overviewBlocks {
 		v := blockView{block: b, Compare: s.Compare}
@@ -195,4 +200,12 @@ func (w *Web) sitePage(r *http.Request) (*auth.Principal, store.Site, state, err
 		return nil, store.Site{}, state{}, err
 	}
 	return p, site, s, nil
+}
+
+func visitsOf(recs []map[string]any) []float64 {
+	out := make([]float64, len(recs))
+	for i, rec := range recs {
+		out[i] = num(rec, "nb_visits")
+	}
+	return out
 }
