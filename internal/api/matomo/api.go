@@ -62,6 +62,7 @@ type Options struct {
 type API struct {
 	opts    Options
 	methods map[string]method
+	views   rawViews // raw-data views that calls continue (rawviews.go)
 }
 
 type method struct {
@@ -136,6 +137,7 @@ func New(opts Options) *API {
 		"UsersManager.updateUser":                           {fn: a.updateUser, write: true, password: true},
 		"Live.getLastVisitsDetails":                         {fn: a.lastVisits},
 		"Live.getCounters":                                  {fn: a.counters},
+		"Live.getVisitorProfile":                            {fn: a.visitorProfile},
 		"VisitsSummary.get":                                 {fn: a.visitsSummary},
 		"VisitsSummary.getVisits":                           {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.Visits })},
 		"VisitsSummary.getUniqueVisitors":                   {fn: a.visitsSummaryValue(func(t store.VisitTotals) int64 { return t.UniqueVisitors })},

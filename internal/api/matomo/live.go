@@ -108,8 +108,19 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One entry per view of each site; a call continuing a view already recorded adds none
+	// (rawviews.go).
+	continued, now := isTrue(c.params.Get("continueView")), a.opts.Now()
 	for _, id := range ids {
-		a.record(ctx, c, audit.ActionRawDataView, fmt.Sprintf("site:%d", id), audit.Success, map[string]string{"method": "Live.getLastVisitsDetails", "visits": strconv.Itoa(len(visits))})
+		if continued && a.views.continues(c.actor(), id, now) {
+			continue
+		}
+		details := map[string]string{"method": "Live.getLastVisitsDetails", "visits": strconv.Itoa(len(visits))}
+		if continued {
+			details["view"] = "continued"
+		}
+		a.record(ctx, c, audit.ActionRawDataView, fmt.Sprintf("site:%d", id), audit.Success, details)
+		a.views.recorded(c.actor(), id, now)
 	}
 	currency := map[event.SiteID]string{site.ID: site.Currency}
 	goalNames := map[event.SiteID]map[int32]string{}

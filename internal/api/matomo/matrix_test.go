@@ -157,6 +157,7 @@ func (r *matrixRig) matrix(t *testing.T) map[string]matrixEntry {
 		"SitesManager.getSitesIdFromSiteUrl":         {anyUser, func(s int) url.Values { return url.Values{"url": {fmt.Sprintf("https://site%d.example", s)}} }},
 		"Live.getLastVisitsDetails":                  {rawOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
 		"Live.getCounters":                           {viewOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}, "lastMinutes": {"30"}} }},
+		"Live.getVisitorProfile":                     {rawOn, func(s int) url.Values { return url.Values{"idSite": {fmt.Sprint(s)}} }},
 		"VisitsSummary.get":                          {viewOn, reportParams},
 		"VisitsSummary.getVisits":                    {viewOn, reportParams},
 		"VisitsSummary.getUniqueVisitors":            {viewOn, reportParams},
