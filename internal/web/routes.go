@@ -14,6 +14,10 @@ func (w *Web) siteRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /site", w.serve(w.switchSite))
 	mux.Handle("GET /site/{idSite}", w.serve(w.overview))
 	mux.Handle("POST /site/{idSite}/segments", w.serve(w.saveSegment))
+	mux.Handle("GET /site/{idSite}/goals", w.serve(w.goals))
+	mux.Handle("POST /site/{idSite}/goals", w.serve(w.changeGoal))
+	mux.Handle("GET /site/{idSite}/goals/{idGoal}", w.serve(w.goal))
+	mux.Handle("GET /site/{idSite}/ecommerce", w.serve(w.ecommerce))
 }
 
 // switchSite serves the site switcher's form: /site?idSite=N goes to that site's overview with
