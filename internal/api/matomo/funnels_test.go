@@ -2,14 +2,18 @@ package matomo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"hearth/internal/audit"
 	"hearth/internal/event"
+	"hearth/internal/fuzzseed"
 	"hearth/internal/store"
 )
 
@@ -325,6 +329,41 @@ func TestFunnelReports(t *testing.T) {
 			p := with(url.Values{"method": {"Funnels.getFunnelFlow"}, "idSite": {"1"}, "idFunnel": {"1"}, "period": {"day"}, "format": {"json"}, "token_auth": {r.token}}, tc.kv...)
 			if code, body := r.call(t, false, p); code != 400 || !strings.Contains(body, tc.want) {
 				t.Errorf("%v: %d %s, want 400 with %q", tc.kv, code, body, tc.want)
+			}
+		}
+	})
+}
+
+// FuzzFunnelSteps feeds arbitrary parameters to the step parser: it refuses them with a 400
+// or returns 1 to 20 steps that each hold the bounds it promises, regular expressions that Go
+// (and so DuckDB's RE2) compiles included.
+func FuzzFunnelSteps(f *testing.F) {
+	fuzzseed.Strings(f, "FuzzFunnelSteps", 1)
+	f.Fuzz(func(t *testing.T, query string) {
+		params, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		steps, err := funnelSteps(&call{params: params})
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status != 400 || ae.msg == "" {
+				t.Fatalf("refusal %v is not a 400 with a reason", err)
+			}
+			return
+		}
+		if len(steps) < 1 || len(steps) > maxFunnelSteps {
+			t.Fatalf("%d steps accepted", len(steps))
+		}
+		for i, st := range steps {
+			if st.Name == "" || utf8.RuneCountInString(st.Name) > maxFunnelName || st.Pattern == "" || len(st.Pattern) > maxFunnelPattern ||
+				!containsName(funnelKinds, st.Kind) || !containsName(funnelMatches, st.Match) {
+				t.Fatalf("step %d accepted out of bounds: %+v", i+1, st)
+			}
+			if st.Match == store.FunnelRegex {
+				if _, err := regexp.Compile(st.Pattern); err != nil {
+					t.Fatalf("step %d: regex %q accepted: %v", i+1, st.Pattern, err)
+				}
 			}
 		}
 	})
