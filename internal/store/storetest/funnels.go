@@ -38,9 +38,10 @@ func runFunnels(t *testing.T, open func(t *testing.T, dir string) store.Events) 
 	// add records visit id of a visitor on a site, starting at start, with steps in index order.
 	add := func(site event.SiteID, id byte, visitor byte, start time.Time, browser string, steps ...step) {
 		v := event.Visit{SiteID: site, ID: event.VisitID(id), VisitorID: event.VisitorID{visitor}, First: start, Last: start,
-			VisitCount: 1, LocalTime: -1, Device: event.Device{Browser: browser}, Actions: int32(len(steps))}
-		for i, st := range steps {
-			a := action(id, int32(i+1), start.Add(st.at), st.typ)
+			VisitCount: 1, LocalTime: -1, Device: event.Device{Browser: browser}}
+		for _, st := range steps {
+			v.Actions++
+			a := action(id, v.Actions, start.Add(st.at), st.typ)
 			a.SiteID, a.VisitorID = site, v.VisitorID
 			a.URL, a.Title, a.EventCategory, a.EventAction, a.EventName = st.url, st.title, st.category, st.action, st.name
 			actions = append(actions, a)
