@@ -33,6 +33,7 @@ FUZZ_TARGETS := \
 	./internal/report:FuzzParseSegment \
 	./internal/api/matomo:FuzzSegmentThroughStore \
 	./internal/api/matomo:FuzzUTF16Writer \
+	./internal/api/matomo:FuzzFunnelSteps \
 	./internal/goal:FuzzGoal
 
 .PHONY: geoip-dbip all bootstrap build run check gofmt-check test test-race-e2e ui-screenshots tracker tracker-deps tracker-check test-go deps e2e-deps fuzz fuzz-long lint vulncheck bench-ingest bench-ingest-short bench-reports bench-reports-short clean
