@@ -30,6 +30,11 @@ var uiPages = []uiPage{
 	{name: "account", path: "/account", about: "Account: who is signed in, the user's sites and roles", shows: xssPayloads},
 	{name: "overview", path: "/site/2?period=day&date=today", about: "A site's overview: KPIs with deltas, visits over time, the main reports; date picker and segment bar", shows: xssPayloads[1:]},
 	{name: "overview-compare", path: "/site/2?period=day&date=today&compare=previous", about: "The overview beside the previous period"},
+	{name: "reports", path: "/site/2/reports?period=day&date=today", about: "Every report of a site, by category"},
+	{name: "report", path: "/site/2/report/Actions.getPageTitles?period=day&date=today&compare=previous", about: "One report in full: sortable columns, search, pages of rows, the previous period, row segments, exports", shows: xssPayloads},
+	{name: "report-flat", path: "/site/2/report/Events.getCategory?period=day&date=today&flat=1", about: "A report of groups as one flat list", shows: xssPayloads},
+	{name: "report-evolution", path: "/site/2/report/Actions.getPageTitles/evolution?period=day&date=today&label=%3Cscript%3Ealert%281%29%3C%2Fscript%3E", about: "A report's row over time: a chart of one metric, a table of all", shows: xssPayloads[:1]},
+	{name: "report-record", path: "/site/2/report/VisitsSummary.get?period=day&date=today", about: "A report of one record: each metric with its value and its link over time"},
 	{name: "account-2fa", path: "/account/2fa", about: "Two-factor authentication: authenticator app, passkeys, recovery codes"},
 	{name: "security", path: "/security", about: "Security (superusers): accounts, locks, access review, unblocking an address"},
 	{name: "audit", path: "/audit", about: "Audit trail", shows: xssPayloads},
@@ -39,8 +44,7 @@ var uiPages = []uiPage{
 // knownFailing lists problems that are known and wait for a fix in a file this test does not
 // own: on the named page (any page when page is ""), a problem holding text is logged with
 // why instead of failing the test. One that no longer occurs in a run fails it: remove it.
-var knownFailing = []knownProblem{
-}
+var knownFailing = []knownProblem{}
 
 type knownProblem struct{ page, text, why string }
 
