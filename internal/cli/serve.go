@@ -71,7 +71,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer events.Close()
-	log.Info("storage opened", "data_dir", cfg.DataDir, "encrypted_volume", volumeEncryption(cfg.DataDir))
+	volume := volumeEncryption(cfg.DataDir)
+	log.Info("storage opened", "data_dir", cfg.DataDir, "encrypted_volume", volume)
 
 	refs := referrer.Builtin()
 	if cfg.ReferrerLists != "" {
@@ -114,7 +115,14 @@ func serve(ctx context.Context, args []string, env Env) error {
 	api := matomo.New(matomo.Options{Meta: meta, Events: events, Auth: authSvc, Sites: pipe, APITokenPostOnly: cfg.APITokenPostOnly, PublicURL: cfg.PublicURL,
 		Pseudonym: func(uid string) string { p, _ := hasher.UserPseudonym(uid); return p },
 		Audit:     trail, ClientIP: clientIP, Logger: log.With("component", "api"), Names: names, VisitorLogMaxActions: cfg.VisitorLogMaxActions})
-	pages, err := web.New(web.Options{Meta: meta, Audit: trail, ClientIP: clientIP, Logger: log.With("component", "web"),
+	// The readiness checks of /readyz, which the system page shows too.
+	ready := []server.Readiness{{Name: "metadata store", Check: meta.Ping}, {Name: "event store", Check: events.Ping},
+		{Name: "ingest", Check: func(context.Context) error { return pipe.Healthy() }}}
+	system := web.SystemInfo{DataDir: cfg.DataDir, MetaEncrypted: true, VolumeEncryption: volume}
+	for _, c := range ready {
+		system.Ready = append(system.Ready, web.Check{Name: c.Name, Check: c.Check})
+	}
+	pages, err := web.New(web.Options{Meta: meta, Audit: trail, ClientIP: clientIP, Logger: log.With("component", "web"), System: system,
 		Accounts: web.Accounts{Auth: authSvc, Trail: trail, Idle: cfg.SessionIdleTimeout, Lifetime: cfg.SessionMaxAge,
 			Secure: cfg.TLSCert != "" || strings.HasPrefix(cfg.PublicURL, "https://"), PublicURL: cfg.PublicURL},
 		Reports: api, Version: Version})
@@ -129,8 +137,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 		API:      api, Pages: pages.Handler(),
 		Native: native.New(native.Options{Meta: meta, Auth: authSvc, Trail: trail, ClientIP: clientIP, Session: pages.Principal,
 			Logger: log.With("component", "native")}),
-		Ready: []server.Readiness{{Name: "metadata store", Check: meta.Ping}, {Name: "event store", Check: events.Ping},
-			{Name: "ingest", Check: func(context.Context) error { return pipe.Healthy() }}},
+		Ready:   ready,
 		Metrics: metricsHandler(pipe, tracking), MetricsListen: cfg.MetricsListen, Logger: log.With("component", "server"),
 		RedirectListen: cfg.HTTPRedirectListen, PublicURL: cfg.PublicURL,
 	})

@@ -14,6 +14,7 @@ func (w *Web) siteRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /site", w.serve(w.switchSite))
 	mux.Handle("GET /site/{idSite}", w.serve(w.overview))
 	mux.Handle("POST /site/{idSite}/segments", w.serve(w.saveSegment))
+	w.adminRoutes(mux) // admin.go
 	mux.Handle("GET /site/{idSite}/reports", w.serve(w.reportIndex))
 	mux.Handle("GET /site/{idSite}/report/{method}", w.serve(w.report))
 	mux.Handle("GET /site/{idSite}/report/{method}/evolution", w.serve(w.reportEvolution))

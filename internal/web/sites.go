@@ -95,6 +95,8 @@ type addSiteForm struct {
 	Name, URLs, Timezone, Currency string
 	Ecommerce                      bool
 	Error                          string
+	// From is "home" for the sites list's form, which sees its own page again on an error.
+	From string
 }
 
-func defaultAddSite() addSiteForm { return addSiteForm{Timezone: "UTC", Currency: "EUR"} }
+func defaultAddSite() addSiteForm { return addSiteForm{Timezone: "UTC", Currency: "EUR", From: "home"} }

@@ -56,8 +56,10 @@ type Options struct {
 	Reports Reporter
 	// Version is shown on the system page.
 	Version string
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// System is what the system page shows of the dependencies, storage and encryption.
+	System SystemInfo
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Web holds the pages.
@@ -72,6 +74,8 @@ type Web struct {
 	accounts Accounts
 	reports  Reporter
 	version  string
+	system   SystemInfo
+	started  time.Time
 	msgs     catalogue
 	assets   map[string]string // asset name -> its address with the content hash
 }
@@ -104,7 +108,7 @@ func New(opts Options) (*Web, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Web{meta: opts.Meta, audit: opts.Audit, clientIP: opts.ClientIP, tmpl: t, now: opts.Now, log: opts.Logger, accounts: opts.Accounts,
-		reports: opts.Reports, version: opts.Version, msgs: msgs, assets: assets}, nil
+		reports: opts.Reports, version: opts.Version, system: opts.System, started: opts.Now(), msgs: msgs, assets: assets}, nil
 }
 
 // Handler routes the pages: /setup, the sign-in pages, the account, audit and security
@@ -134,7 +138,7 @@ func (w *Web) Handler() http.Handler {
 		}
 	}
 	mux.Handle("/", w.serve(func(http.ResponseWriter, *http.Request) error {
-		return pageError(http.StatusNotFound, "There is no page at this address.")
+		return pageErrorT(http.StatusNotFound, "errorpage.not_found")
 	}))
 	return mux
 }
@@ -191,6 +195,7 @@ func (w *Web) validSetupToken(ctx context.Context, tok string) bool {
 }
 
 type setupPage struct {
+	shell
 	Token, Login, Email, Error string
 	Done, Invalid              bool
 }
@@ -201,45 +206,46 @@ func (w *Web) setup(rw http.ResponseWriter, r *http.Request) error {
 	if n, err := w.meta.CountSuperusers(ctx); err != nil {
 		return fmt.Errorf("count superusers: %w", err)
 	} else if n > 0 {
-		return w.renderSetup(rw, http.StatusNotFound, setupPage{Invalid: true})
+		return w.renderSetup(rw, r, http.StatusNotFound, setupPage{Invalid: true})
 	}
+	l := w.msgs.locale(r)
 	switch r.Method {
 	case http.MethodGet:
 		tok := r.URL.Query().Get("token")
 		if !w.validSetupToken(ctx, tok) {
-			return w.renderSetup(rw, http.StatusForbidden, setupPage{Invalid: true})
+			return w.renderSetup(rw, r, http.StatusForbidden, setupPage{Invalid: true})
 		}
-		return w.renderSetup(rw, http.StatusOK, setupPage{Token: tok})
+		return w.renderSetup(rw, r, http.StatusOK, setupPage{Token: tok})
 	case http.MethodPost:
 		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			return w.renderSetup(rw, http.StatusBadRequest, setupPage{Invalid: true})
+			return w.renderSetup(rw, r, http.StatusBadRequest, setupPage{Invalid: true})
 		}
 		tok := r.PostForm.Get("token")
 		page := setupPage{Token: tok, Login: strings.TrimSpace(r.PostForm.Get("login")), Email: strings.TrimSpace(r.PostForm.Get("email"))}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if !w.validSetupToken(ctx, tok) {
-			return w.renderSetup(rw, http.StatusForbidden, setupPage{Invalid: true})
+			return w.renderSetup(rw, r, http.StatusForbidden, setupPage{Invalid: true})
 		}
 		pass := r.PostForm.Get("password")
 		if err := auth.ValidateNewUser(page.Login, page.Email); err != nil {
-			page.Error = sentence(err.Error())
+			page.Error = sentence(err.Error()) // the auth package's words
 		} else if pass != r.PostForm.Get("password2") {
-			page.Error = "The passwords do not match."
+			page.Error = l.Text("setup.mismatch")
 		} else if err := auth.CheckPasswordPolicy(pass, page.Login, page.Email); err != nil {
-			page.Error = sentence(err.Error())
+			page.Error = authText(l, err)
 		}
 		if page.Error != "" {
-			return w.renderSetup(rw, http.StatusBadRequest, page)
+			return w.renderSetup(rw, r, http.StatusBadRequest, page)
 		}
 		hash, err := auth.HashPassword(pass)
 		if err == nil {
 			err = w.meta.CreateUser(ctx, store.User{Login: page.Login, Email: page.Email, PasswordHash: hash, Superuser: true, Created: w.now().UTC()})
 		}
 		if errors.Is(err, store.ErrConflict) {
-			page.Error = "An account with this login exists already: choose another login."
-			return w.renderSetup(rw, http.StatusBadRequest, page)
+			page.Error = l.Text("setup.taken")
+			return w.renderSetup(rw, r, http.StatusBadRequest, page)
 		}
 		if err != nil {
 			return fmt.Errorf("setup: create superuser: %w", err)
@@ -253,14 +259,14 @@ func (w *Web) setup(rw http.ResponseWriter, r *http.Request) error {
 				w.log.Error("audit: record superuser creation", "err", err)
 			}
 		}
-		return w.renderSetup(rw, http.StatusOK, setupPage{Done: true, Login: page.Login})
+		return w.renderSetup(rw, r, http.StatusOK, setupPage{Done: true, Login: page.Login})
 	default:
 		return methodNotAllowed("GET, POST")
 	}
 }
 
-func (w *Web) renderSetup(rw http.ResponseWriter, status int, page setupPage) error {
-	return w.renderPage(rw, status, "setup.html", page)
+func (w *Web) renderSetup(rw http.ResponseWriter, r *http.Request, status int, page setupPage) error {
+	return w.renderShell(rw, r, status, "setup.html", &page)
 }
 
 // sentence capitalises an error message for display.
