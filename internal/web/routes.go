@@ -14,6 +14,10 @@ func (w *Web) siteRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /site", w.serve(w.switchSite))
 	mux.Handle("GET /site/{idSite}", w.serve(w.overview))
 	mux.Handle("POST /site/{idSite}/segments", w.serve(w.saveSegment))
+	mux.Handle("GET /site/{idSite}/realtime", w.serve(w.realtime))
+	mux.Handle("GET /site/{idSite}/realtime/data", w.serve(w.realtimeData))
+	mux.Handle("GET /site/{idSite}/visitors", w.serve(w.visitors))
+	mux.Handle("GET /site/{idSite}/visitors/{visitorId}", w.serve(w.profile))
 	w.adminRoutes(mux) // admin.go
 	mux.Handle("GET /site/{idSite}/reports", w.serve(w.reportIndex))
 	mux.Handle("GET /site/{idSite}/report/{method}", w.serve(w.report))
@@ -23,6 +27,9 @@ func (w *Web) siteRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /site/{idSite}/goals", w.serve(w.changeGoal))
 	mux.Handle("GET /site/{idSite}/goals/{idGoal}", w.serve(w.goal))
 	mux.Handle("GET /site/{idSite}/ecommerce", w.serve(w.ecommerce))
+	mux.Handle("GET /site/{idSite}/funnels", w.serve(w.funnels))
+	mux.Handle("POST /site/{idSite}/funnels", w.serve(w.changeFunnel))
+	mux.Handle("GET /site/{idSite}/funnels/{idFunnel}", w.serve(w.funnel))
 }
 
 // switchSite serves the site switcher's form: /site?idSite=N goes to that site's overview with
