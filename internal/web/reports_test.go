@@ -624,11 +624,14 @@ func TestReportIndexListsEveryReport(t *testing.T) {
 	if !strings.Contains(a.body, `aria-current="page">Reports</a>`) {
 		t.Error("the Reports section is not marked current")
 	}
-	// Every report of the list opens.
+	// Every report of the list opens, for today and for the default view (the last 30 days as
+	// one range, whose rows have no unique visitors).
 	for _, m := range meta {
-		p := fmt.Sprintf("/site/1/report/%s.%s?period=day&date=today", m["module"], m["action"])
-		if a := get(t, r, sess["viewer"], p, nil); a.code != 200 {
-			t.Errorf("%s: %d", p, a.code)
+		for _, q := range []string{"?period=day&date=today", ""} {
+			p := fmt.Sprintf("/site/1/report/%s.%s%s", m["module"], m["action"], q)
+			if a := get(t, r, sess["viewer"], p, nil); a.code != 200 || strings.Contains(a.body, "<td class=\"num\" data-col=\"nb_uniq_visitors\"></td>") {
+				t.Errorf("%s: %d", p, a.code)
+			}
 		}
 	}
 	r.log.check(t)
