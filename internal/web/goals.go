@@ -65,11 +65,14 @@ type goalRule struct {
 // goalForm is the goal editor's input: a goal's definition, or what the user sent when the API
 // refused it (shown again with the API's message).
 type goalForm struct {
-	Action                                                           string // "add" or "update"
-	ID                                                               int
+	Action string // "add" or "update"
+	ID     int
+
 	Name, Description, MatchAttribute, Pattern, PatternType, Revenue string
 	CaseSensitive, AllowMultiple, EventValueAsRevenue                bool
-	Error                                                            string
+
+	// Error is the API's refusal of the input.
+	Error string
 }
 
 // Attributes are the match attributes the API takes, for the editor's choice.
