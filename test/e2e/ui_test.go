@@ -38,6 +38,11 @@ var uiPages = []uiPage{
 	{name: "account-2fa", path: "/account/2fa", about: "Two-factor authentication: authenticator app, passkeys, recovery codes"},
 	{name: "security", path: "/security", about: "Security (superusers): accounts, locks, access review, unblocking an address"},
 	{name: "audit", path: "/audit", about: "Audit trail", shows: xssPayloads},
+	{name: "admin-sites", path: "/admin/sites", about: "Administration: the sites the user administers, and adding one", shows: xssPayloads},
+	{name: "admin-site", path: "/admin/sites/2", about: "A site's settings (exclusions, site search, privacy) and its tracking code in Hearth's and Matomo's form", shows: xssPayloads[1:]},
+	{name: "admin-users", path: "/admin/users", about: "Users: roles and view_raw grants with their expiry; adding, disabling, unlocking, resetting two-factor authentication", shows: xssPayloads},
+	{name: "admin-tokens", path: "/admin/tokens", about: "API tokens: listed, created (shown once) and revoked"},
+	{name: "admin-system", path: "/admin/system", about: "System: the health of each dependency, storage, encryption at rest, version and uptime"},
 	{name: "not-found", path: "/no-such-page", status: 404, about: "A missing page, signed in"},
 }
 
