@@ -182,10 +182,11 @@ var geoPrecisions = []string{"city", "region", "country", "none"}
 
 type siteSettingsPage struct {
 	adminFrame
-	Site  store.Site
-	Form  siteForm
-	Geo   []string
-	Codes []trackingCode
+	// Target is the site of the settings (not frame.Site: the page shows no site's frame).
+	Target store.Site
+	Form   siteForm
+	Geo    []string
+	Codes  []trackingCode
 	// Hearth is the address the tracking code sends to.
 	Hearth string
 }
@@ -220,7 +221,7 @@ func (w *Web) siteSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	af.Title += " · " + site.Name
-	page := siteSettingsPage{adminFrame: af, Site: site, Form: siteFormOf(site), Geo: geoPrecisions, Hearth: w.hearthAddress(r)}
+	page := siteSettingsPage{adminFrame: af, Target: site, Form: siteFormOf(site), Geo: geoPrecisions, Hearth: w.hearthAddress(r)}
 	status := http.StatusOK
 	switch action {
 	case "":

@@ -96,6 +96,11 @@ func TestAdminPagesRenderForTheSuperuser(t *testing.T) {
 		if !strings.Contains(a.body, `aria-current="page">Administration</a>`) {
 			t.Errorf("%s: the Administration section is not marked current", c.path)
 		}
+		// The pages of one site's settings show no date picker or segment bar: nothing there
+		// depends on a period.
+		if strings.Contains(a.body, `class="presets"`) || strings.Contains(a.body, `id="site-switch"`) {
+			t.Errorf("%s: shows a site's date picker or switcher", c.path)
+		}
 	}
 	if a := r.get(t, who["root"], "/admin"); a.code != http.StatusSeeOther || a.header.Get("Location") != "/admin/sites" {
 		t.Errorf("/admin: %d %s", a.code, a.header.Get("Location"))
