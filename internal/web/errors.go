@@ -16,18 +16,41 @@ type handler func(rw http.ResponseWriter, r *http.Request) error
 type PageError struct {
 	Status  int
 	Message string
+	// Key, when set, names the message in the catalogue instead: the page shows it in the
+	// request's language, Args filling its verbs.
+	Key  string
+	Args []any
 	// Allow lists the methods a 405 answer names.
 	Allow string
 }
 
-func (e *PageError) Error() string { return e.Message }
+func (e *PageError) Error() string {
+	if e.Message == "" {
+		return e.Key
+	}
+	return e.Message
+}
+
+// text is the error's message in a request's language.
+func (e *PageError) text(l *locale) string {
+	if e.Key != "" {
+		return l.Text(e.Key, e.Args...)
+	}
+	return e.Message
+}
 
 // pageError is a client's mistake or a refusal, shown as it is.
 func pageError(status int, message string) error { return &PageError{Status: status, Message: message} }
 
+// pageErrorT is a client's mistake or a refusal whose message is the catalogue's key, shown in
+// the request's language.
+func pageErrorT(status int, key string, args ...any) error {
+	return &PageError{Status: status, Key: key, Args: args}
+}
+
 // methodNotAllowed refuses a method, naming the ones the page takes.
 func methodNotAllowed(allow string) error {
-	return &PageError{Status: http.StatusMethodNotAllowed, Message: "This page does not take that method.", Allow: allow}
+	return &PageError{Status: http.StatusMethodNotAllowed, Key: "errorpage.method", Allow: allow}
 }
 
 // redirect sends the browser elsewhere (to sign in, or to set up two-factor authentication)
@@ -37,6 +60,7 @@ type redirect struct{ to string }
 func (e *redirect) Error() string { return "redirect to " + e.to }
 
 type errorPage struct {
+	shell
 	Status    int
 	Message   string
 	RequestID string
@@ -57,17 +81,18 @@ func (w *Web) serve(h handler) http.Handler {
 			http.Redirect(rw, r, rd.to, http.StatusSeeOther)
 			return
 		}
-		page := errorPage{Status: http.StatusInternalServerError, Message: "Something went wrong on our side.", RequestID: requestid.From(r.Context())}
+		l := w.msgs.locale(r)
+		page := &errorPage{Status: http.StatusInternalServerError, Message: l.Text("errorpage.internal"), RequestID: requestid.From(r.Context())}
 		var pe *PageError
 		if errors.As(err, &pe) {
-			page.Status, page.Message = pe.Status, pe.Message
+			page.Status, page.Message = pe.Status, pe.text(l)
 			if pe.Allow != "" {
 				rw.Header().Set("Allow", pe.Allow)
 			}
 		} else {
 			w.log.Error("page failed", "path", r.URL.Path, "request_id", page.RequestID, "err", err)
 		}
-		if err := w.renderPage(rw, page.Status, "error.html", page); err != nil {
+		if err := w.renderShell(rw, r, page.Status, "error.html", page); err != nil {
 			w.log.Error("render error page", "request_id", page.RequestID, "err", err)
 			http.Error(rw, page.Message, page.Status)
 		}
@@ -91,7 +116,7 @@ func (w *Web) renderPage(rw http.ResponseWriter, status int, name string, data a
 func readForm(rw http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return pageError(http.StatusBadRequest, "The form could not be read.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.form")
 	}
 	return nil
 }
@@ -110,7 +135,7 @@ func formAction(rw http.ResponseWriter, r *http.Request) (string, error) {
 		if a := r.PostForm.Get("action"); a != "" {
 			return a, nil
 		}
-		return "", pageError(http.StatusBadRequest, "Unknown action.")
+		return "", pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	default:
 		return "", methodNotAllowed("GET, POST")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"hearth/internal/auth"
 	"hearth/internal/requestid"
@@ -39,14 +40,15 @@ type passkeyError struct {
 
 func (e *passkeyError) Error() string { return e.message }
 
-// passkeyErr keeps the texts of Hearth's passkey errors, which are safe to show; anything
-// else stays an internal error for serveJSON to log and answer generically.
-func passkeyErr(err error) error {
+// passkeyErr keeps the texts of Hearth's passkey errors, which are safe to show, in the
+// request's language; anything else stays an internal error for serveJSON to log and answer
+// generically.
+func passkeyErr(l *locale, err error) error {
 	switch {
 	case errors.Is(err, auth.ErrPasskeyRejected), errors.Is(err, auth.ErrPasskeyCeremony), errors.Is(err, auth.ErrNoPasskey):
-		return &passkeyError{status: http.StatusUnauthorized, message: firstLine(err)}
+		return &passkeyError{status: http.StatusUnauthorized, message: authText(l, err)}
 	case errors.Is(err, auth.ErrPasskeyName), errors.Is(err, auth.ErrPasskeyNeedsHost), errors.Is(err, auth.ErrPasskeyExists):
-		return &passkeyError{status: http.StatusBadRequest, message: firstLine(err)}
+		return &passkeyError{status: http.StatusBadRequest, message: authText(l, err)}
 	}
 	return err
 }
@@ -63,7 +65,7 @@ func (w *Web) serveJSON(h handler) http.Handler {
 		if !errors.As(err, &pe) {
 			id := requestid.From(r.Context())
 			w.log.Error("passkey call failed", "path", r.URL.Path, "request_id", id, "err", err)
-			pe = &passkeyError{status: http.StatusInternalServerError, message: "Something went wrong; try again (request " + id + ")."}
+			pe = &passkeyError{status: http.StatusInternalServerError, message: w.msgs.locale(r).Text("twofa.passkey_failed", id)}
 		}
 		body := map[string]string{"error": pe.message}
 		if pe.redirect != "" {
@@ -76,37 +78,26 @@ func (w *Web) serveJSON(h handler) http.Handler {
 	})
 }
 
-// firstLine is the first of a joined error's messages, as a sentence.
-func firstLine(err error) string {
-	msg := err.Error()
-	for i, c := range msg {
-		if c == '\n' {
-			msg = msg[:i]
-			break
-		}
-	}
-	return sentence(msg)
-}
-
 // passkeyRegistration serves POST /account/passkeys/options (the options for
 // navigator.credentials.create) and POST /account/passkeys?name=… (the browser's answer) for
 // the signed-in user.
 func (w *Web) passkeyRegistration(rw http.ResponseWriter, r *http.Request) error {
+	l := w.msgs.locale(r)
 	if r.Method != http.MethodPost {
-		return &passkeyError{status: http.StatusMethodNotAllowed, message: "Use POST."}
+		return &passkeyError{status: http.StatusMethodNotAllowed, message: l.Text("twofa.use_post")}
 	}
 	p := w.principal(r)
 	if p == nil {
-		return &passkeyError{status: http.StatusUnauthorized, message: "Sign in first."}
+		return &passkeyError{status: http.StatusUnauthorized, message: l.Text("twofa.sign_in_first")}
 	}
 	rp, err := w.relyingParty(r)
 	if err != nil {
-		return passkeyErr(err)
+		return passkeyErr(l, err)
 	}
 	if r.URL.Path == "/account/passkeys/options" {
 		opts, err := w.accounts.Auth.BeginPasskeyRegistration(r.Context(), p.User.Login, rp)
 		if err != nil {
-			return passkeyErr(err)
+			return passkeyErr(l, err)
 		}
 		writeJSON(rw, http.StatusOK, json.RawMessage(opts))
 		return nil
@@ -114,7 +105,7 @@ func (w *Web) passkeyRegistration(rw http.ResponseWriter, r *http.Request) error
 	codes, err := w.accounts.Auth.FinishPasskeyRegistration(r.Context(), p.User.Login, r.URL.Query().Get("name"), rp,
 		http.MaxBytesReader(rw, r.Body, 64<<10), w.ip(r))
 	if err != nil {
-		return passkeyErr(err)
+		return passkeyErr(l, err)
 	}
 	writeJSON(rw, http.StatusOK, map[string]any{"codes": codes})
 	return nil
@@ -123,27 +114,28 @@ func (w *Web) passkeyRegistration(rw http.ResponseWriter, r *http.Request) error
 // passkeySignIn serves POST /login/2fa/passkey/options and POST /login/2fa/passkey: the passkey
 // step of a sign-in whose password was accepted moments before.
 func (w *Web) passkeySignIn(rw http.ResponseWriter, r *http.Request) error {
+	l := w.msgs.locale(r)
 	if r.Method != http.MethodPost {
-		return &passkeyError{status: http.StatusMethodNotAllowed, message: "Use POST."}
+		return &passkeyError{status: http.StatusMethodNotAllowed, message: l.Text("twofa.use_post")}
 	}
 	login, err := w.pendingLogin(r)
 	if err != nil {
-		return &passkeyError{status: http.StatusUnauthorized, message: "The sign-in took too long; start again.", redirect: "/login"}
+		return &passkeyError{status: http.StatusUnauthorized, message: l.Text("signin.expired"), redirect: "/login"}
 	}
 	rp, err := w.relyingParty(r)
 	if err != nil {
-		return passkeyErr(err)
+		return passkeyErr(l, err)
 	}
 	if r.URL.Path == "/login/2fa/passkey/options" {
 		opts, err := w.accounts.Auth.BeginPasskeyLogin(r.Context(), login, rp)
 		if err != nil {
-			return passkeyErr(err)
+			return passkeyErr(l, err)
 		}
 		writeJSON(rw, http.StatusOK, json.RawMessage(opts))
 		return nil
 	}
 	if err := w.accounts.Auth.FinishPasskeyLogin(r.Context(), login, rp, http.MaxBytesReader(rw, r.Body, 64<<10), w.ip(r)); err != nil {
-		return passkeyErr(err)
+		return passkeyErr(l, err)
 	}
 	if err := w.beginSession(rw, r, login); err != nil {
 		return fmt.Errorf("start session: %w", err)
@@ -154,15 +146,17 @@ func (w *Web) passkeySignIn(rw http.ResponseWriter, r *http.Request) error {
 
 // passkeyRow is a passkey as the account page lists it.
 type passkeyRow struct {
-	ID, Name, Created, LastUsed string
+	ID, Name string
+	// Created and LastUsed are in UTC; LastUsed is zero for a passkey never used.
+	Created, LastUsed time.Time
 }
 
 func passkeyRows(keys []store.Passkey) []passkeyRow {
 	rows := make([]passkeyRow, 0, len(keys))
 	for _, k := range keys {
-		row := passkeyRow{ID: base64.RawURLEncoding.EncodeToString(k.ID), Name: k.Name, Created: k.Created.Format("2006-01-02 15:04"), LastUsed: "never"}
+		row := passkeyRow{ID: base64.RawURLEncoding.EncodeToString(k.ID), Name: k.Name, Created: k.Created.UTC()}
 		if !k.LastUsed.IsZero() {
-			row.LastUsed = k.LastUsed.Format("2006-01-02 15:04")
+			row.LastUsed = k.LastUsed.UTC()
 		}
 		rows = append(rows, row)
 	}

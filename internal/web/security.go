@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"hearth/internal/event"
 )
@@ -18,10 +19,13 @@ type securityUser struct {
 }
 
 type grantRow struct {
-	Login, Site, Grant, GrantedBy, Since, Expires string
+	Login, Site, Grant, GrantedBy string
+	// Since and Expires are in UTC; Expires is zero for a grant without an end.
+	Since, Expires time.Time
 }
 
 type securityPage struct {
+	shell
 	Superuser, CanAudit bool
 	Users               []securityUser
 	Grants              []grantRow
@@ -37,9 +41,10 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !p.IsSuperuser() {
-		return pageError(http.StatusForbidden, "This page is for superusers.")
+		return pageErrorT(http.StatusForbidden, "security.superusers_only")
 	}
 	ctx := r.Context()
+	l := w.msgs.locale(r)
 	page := securityPage{Superuser: true, CanAudit: true}
 	status := http.StatusOK
 	action, err := formAction(rw, r)
@@ -51,27 +56,27 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	case "unlock":
 		login := r.PostForm.Get("login")
 		if _, err := w.meta.User(ctx, login); err != nil {
-			page.Error, status = "No such user.", http.StatusNotFound
+			page.Error, status = l.Text("security.no_user"), http.StatusNotFound
 			break
 		}
 		n, err := w.accounts.Auth.Unlock(ctx, login, p.User.Login)
 		if err != nil {
 			return fmt.Errorf("unlock: %w", err)
 		}
-		page.Notice = fmt.Sprintf("Unlocked %s (%d failed attempts cleared).", login, n)
+		page.Notice = l.Text("security.unlocked", login, n)
 	case "unblock":
 		ip, err := netip.ParseAddr(strings.TrimSpace(r.PostForm.Get("ip")))
 		if err != nil {
-			page.Error, status = "That is not an IP address.", http.StatusBadRequest
+			page.Error, status = l.Text("security.not_ip"), http.StatusBadRequest
 			break
 		}
 		n, err := w.accounts.Auth.UnblockIP(ctx, ip, p.User.Login)
 		if err != nil {
 			return fmt.Errorf("unblock: %w", err)
 		}
-		page.Notice = fmt.Sprintf("Address unblocked (%d failed attempts cleared).", n)
+		page.Notice = l.Text("security.unblocked", n)
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	users, err := w.meta.Users(ctx)
 	if err == nil {
@@ -94,7 +99,7 @@ func (w *Web) security(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("security page: %w", err)
 	}
-	return w.renderPage(rw, status, "security.html", page)
+	return w.renderShell(rw, r, status, "security.html", &page)
 }
 
 // accessReview lists every grant in force: who has which role or capability on which site,
@@ -119,9 +124,9 @@ func (w *Web) accessReview(ctx context.Context) ([]grantRow, error) {
 			continue // lapsed; removed by the next sweep
 		}
 		r := grantRow{Login: g.Login, Site: fmt.Sprintf("%d %s", g.SiteID, names[g.SiteID]), Grant: g.Name, GrantedBy: g.GrantedBy,
-			Since: g.Created.Format("2006-01-02 15:04"), Expires: "never"}
+			Since: g.Created.UTC()}
 		if !g.Expires.IsZero() {
-			r.Expires = g.Expires.Format("2006-01-02 15:04")
+			r.Expires = g.Expires.UTC()
 		}
 		out = append(out, r)
 	}

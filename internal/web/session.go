@@ -103,6 +103,7 @@ func (w *Web) signedIn(r *http.Request) (*auth.Principal, error) {
 }
 
 type loginPage struct {
+	shell
 	Login, Error string
 	// Passkey offers signing in with a passkey at the second step.
 	Passkey bool
@@ -115,11 +116,12 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 		if w.principal(r) != nil {
 			return &redirect{"/"}
 		}
-		return w.renderPage(rw, http.StatusOK, "login.html", loginPage{})
+		return w.renderShell(rw, r, http.StatusOK, "login.html", &loginPage{})
 	case http.MethodPost:
+		l := w.msgs.locale(r)
 		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
-			return w.renderPage(rw, http.StatusBadRequest, "login.html", loginPage{Error: "The form could not be read."})
+			return w.renderShell(rw, r, http.StatusBadRequest, "login.html", &loginPage{Error: l.Text("errorpage.form")})
 		}
 		login := strings.TrimSpace(r.PostForm.Get("login"))
 		p, err := w.accounts.Auth.Password(r.Context(), login, r.PostForm.Get("password"), w.ip(r))
@@ -128,7 +130,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 				return fmt.Errorf("sign in: %w", err)
 			}
 			// Wrong password, unknown login, blocked address or locked login: one answer.
-			return w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Login: login, Error: "Wrong login or password."})
+			return w.renderShell(rw, r, http.StatusUnauthorized, "login.html", &loginPage{Login: login, Error: l.Text("signin.wrong")})
 		}
 		has2FA, err := w.accounts.Auth.Has2FA(r.Context(), p.User.Login)
 		if err != nil {
@@ -142,7 +144,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 				// The code step still works; only the passkey button is left out.
 				w.log.Error("sign in: list passkeys", "request_id", requestid.From(r.Context()), "err", err)
 			}
-			return w.renderPage(rw, http.StatusOK, "login_2fa.html", loginPage{Passkey: len(keys) > 0})
+			return w.renderShell(rw, r, http.StatusOK, "login_2fa.html", &loginPage{Passkey: len(keys) > 0})
 		}
 		if err := w.beginSession(rw, r, p.User.Login); err != nil {
 			return fmt.Errorf("start session: %w", err)
@@ -173,19 +175,20 @@ func (w *Web) loginSecondFactor(rw http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		return &redirect{"/login"}
 	}
+	l := w.msgs.locale(r)
 	login, err := w.pendingLogin(r)
 	if err != nil {
-		return w.renderPage(rw, http.StatusUnauthorized, "login.html", loginPage{Error: "The sign-in took too long; start again."})
+		return w.renderShell(rw, r, http.StatusUnauthorized, "login.html", &loginPage{Error: l.Text("signin.expired")})
 	}
 	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return w.renderPage(rw, http.StatusBadRequest, "login_2fa.html", loginPage{Error: "The form could not be read."})
+		return w.renderShell(rw, r, http.StatusBadRequest, "login_2fa.html", &loginPage{Error: l.Text("errorpage.form")})
 	}
 	if err := w.accounts.Auth.VerifySecondFactor(r.Context(), login, r.PostForm.Get("code"), w.ip(r)); err != nil {
 		if !errors.Is(err, auth.ErrBadCode) {
 			return fmt.Errorf("second factor: %w", err)
 		}
-		return w.renderPage(rw, http.StatusUnauthorized, "login_2fa.html", loginPage{Error: "Wrong or already used code."})
+		return w.renderShell(rw, r, http.StatusUnauthorized, "login_2fa.html", &loginPage{Error: l.Text("autherr.bad_code")})
 	}
 	if err := w.beginSession(rw, r, login); err != nil {
 		return fmt.Errorf("start session: %w", err)
@@ -223,6 +226,7 @@ type siteAccess struct {
 }
 
 type homePage struct {
+	shell
 	Login, Email        string
 	Superuser, CanAudit bool
 	Sites               []siteAccess
@@ -268,15 +272,17 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request) error {
 		}
 		page.Sites = append(page.Sites, siteAccess{ID: int64(s.ID), Name: s.Name, Role: role, Raw: p.CanViewRaw(s.ID)})
 	}
-	return w.renderPage(rw, http.StatusOK, "account.html", page)
+	return w.renderShell(rw, r, http.StatusOK, "account.html", &page)
 }
 
 type auditRow struct {
-	Seq                                                    int64
-	Time, Actor, ActorIP, Action, Target, Outcome, Details string
+	Seq                                              int64
+	Time                                             time.Time // UTC
+	Actor, ActorIP, Action, Target, Outcome, Details string
 }
 
 type auditPage struct {
+	shell
 	Superuser, CanAudit, Truncated bool
 	Action, Actor                  string
 	Entries                        []auditRow
@@ -298,7 +304,7 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("audit page: %w", err)
 	}
 	if !p.IsSuperuser() && len(admin) == 0 {
-		return pageError(http.StatusForbidden, "The audit trail is for superusers and site administrators.")
+		return pageErrorT(http.StatusForbidden, "audit.forbidden")
 	}
 	q := r.URL.Query()
 	f := audit.Filter{Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor"))}
@@ -336,7 +342,7 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		sort.Strings(parts)
-		rows = append(rows, auditRow{Seq: e.Seq, Time: e.Time.Format("2006-01-02 15:04:05"), Actor: e.Actor, ActorIP: e.ActorIP,
+		rows = append(rows, auditRow{Seq: e.Seq, Time: e.Time.UTC(), Actor: e.Actor, ActorIP: e.ActorIP,
 			Action: e.Action, Target: e.Target, Outcome: e.Outcome, Details: strings.Join(parts, " ")})
 	}
 	page := auditPage{Superuser: p.IsSuperuser(), CanAudit: true, Action: f.Action, Actor: f.Actor}
@@ -347,5 +353,5 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 	if page.RetentionDays, err = w.accounts.Trail.Retention(r.Context()); err != nil {
 		return fmt.Errorf("audit page: %w", err)
 	}
-	return w.renderPage(rw, http.StatusOK, "audit.html", page)
+	return w.renderShell(rw, r, http.StatusOK, "audit.html", &page)
 }

@@ -12,6 +12,7 @@ import (
 )
 
 type twoFactorPage struct {
+	shell
 	Superuser, CanAudit bool
 	Login               string
 	// Enabled: the user has a second factor; TOTP: an authenticator app among them.
@@ -39,6 +40,7 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("two-factor page: %w", err)
 	}
+	l := w.msgs.locale(r)
 	page := twoFactorPage{Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0, Login: p.User.Login}
 	status := http.StatusOK
 	// fail shows a refused action on the page itself; anything unexpected is the error page.
@@ -46,10 +48,12 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 	fail := func(err error) {
 		switch {
 		case errors.Is(err, auth.ErrBadCode), errors.Is(err, auth.ErrTOTPEnabled), errors.Is(err, auth.ErrNoTOTPSetup),
-			errors.Is(err, auth.ErrTOTPRequired), errors.Is(err, store.ErrNotFound):
-			page.Error, status = err.Error()+".", http.StatusBadRequest
+			errors.Is(err, auth.ErrTOTPRequired):
+			page.Error, status = authText(l, err), http.StatusBadRequest
+		case errors.Is(err, store.ErrNotFound): // a passkey removed meanwhile
+			page.Error, status = l.Text("twofa.unknown_passkey"), http.StatusBadRequest
 		case errors.Is(err, auth.ErrBadCredentials):
-			page.Error, status = "Wrong password.", http.StatusUnauthorized
+			page.Error, status = l.Text("twofa.wrong_password"), http.StatusUnauthorized
 		default:
 			unexpected = fmt.Errorf("two-factor page: %w", err)
 		}
@@ -76,10 +80,10 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 			break
 		}
 		page.Codes = codes
-		page.Notice = "The authenticator app is set up."
+		page.Notice = l.Text("twofa.app_set_up")
 	case "require", "norequire":
 		if !p.IsSuperuser() {
-			return pageError(http.StatusForbidden, "Only a superuser can change this setting.")
+			return pageErrorT(http.StatusForbidden, "twofa.superuser_only")
 		}
 		if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
 			fail(err)
@@ -90,8 +94,7 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 			fail(err)
 			break
 		}
-		page.Notice = map[bool]string{true: "Every user now needs two-factor authentication to sign in.",
-			false: "Two-factor authentication is now optional."}[on]
+		page.Notice = l.Text(map[bool]string{true: "twofa.now_required", false: "twofa.now_optional"}[on])
 	case "disable":
 		if req, err := w.accounts.Auth.Require2FA(ctx); err != nil {
 			fail(err)
@@ -108,11 +111,11 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 			fail(err)
 			break
 		}
-		page.Notice = "Two-factor authentication is off."
+		page.Notice = l.Text("twofa.now_off")
 	case "remove-passkey":
 		id, err := base64.RawURLEncoding.DecodeString(r.PostForm.Get("id"))
 		if err != nil {
-			return pageError(http.StatusBadRequest, "Unknown passkey.")
+			return pageErrorT(http.StatusBadRequest, "twofa.unknown_passkey")
 		}
 		if _, err := w.accounts.Auth.Password(ctx, p.User.Login, r.PostForm.Get("password"), w.ip(r)); err != nil {
 			fail(err)
@@ -122,9 +125,9 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 			fail(err)
 			break
 		}
-		page.Notice = "The passkey is removed."
+		page.Notice = l.Text("twofa.passkey_removed")
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	if unexpected != nil {
 		return unexpected
@@ -143,5 +146,5 @@ func (w *Web) twoFactor(rw http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("two-factor page: %w", err)
 	}
 	page.Passkeys = passkeyRows(keys)
-	return w.renderPage(rw, status, "account_2fa.html", page)
+	return w.renderShell(rw, r, status, "account_2fa.html", &page)
 }
