@@ -220,7 +220,7 @@ func TestSiteAdminSeesOnlyTheirSites(t *testing.T) {
 func TestAddSiteThroughTheForm(t *testing.T) {
 	r, who := adminRig(t)
 	root := who["root"]
-	form := url.Values{"action": {"add"}, "siteName": {"New " + xssAttr}, "urls": {"https://new.example\r\nhttps://www.new.example/" + url.PathEscape(xssAttr) + "\r\n"},
+	form := url.Values{"action": {"add"}, "siteName": {"New " + xssAttr}, "urls": {"https://new.example/" + xssAttr + "\r\nhttps://www.new.example\r\n"},
 		"timezone": {"Mars/Olympus"}, "currency": {"usd"}, "ecommerce": {"1"}}
 	bad := r.post(t, root, "/admin/sites", form)
 	if bad.code != 400 || !strings.Contains(text(bad.body), `The timezone "Mars/Olympus" is not valid.`) {
@@ -240,15 +240,21 @@ func TestAddSiteThroughTheForm(t *testing.T) {
 		t.Fatalf("add: %d %s %s", ok.code, ok.header.Get("Location"), text(ok.body))
 	}
 	site := r.apiJSON(t, "root", url.Values{"method": {"SitesManager.getSiteFromId"}, "idSite": {"3"}}).(map[string]any)
-	for k, want := range map[string]any{"name": "New " + xssAttr, "main_url": "https://new.example", "timezone": "Europe/Berlin", "currency": "USD",
+	for k, want := range map[string]any{"name": "New " + xssAttr, "main_url": "https://new.example/" + xssAttr, "timezone": "Europe/Berlin", "currency": "USD",
 		"ecommerce": float64(1)} {
 		if site[k] != want {
 			t.Errorf("new site's %s = %v, want %v", k, site[k], want)
 		}
 	}
 	page := r.get(t, root, "/admin/sites/3?done=added")
-	if page.code != 200 || !strings.Contains(page.body, "Site added.") || strings.Contains(page.body, xssAttr) {
-		t.Errorf("new site's page: %d", page.code)
+	if page.code != 200 || !strings.Contains(page.body, "Site added.") || strings.Contains(page.body, xssAttr) ||
+		!strings.Contains(page.body, "https://new.example/&#34;&gt;&lt;img src=x onerror=alert(1)&gt;\nhttps://www.new.example</textarea>") {
+		t.Errorf("new site's page: %d %s", page.code, page.body)
+	}
+	for _, path := range []string{"/admin/sites", "/"} {
+		if a := r.get(t, root, path); strings.Contains(a.body, xssAttr) || !strings.Contains(a.body, "https://new.example/&#34;&gt;&lt;img") {
+			t.Errorf("%s: the new site's address is not shown escaped", path)
+		}
 	}
 	// No address at all is refused before the API.
 	if a := r.post(t, root, "/admin/sites", url.Values{"action": {"add"}, "siteName": {"Bare"}, "urls": {" \n "}, "timezone": {"UTC"}, "currency": {"EUR"}}); a.code != 400 ||
