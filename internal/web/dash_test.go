@@ -262,3 +262,15 @@ func TestOverviewComparesWithThePreviousPeriod(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+func TestSitesListShowsASiteWithoutAddress(t *testing.T) {
+	r, sess := dashRig(t)
+	if _, err := r.meta.CreateSite(context.Background(), store.Site{Name: "App without pages", Timezone: "UTC", Currency: "EUR", Created: r.now}); err != nil {
+		t.Fatal(err)
+	}
+	a := r.do(t, request{method: http.MethodGet, path: "/", cookies: map[string]string{"hearth_session": sess["root"]}})
+	if a.code != 200 || !strings.Contains(a.body, "App without pages") {
+		t.Fatalf("sites list with a site of no URL: %d", a.code)
+	}
+	r.log.check(t)
+}
