@@ -38,6 +38,8 @@ var uiPages = []uiPage{
 	{name: "realtime", path: "/site/2/realtime", about: "Real-time: visits and actions of the last 30 minutes and 24 hours and the latest visits, refreshed every 5 seconds", shows: xssPayloads},
 	{name: "visitors", path: "/site/2/visitors?period=day&date=today", about: "The visitor log (view_raw): each visit with its actions, newest first, page by page, under the segment", shows: xssPayloads},
 	{name: "visitor-profile", path: "/site/2/visitors/000000000000e2e0", about: "A visitor's profile (view_raw): the visitor's visits summed up and listed", shows: xssPayloads[:1]},
+	{name: "funnels", path: "/site/2/funnels?period=day&date=today", about: "Funnels: each funnel's entries, conversions and conversion rate for the period; defining one, step by step", shows: xssPayloads},
+	{name: "funnel", path: "/site/2/funnels/1?period=day&date=today&compare=previous", about: "One funnel: visits per step as bars and a table with drop-offs and rates, the previous period beside, conversions over time; editing and deleting it", shows: xssPayloads},
 	{name: "account-2fa", path: "/account/2fa", about: "Two-factor authentication: authenticator app, passkeys, recovery codes"},
 	{name: "security", path: "/security", about: "Security (superusers): accounts, locks, access review, unblocking an address"},
 	{name: "audit", path: "/audit", about: "Audit trail", shows: xssPayloads},
@@ -84,6 +86,10 @@ func TestPagesInBrowser(t *testing.T) {
 		)
 	}
 	sendHits(t, s, tok, hits)
+	// A funnel named with the payloads: each visit's event enters it, none takes a second one.
+	s.Report(t, tok, kv("method", "Funnels.saveNonGoalFunnel", "idSite", fmt.Sprint(site), "funnelName", xssPayloads[0],
+		"steps[0][name]", xssPayloads[1], "steps[0][kind]", "event_category", "steps[0][match]", "contains", "steps[0][pattern]", "alert",
+		"steps[1][name]", "Another event", "steps[1][kind]", "event_action", "steps[1][match]", "contains", "steps[1][pattern]", "alert"))
 
 	ctx := testbin.Browser(t)
 	signedIn := false
