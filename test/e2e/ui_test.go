@@ -48,6 +48,9 @@ var uiPages = []uiPage{
 	{name: "admin-users", path: "/admin/users", about: "Users: roles and view_raw grants with their expiry; adding, disabling, unlocking, resetting two-factor authentication", shows: xssPayloads},
 	{name: "admin-tokens", path: "/admin/tokens", about: "API tokens: listed, created (shown once) and revoked"},
 	{name: "admin-system", path: "/admin/system", about: "System: the health of each dependency, storage, encryption at rest, version and uptime"},
+	{name: "goals", path: "/site/2/goals?period=day&date=today&compare=previous", about: "Goals: conversions, conversion rate and revenue of all goals and of each, over time, beside the previous period; the editor of a new goal", shows: xssPayloads},
+	{name: "goal", path: "/site/2/goals/1?period=day&date=today", about: "One goal: its figures, over time, the visits that converted it by referrer and device type; its editor", shows: xssPayloads[:1]},
+	{name: "ecommerce-off", path: "/site/2/ecommerce", about: "Ecommerce of a site that has it off"},
 	{name: "not-found", path: "/no-such-page", status: 404, about: "A missing page, signed in"},
 }
 
@@ -76,6 +79,17 @@ type uiPage struct {
 func TestPagesInBrowser(t *testing.T) {
 	s, tok := testbin.StartWithSite(t, kv("siteName", xssPayloads[0]))
 	site := s.AddSite(t, tok, kv("siteName", xssPayloads[1], "urls[0]", "https://xss.example"))
+	// Goals named by the payloads; the first converts on the events below.
+	for i, p := range xssPayloads {
+		g := kv("method", "Goals.addGoal", "idSite", fmt.Sprint(site), "name", p, "matchAttribute", "url", "pattern", "xss.example", "patternType", "contains", "token_auth", tok)
+		if i == 0 {
+			g.Set("matchAttribute", "event_category")
+			g.Set("pattern", "alert(1)")
+		}
+		if code, v := s.API(t, g); code != 200 {
+			t.Fatalf("Goals.addGoal: %d %v", code, v)
+		}
+	}
 	now := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339)
 	var hits []hit
 	for i, p := range xssPayloads {
@@ -85,7 +99,8 @@ func TestPagesInBrowser(t *testing.T) {
 			hit{site, vis, "", now, "/", "", kv("e_c", p, "e_a", p, "e_n", p)},
 		)
 	}
-	sendHits(t, s, tok, hits)
+	// Each visit's event converts goal 1, an action more in the visitor log.
+	sendHitsWant(t, s, tok, hits, map[int]int{site: len(hits) + len(xssPayloads)})
 	// A funnel named with the payloads: each visit's event enters it, none takes a second one.
 	s.Report(t, tok, kv("method", "Funnels.saveNonGoalFunnel", "idSite", fmt.Sprint(site), "funnelName", xssPayloads[0],
 		"steps[0][name]", xssPayloads[1], "steps[0][kind]", "event_category", "steps[0][match]", "contains", "steps[0][pattern]", "alert",
