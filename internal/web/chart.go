@@ -131,13 +131,17 @@ func newSparkline(label string, values []float64) sparkline {
 	return s
 }
 
-// niceStep rounds a grid step up to 1, 2 or 5 times a power of ten (at least 1).
+// niceStep rounds a grid step up to 1, 2, 2.5 or 5 times a power of ten, at least 1 and
+// whole (a rate's 100 % has the top 100, not 200).
 func niceStep(v float64) float64 {
 	if v <= 1 {
 		return 1
 	}
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m == 2.5 && p < 10 {
+			continue // 2.5, 7.5: not whole numbers
+		}
 		if v <= m*p {
 			return m * p
 		}

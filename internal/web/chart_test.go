@@ -16,6 +16,8 @@ func TestChartGridFallsOnRoundNumbers(t *testing.T) {
 		{5, "0 2 4 6 8"},
 		{37, "0 10 20 30 40"},
 		{1234, "0 500 1000 1500 2000"},
+		{100, "0 25 50 75 100"},
+		{9, "0 5 10 15 20"},
 	} {
 		ch := lineChart("x", []string{"a", "b"}, nil, [][]float64{{0, c.max}}, fmtG)
 		var got []string

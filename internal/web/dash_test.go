@@ -274,3 +274,16 @@ func TestSitesListShowsASiteWithoutAddress(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+func TestOverviewListsTheGoals(t *testing.T) {
+	r, sess := dashRig(t)
+	root := map[string]string{"hearth_session": sess["root"]}
+	for _, name := range []string{"Signed up", "Bought " + xss} {
+		r.apiJSON(t, "root", url.Values{"method": {"Goals.addGoal"}, "idSite": {"1"}, "name": {name}, "matchAttribute": {"url"}, "pattern": {"/thanks"}, "patternType": {"contains"}})
+	}
+	a := r.do(t, request{method: http.MethodGet, path: "/site/1", cookies: root})
+	if a.code != 200 || !strings.Contains(a.body, "2 goals defined.") || !strings.Contains(a.body, "Bought &lt;script&gt;") || !strings.Contains(a.body, "/site/1/goals/1?") {
+		t.Fatalf("overview's goals: %d", a.code)
+	}
+	r.log.check(t)
+}

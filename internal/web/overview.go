@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"sort"
 	"net/http"
 	"net/url"
 
@@ -70,8 +71,8 @@ type overviewPage struct {
 	KPIs   []kpi
 	Chart  chart
 	Blocks []blockView
-	// Goals is the number of goals defined (a link to define one when none).
-	Goals int
+	// Goals are the goals defined (a link to define one when none), each linking to its page.
+	Goals []goalDef
 }
 
 var kpiDefs = []struct{ key, method, column string }{
@@ -117,7 +118,8 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := overviewPage{frame: f, Goals: len(rows(got[7]))}
+	page := overviewPage{frame: f, Goals: goalDefs(got[7])}
+	sort.Slice(page.Goals, func(i, j int) bool { return page.Goals[i].ID < page.Goals[j].ID })
 	now := map[string]map[string]any{"VisitsSummary.get": object(got[0]), "Actions.get": object(got[1]), "Goals.get": object(got[2])}
 	before := map[string]map[string]any{"VisitsSummary.get": object(got[3]), "Actions.get": object(got[4]), "Goals.get": object(got[5])}
 	for _, d := range kpiDefs {
