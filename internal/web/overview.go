@@ -2,9 +2,9 @@ package web
 
 import (
 	"fmt"
-	"sort"
 	"net/http"
 	"net/url"
+	"sort"
 
 	"hearth/internal/auth"
 	"hearth/internal/store"
