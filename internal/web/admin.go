@@ -80,16 +80,10 @@ func (e *refusal) Error() string { return e.message }
 // the API's complaints and refusals with their message, to be shown beside the form with the
 // user's input kept; any other failure is an error.
 func (w *Web) submit(r *http.Request, p *auth.Principal, params url.Values) (any, error) {
-	if w.reports == nil {
-		return nil, errors.New("the pages have no Reporting API")
+	rec, err := w.serveAs(r, p, params, true)
+	if err != nil {
+		return nil, err
 	}
-	q := url.Values{}
-	for k, v := range params {
-		q[k] = v
-	}
-	q.Set("format", "json")
-	rec := &capture{header: http.Header{}}
-	w.reports.ServeAs(rec, apiRequest(r, q, true), p)
 	var e struct {
 		Result  string `json:"result"`
 		Message string `json:"message"`

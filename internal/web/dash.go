@@ -105,7 +105,9 @@ func (w *Web) change(r *http.Request, p *auth.Principal, params url.Values) (any
 	return w.callMethod(r, p, params, true)
 }
 
-func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, post bool) (any, error) {
+// serveAs runs one Reporting API request as p in JSON and captures the answer: the one way
+// the pages reach the API.
+func (w *Web) serveAs(r *http.Request, p *auth.Principal, params url.Values, post bool) (*capture, error) {
 	if w.reports == nil {
 		return nil, errors.New("the pages have no Reporting API")
 	}
@@ -116,6 +118,14 @@ func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, 
 	q.Set("format", "json")
 	rec := &capture{header: http.Header{}}
 	w.reports.ServeAs(rec, apiRequest(r, q, post), p)
+	return rec, nil
+}
+
+func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, post bool) (any, error) {
+	rec, err := w.serveAs(r, p, params, post)
+	if err != nil {
+		return nil, err
+	}
 	if rec.status != http.StatusOK {
 		return nil, apiFailure(rec.status, rec.body.Bytes())
 	}
@@ -383,4 +393,29 @@ func andSegment(cur, add string) string {
 		return cur
 	}
 	return cur + ";" + add
+}
+
+// siteChange is the start of a page's POST that changes a site's definitions (goals,
+// funnels): the signed-in user, who must have write access to the site (else 403 with denied),
+// the view's state to return to, and the parsed form.
+func (w *Web) siteChange(rw http.ResponseWriter, r *http.Request, denied string) (*auth.Principal, store.Site, state, error) {
+	p, err := w.signedIn(r)
+	if err != nil {
+		return nil, store.Site{}, state{}, err
+	}
+	site, err := w.siteOf(r, p)
+	if err != nil {
+		return nil, store.Site{}, state{}, err
+	}
+	if !p.CanWrite(site.ID) {
+		return nil, store.Site{}, state{}, pageError(http.StatusForbidden, denied)
+	}
+	s, err := readState(r, site, w.now())
+	if err != nil {
+		return nil, store.Site{}, state{}, err
+	}
+	if err := readForm(rw, r); err != nil {
+		return nil, store.Site{}, state{}, err
+	}
+	return p, site, s, nil
 }

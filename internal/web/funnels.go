@@ -470,22 +470,8 @@ func funnelNum(v any) (float64, bool) {
 // of the input shows the form again with the API's message and what the user typed; success
 // goes to the funnel's page (the list after a delete) with the state kept.
 func (w *Web) changeFunnel(rw http.ResponseWriter, r *http.Request) error {
-	p, err := w.signedIn(r)
+	p, site, s, err := w.siteChange(rw, r, "You may not change the funnels of this site.")
 	if err != nil {
-		return err
-	}
-	site, err := w.siteOf(r, p)
-	if err != nil {
-		return err
-	}
-	if !p.CanWrite(site.ID) {
-		return pageError(http.StatusForbidden, "You may not change the funnels of this site.")
-	}
-	s, err := readState(r, site, w.now())
-	if err != nil {
-		return err
-	}
-	if err := readForm(rw, r); err != nil {
 		return err
 	}
 	id := strconv.FormatInt(int64(site.ID), 10)

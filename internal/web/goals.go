@@ -419,22 +419,8 @@ func (w *Web) goalDetail(rw http.ResponseWriter, r *http.Request, status int, fo
 // A refusal of the input shows the form again with the API's message and what the user typed;
 // success goes back to the list (the goal's page after an update) with the state kept.
 func (w *Web) changeGoal(rw http.ResponseWriter, r *http.Request) error {
-	p, err := w.signedIn(r)
+	p, site, s, err := w.siteChange(rw, r, "You may not change the goals of this site.")
 	if err != nil {
-		return err
-	}
-	site, err := w.siteOf(r, p)
-	if err != nil {
-		return err
-	}
-	if !p.CanWrite(site.ID) {
-		return pageError(http.StatusForbidden, "You may not change the goals of this site.")
-	}
-	s, err := readState(r, site, w.now())
-	if err != nil {
-		return err
-	}
-	if err := readForm(rw, r); err != nil {
 		return err
 	}
 	id := strconv.FormatInt(int64(site.ID), 10)

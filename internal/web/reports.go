@@ -76,16 +76,10 @@ func (ps *pairs) UnmarshalJSON(b []byte) error {
 // callRaw runs one Reporting API method as p and returns its JSON answer as the API wrote
 // it, for answers whose member order matters.
 func (w *Web) callRaw(r *http.Request, p *auth.Principal, params url.Values) ([]byte, error) {
-	if w.reports == nil {
-		return nil, errors.New("the pages have no Reporting API")
+	rec, err := w.serveAs(r, p, params, false)
+	if err != nil {
+		return nil, err
 	}
-	q := url.Values{}
-	for k, v := range params {
-		q[k] = v
-	}
-	q.Set("format", "json")
-	rec := &capture{header: http.Header{}}
-	w.reports.ServeAs(rec, apiRequest(r, q, false), p)
 	if rec.status != http.StatusOK {
 		return nil, apiFailure(rec.status, rec.body.Bytes())
 	}
