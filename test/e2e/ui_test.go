@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"hearth/test/testbin"
@@ -50,7 +53,11 @@ var uiPages = []uiPage{
 	{name: "admin-system", path: "/admin/system", about: "System: the health of each dependency, storage, encryption at rest, version and uptime"},
 	{name: "goals", path: "/site/2/goals?period=day&date=today&compare=previous", about: "Goals: conversions, conversion rate and revenue of all goals and of each, over time, beside the previous period; the editor of a new goal", shows: xssPayloads},
 	{name: "goal", path: "/site/2/goals/1?period=day&date=today", about: "One goal: its figures, over time, the visits that converted it by referrer and device type; its editor", shows: xssPayloads[:1]},
-	{name: "ecommerce-off", path: "/site/2/ecommerce", about: "Ecommerce of a site that has it off"},
+	{name: "ecommerce", path: "/site/2/ecommerce?period=day&date=today&compare=previous", about: "Ecommerce: revenue, orders, conversion rate and average order value over time, products by SKU, name and category, abandoned carts", shows: xssPayloads},
+	{name: "ecommerce-off", path: "/site/1/ecommerce", about: "Ecommerce of a site that has it off"},
+	{name: "overview-de", path: "/site/2?period=day&date=today&compare=previous", lang: "de", about: "The overview in German (the language chosen on the account page)"},
+	{name: "report-de", path: "/site/2/report/Actions.getPageTitles?period=day&date=today", lang: "de", about: "A report in German"},
+	{name: "admin-site-de", path: "/admin/sites/2", lang: "de", about: "A site's settings in German"},
 	{name: "not-found", path: "/no-such-page", status: 404, about: "A missing page, signed in"},
 }
 
@@ -70,6 +77,7 @@ type uiPage struct {
 	status            int      // expected HTTP status; 0 means 200
 	signedOut         bool     // seen before signing in
 	shows             []string // texts the page must show literally
+	lang              string   // the language chosen (the hearth_lang cookie); "" for the browser's English
 }
 
 // TestPagesInBrowser starts Hearth with sites and hits whose names are XSS payloads, and runs
@@ -78,7 +86,7 @@ type uiPage struct {
 // `make ui-screenshots` copies to docs/.
 func TestPagesInBrowser(t *testing.T) {
 	s, tok := testbin.StartWithSite(t, kv("siteName", xssPayloads[0]))
-	site := s.AddSite(t, tok, kv("siteName", xssPayloads[1], "urls[0]", "https://xss.example"))
+	site := s.AddSite(t, tok, kv("siteName", xssPayloads[1], "urls[0]", "https://xss.example", "ecommerce", "1"))
 	// Goals named by the payloads; the first converts on the events below.
 	for i, p := range xssPayloads {
 		g := kv("method", "Goals.addGoal", "idSite", fmt.Sprint(site), "name", p, "matchAttribute", "url", "pattern", "xss.example", "patternType", "contains", "token_auth", tok)
@@ -99,6 +107,9 @@ func TestPagesInBrowser(t *testing.T) {
 			hit{site, vis, "", now, "/", "", kv("e_c", p, "e_a", p, "e_n", p)},
 		)
 	}
+	// An order of products named by the payloads, in the first visit.
+	items, _ := json.Marshal([][]any{{"SKU-1", xssPayloads[0], xssPayloads[1], 21.25, 2}})
+	hits = append(hits, hit{site, fmt.Sprintf("%016x", 0xe2e0), "", now, "/", "", kv("idgoal", "0", "ec_id", "ORDER-1", "revenue", "42.5", "ec_items", string(items))})
 	// Each visit's event converts goal 1, an action more in the visitor log.
 	sendHitsWant(t, s, tok, hits, map[int]int{site: len(hits) + len(xssPayloads)})
 	// A funnel named with the payloads: each visit's event enters it, none takes a second one.
@@ -122,6 +133,9 @@ func TestPagesInBrowser(t *testing.T) {
 			signedIn = true
 		} else if p.signedOut && signedIn {
 			t.Fatalf("%s: signed-out pages come first in uiPages", p.name)
+		}
+		if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: "hearth_lang", Value: p.lang, URL: s.Base, Expires: langExpiry(p.lang)}); err != nil {
+			t.Fatal(err)
 		}
 		for _, problem := range testbin.PageProblems(t, ctx, s.Base, testbin.Page{Name: p.name, Path: p.path, Status: p.status}) {
 			if k := knownFor(p.name, problem, seen); k != nil {
@@ -202,4 +216,12 @@ test's table ` + "`uiPages`" + `; add a page there, then run it.
 		fmt.Fprintf(&b, "## %s\n\n`%s`, %s%s.\n\n![%s](ui/%s.png)\n\n", p.about, p.path, who, status, p.about, p.name)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// langExpiry keeps the language cookie of a page, or (no language) expires it at once.
+func langExpiry(lang string) cdp.TimeSinceEpoch {
+	if lang == "" {
+		return cdp.TimeSinceEpoch(1)
+	}
+	return cdp.TimeSinceEpoch(time.Now().Add(time.Hour).Unix())
 }
