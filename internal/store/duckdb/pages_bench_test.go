@@ -2,10 +2,13 @@ package duckdb_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +100,31 @@ func pageOverhead(b *testing.B, r *reportRig, path string) {
 		at = append(at, float64(time.Since(t).Microseconds())/1000)
 	}
 	b.StopTimer()
+	// Each call alone, one after another, for the log: where the page's time goes.
+	type timed struct {
+		call string
+		ms   float64
+	}
+	var each []timed
+	for _, c := range calls {
+		p := url.Values{}
+		for k, v := range c {
+			p[k] = v
+		}
+		t := time.Now()
+		r.call(b, p)
+		each = append(each, timed{c.Get("method") + " " + c.Get("period") + " " + c.Get("date"), float64(time.Since(t).Microseconds()) / 1000})
+	}
+	sort.Slice(each, func(i, j int) bool { return each[i].ms > each[j].ms })
+	var sum float64
+	var parts []string
+	for i, e := range each {
+		sum += e.ms
+		if i < 8 {
+			parts = append(parts, fmt.Sprintf("%s %.1f ms", e.call, e.ms))
+		}
+	}
+	b.Logf("%s: %d calls, %.0f ms one after another; slowest: %s", path, len(each), sum, strings.Join(parts, ", "))
 	pm, am := median(pt), median(at)
 	b.ReportMetric(pm, "page-ms")
 	b.ReportMetric(am, "api-ms")
