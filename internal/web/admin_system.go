@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -117,9 +118,8 @@ func (w *Web) systemAdmin(rw http.ResponseWriter, r *http.Request) error {
 		}
 		var st unix.Statfs_t
 		if err := unix.Statfs(dir, &st); err == nil {
-			// #nosec G115 -- a block size and a real disk's sizes are positive and fit.
-			bs := int64(st.Bsize)
-			page.Free, page.Total, page.DiskKnown = formatBytes(l, int64(st.Bavail)*bs), formatBytes(l, int64(st.Blocks)*bs), true
+			bs := uint64(max(st.Bsize, 0))
+			page.Free, page.Total, page.DiskKnown = formatBytes(l, clampInt64(st.Bavail*bs)), formatBytes(l, clampInt64(st.Blocks*bs)), true
 		}
 	}
 	return w.renderPage(rw, http.StatusOK, "admin_system.html", page)
@@ -178,4 +178,12 @@ func uptime(l *locale, d time.Duration) string {
 		return l.p.Sprintf(l.Or("admin.system.dayshours", "%d d %d h"), days, h)
 	}
 	return l.Duration(int64(h*3600 + m*60 + int(d.Seconds())%60))
+}
+
+// clampInt64 is a byte count as an int64, at most the largest one.
+func clampInt64(n uint64) int64 {
+	if n > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
 }
