@@ -78,6 +78,25 @@ var ActionReports = []*ActionReport{
 }
 
 // Titles reports whether the report lists page titles rather than URLs.
+// segmentDimension is the dimension a row of the report drills into: the visits that entered
+// (entry pages) or left (exit pages) on the row's page, else those that viewed it, as a row's
+// own figure counts them.
+func (k ActionKind) segmentDimension() string {
+	switch k {
+	case EntryPageURLs:
+		return "entryPageUrl"
+	case ExitPageURLs:
+		return "exitPageUrl"
+	case EntryPageTitles:
+		return "entryPageTitle"
+	case ExitPageTitles:
+		return "exitPageTitle"
+	case PageTitles:
+		return "pageTitle"
+	}
+	return "pageUrl"
+}
+
 func (k ActionKind) Titles() bool {
 	return k == PageTitles || k == EntryPageTitles || k == ExitPageTitles
 }
@@ -167,7 +186,7 @@ func (d *ActionReport) ActionTables(actions []store.ActionRow, entries []store.G
 		sort.Strings(keys)
 		switch d.Kind {
 		case PageURLs, EntryPageURLs, ExitPageURLs:
-			tables[i] = pageTree(keys, metrics[i])
+			tables[i] = pageTree(keys, metrics[i], d.Kind.segmentDimension())
 		case Downloads, Outlinks:
 			tables[i] = byHost(keys, metrics[i], d.Kind == Downloads)
 		default:
@@ -179,7 +198,7 @@ func (d *ActionReport) ActionTables(actions []store.ActionRow, entries []store.G
 					if k == "" {
 						r.Label = "Page Name not defined"
 					}
-					r.Segment = "pageTitle==" + segmentValue(k)
+					r.Segment = d.Kind.segmentDimension() + "==" + segmentValue(k)
 				case d.Kind == SearchCategories:
 				default:
 					r.Segment = "siteSearchKeyword==" + segmentValue(k)
@@ -256,7 +275,7 @@ func pageSegments(raw string) []string {
 }
 
 // pageTree builds the folder hierarchy of page URLs; folder rows sum their pages.
-func pageTree(keys []string, metrics map[string]*ActionMetrics) *Table {
+func pageTree(keys []string, metrics map[string]*ActionMetrics, dim string) *Table {
 	root := &Table{}
 	for _, key := range keys {
 		m := metrics[key]
@@ -278,7 +297,7 @@ func pageTree(keys []string, metrics map[string]*ActionMetrics) *Table {
 			row.Action.add(*m)
 			if i == len(segs)-1 {
 				row.Columns = []Column{{"url", key}}
-				row.Segment = "pageUrl==" + segmentValue(key)
+				row.Segment = dim + "==" + segmentValue(key)
 				break
 			}
 			if row.Sub == nil {

@@ -27,6 +27,23 @@ type Segment struct {
 	And        [][]Condition
 }
 
+// personal are the dimensions whose value is one person: a segment on them makes any report
+// that person's history.
+var personal = map[string]bool{"visitorId": true, "userId": true}
+
+// Personal reports whether the segment has a condition on a dimension that picks out one
+// visitor or one user.
+func (s Segment) Personal() bool {
+	for _, or := range s.And {
+		for _, c := range or {
+			if personal[c.Dimension] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // SegmentError is a segment that cannot be used; its text is safe to show.
 type SegmentError struct{ msg string }
 

@@ -141,21 +141,35 @@ func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, 
 	return v, nil
 }
 
-// callAll runs calls at once (a page's blocks are independent) and returns their answers in
-// order, or the first error.
+// callsAtOnce bounds the API calls one page has running at the same time: a page's blocks
+// are independent and run side by side, but one request (an overview compared with the
+// previous period makes 49 calls) must not start dozens of queries at once.
+const callsAtOnce = 4
+
+// callAll runs calls side by side (callsAtOnce at a time) and returns their answers in order,
+// or the first error.
 func (w *Web) callAll(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, error) {
+	out, errs := w.callEach(r, p, calls)
+	return out, errors.Join(errs...)
+}
+
+// callEach runs calls as callAll does and returns each answer and each error, for a page that
+// can do without some of them.
+func (w *Web) callEach(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, []error) {
 	out := make([]any, len(calls))
 	errs := make([]error, len(calls))
+	slots := make(chan struct{}, callsAtOnce)
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-slots; wg.Done() }()
 			out[i], errs[i] = w.call(r, p, c)
 		}()
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
+	return out, errs
 }
 
 // state is what a dashboard view shows, all of it in the query string so every view is a

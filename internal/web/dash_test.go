@@ -287,3 +287,26 @@ func TestOverviewListsTheGoals(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+// TestDrillDownKeepsTheRowsFigure: following a row's "only these visits" link shows as many
+// visits as the row counted: the exit page /a ends one visit (visit 2), though two visits saw it.
+func TestDrillDownKeepsTheRowsFigure(t *testing.T) {
+	r, sess := dashRig(t)
+	root := map[string]string{"hearth_session": sess["root"]}
+	a := r.do(t, request{method: http.MethodGet, path: "/site/1?period=day&date=today", cookies: root})
+	block := a.body[strings.Index(a.body, `id="b-Actions.getExitPageUrls"`):]
+	block = block[:strings.Index(block, "</section>")]
+	m := regexp.MustCompile(`<a href="([^"]+)" title="[^"]*">/a</a></td>\s*<td class="num">(\d+)</td>`).FindStringSubmatch(block)
+	if m == nil {
+		t.Fatalf("no row for the exit page /a in %s", block)
+	}
+	link := html.UnescapeString(m[1])
+	if !strings.Contains(link, "exitPageUrl%3D%3D") {
+		t.Errorf("the exit page's link filters by %s, not by the exit page", link)
+	}
+	d := r.do(t, request{method: http.MethodGet, path: link, cookies: root})
+	if got := kpiValue(t, d.body, "nb_visits"); got != m[2] || got != "1" {
+		t.Errorf("visits under the exit page's segment = %s, the row's exits = %s, want both 1", got, m[2])
+	}
+	r.log.check(t)
+}

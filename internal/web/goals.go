@@ -206,31 +206,11 @@ type goalsPage struct {
 	Form goalForm
 }
 
-// goalCallsAtOnce bounds the calls one page has the API answer at the same time: the list asks
-// Goals.get once per goal (twice when comparing).
-const goalCallsAtOnce = 16
-
-// callInTurns runs calls as callAll does, at most goalCallsAtOnce at a time.
-func (w *Web) callInTurns(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, error) {
-	out := make([]any, 0, len(calls))
-	for len(calls) > 0 {
-		n := min(len(calls), goalCallsAtOnce)
-		got, err := w.callAll(r, p, calls[:n])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, got...)
-		calls = calls[n:]
-	}
-	return out, nil
-}
-
 // goals serves /site/{idSite}/goals: the site's goals and, for the state's period and
 // segment, the conversions, converted visits, conversion rate and revenue of all goals
 // together (against the previous period) and of each goal, and conversions and conversion rate
 // over time. The calls: Goals.getGoals, Goals.get now, before and over time at once, then
-// Goals.get of each goal (and of its previous period when comparing), goalCallsAtOnce at a
-// time.
+// Goals.get of each goal (and of its previous period when comparing).
 func (w *Web) goals(rw http.ResponseWriter, r *http.Request) error {
 	return w.goalsList(rw, r, http.StatusOK, nil)
 }
@@ -253,7 +233,7 @@ func (w *Web) goalsList(rw http.ResponseWriter, r *http.Request, status int, for
 			calls = append(calls, goalParams(prev, g.ID))
 		}
 	}
-	each, err := w.callInTurns(r, p, calls)
+	each, err := w.callAll(r, p, calls)
 	if err != nil {
 		return err
 	}

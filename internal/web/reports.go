@@ -622,21 +622,3 @@ func (w *Web) reportCols(s state, ri reportInfo, l *locale, t table, shown []map
 	}
 	return cols
 }
-
-// callEach runs calls at once and returns each answer and each error: a page that can do
-// without some answers (a group another period has no more) tells them apart.
-func (w *Web) callEach(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, []error) {
-	out := make([]any, len(calls))
-	errs := make([]error, len(calls))
-	done := make(chan struct{}, len(calls))
-	for i, c := range calls {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			out[i], errs[i] = w.call(r, p, c)
-		}()
-	}
-	for range calls {
-		<-done
-	}
-	return out, errs
-}

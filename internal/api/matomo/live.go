@@ -111,8 +111,13 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 	// One entry per view of each site; a call continuing a view already recorded adds none
 	// (rawviews.go).
 	continued, now := isTrue(c.params.Get("continueView")), a.opts.Now()
+	// Only the real-time page's shape continues a view: the latest few visits, no page past
+	// the first, no period of the caller's choosing, under the segment the view was recorded
+	// with. Anything else reads more than the view showed and is recorded as a view of its own.
+	continuable := continued && limit <= maxContinuedVisits && offset == 0 && c.params.Get("period") == "" && c.params.Get("date") == ""
+	segKey := c.params.Get("segment")
 	for _, id := range ids {
-		if continued && a.views.continues(c.actor(), id, now) {
+		if continuable && a.views.continues(c.actor(), id, segKey, now) {
 			continue
 		}
 		details := map[string]string{"method": "Live.getLastVisitsDetails", "visits": strconv.Itoa(len(visits))}
@@ -120,7 +125,7 @@ func (a *API) lastVisits(ctx context.Context, c *call) (any, error) {
 			details["view"] = "continued"
 		}
 		a.record(ctx, c, audit.ActionRawDataView, fmt.Sprintf("site:%d", id), audit.Success, details)
-		a.views.recorded(c.actor(), id, now)
+		a.views.recorded(c.actor(), id, segKey, now)
 	}
 	currency := map[event.SiteID]string{site.ID: site.Currency}
 	goalNames := map[event.SiteID]map[int32]string{}
@@ -521,7 +526,7 @@ func (a *API) counters(ctx context.Context, c *call) (any, error) {
 	if err != nil || minutes <= 0 || minutes > 2880 {
 		return nil, errorf(400, "lastMinutes must be a number between 1 and 2880.")
 	}
-	seg, err := a.segment(c)
+	seg, err := a.segmentOn(c, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -284,6 +284,25 @@ func TestRealtimeViewIsRecordedOnce(t *testing.T) {
 	if d := got[1]["details"].(map[string]any); d["view"] != nil || d["visits"] != "4" {
 		t.Errorf("the page load's entry: %v", got[1])
 	}
+	// A continuation that reads more than the real-time page shows is a view of its own: more
+	// visits, a later page, a period of its own, another segment.
+	for i, more := range []url.Values{
+		{"filter_limit": {"10000"}},
+		{"filter_offset": {"10"}},
+		{"period": {"range"}, "date": {"last60"}},
+		{"segment": {"visitCount>=1"}},
+	} {
+		p := url.Values{"method": {"Live.getLastVisitsDetails"}, "idSite": {"1"}, "filter_limit": {"10"}, "continueView": {"1"}}
+		for k, v := range more {
+			p[k] = v
+		}
+		if code, v := r.json(t, p); code != 200 {
+			t.Fatalf("visitor log %v: %d %v", more, code, v)
+		}
+		if n := count(); n != 5+i {
+			t.Errorf("continuation with %v: %d entries, want %d", more, n, 5+i)
+		}
+	}
 }
 
 // TestRawViewsBound: past maxOpenViews the views that lapsed are forgotten, and with none
@@ -292,17 +311,17 @@ func TestRawViewsBound(t *testing.T) {
 	var v rawViews
 	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for i := range maxOpenViews {
-		v.recorded("u", event.SiteID(i+1), t0) // #nosec G115 -- test sizes
+		v.recorded("u", event.SiteID(i+1), "", t0) // #nosec G115 -- test sizes
 	}
-	v.recorded("late", 1, t0.Add(time.Minute))
-	if v.continues("late", 1, t0.Add(2*time.Minute)) {
+	v.recorded("late", 1, "", t0.Add(time.Minute))
+	if v.continues("late", 1, "", t0.Add(2*time.Minute)) {
 		t.Error("a view past the bound is remembered")
 	}
-	if !v.continues("u", 5, t0.Add(2*time.Minute)) {
+	if !v.continues("u", 5, "", t0.Add(2*time.Minute)) {
 		t.Error("a remembered view is lost")
 	}
-	v.recorded("late", 1, t0.Add(viewWindow))
-	if !v.continues("late", 1, t0.Add(viewWindow+time.Minute)) || len(v.last) != 1 {
+	v.recorded("late", 1, "", t0.Add(viewWindow))
+	if !v.continues("late", 1, "", t0.Add(viewWindow+time.Minute)) || len(v.last) != 1 {
 		t.Errorf("lapsed views were not let go: %d remembered", len(v.last))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"hearth/internal/event"
 	"hearth/internal/report"
 	"hearth/internal/store"
 )
@@ -59,6 +60,24 @@ func (a *API) segment(c *call) (store.Filter, error) {
 	return store.Filter{}, err
 }
 
+// segmentOn reads the request's segment for reports of sites: a segment that picks out one
+// visitor or one user (visitorId, userId) turns any report into that person's history, raw
+// data that only view_raw may see, so it needs view_raw on every one of the sites.
+func (a *API) segmentOn(c *call, sites []event.SiteID) (store.Filter, error) {
+	f, err := a.segment(c)
+	if err != nil {
+		return f, err
+	}
+	if seg, err := report.ParseSegment(c.params.Get("segment")); err == nil && seg.Personal() {
+		for _, id := range sites {
+			if !c.principal.CanViewRaw(id) {
+				return store.Filter{}, errorf(401, "A segment on visitorId or userId shows one person's visits: it needs the view_raw capability on the site.")
+			}
+		}
+	}
+	return f, nil
+}
+
 // reportSites resolves idSite, period and date of a report request: every site the principal
 // may view among those asked for, each with the periods in its own timezone.
 func (a *API) reportSites(ctx context.Context, c *call) ([]siteDates, bool, error) {
@@ -66,7 +85,7 @@ func (a *API) reportSites(ctx context.Context, c *call) ([]siteDates, bool, erro
 	if err != nil {
 		return nil, false, err
 	}
-	seg, err := a.segment(c)
+	seg, err := a.segmentOn(c, ids)
 	if err != nil {
 		return nil, false, err
 	}

@@ -45,3 +45,31 @@ func TestServeAsUsesTheSessionPrincipal(t *testing.T) {
 		t.Fatalf("no principal: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestPersonalSegmentsNeedViewRaw: a segment on visitorId or userId turns any report into one
+// person's history, so only view_raw may use it; other segments stay open to viewers.
+func TestPersonalSegmentsNeedViewRaw(t *testing.T) {
+	r := newMatrixRig(t)
+	for _, c := range []struct {
+		method, segment string
+		viewerOK        bool
+	}{
+		{"VisitsSummary.get", "visitorId==0200000000000000", false},
+		{"Actions.getPageTitles", "visitorType==new,visitorId==0200000000000000", false},
+		{"Referrers.getCampaigns", "browserCode==FF;visitorId!=0200000000000000", false},
+		{"Live.getCounters", "visitorId==0200000000000000", false},
+		{"VisitsSummary.get", "browserCode==FF", true},
+	} {
+		p := url.Values{"method": {c.method}, "idSite": {"1"}, "period": {"day"}, "date": {"today"}, "lastMinutes": {"30"}, "segment": {c.segment}}
+		code, body := r.call(t, "viewer", cloneValues(p))
+		if ok := code == 200; ok != c.viewerOK {
+			t.Errorf("%s %s as viewer: %d %s", c.method, c.segment, code, body)
+		}
+		if !c.viewerOK && !strings.Contains(body, "view_raw") {
+			t.Errorf("%s %s: the refusal does not say why: %s", c.method, c.segment, body)
+		}
+		if code, body := r.call(t, "rawviewer", cloneValues(p)); code != 200 {
+			t.Errorf("%s %s as rawviewer: %d %s", c.method, c.segment, code, body)
+		}
+	}
+}
