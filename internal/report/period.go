@@ -37,6 +37,9 @@ var (
 	maxDate = time.Date(2199, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
+// Earliest is the first day the Reporting API accepts in a date.
+func Earliest() time.Time { return minDate }
+
 // Period is one reporting period: whole calendar days in a site's timezone.
 type Period struct {
 	Kind Kind

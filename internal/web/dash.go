@@ -122,6 +122,9 @@ func (w *Web) serveAs(r *http.Request, p *auth.Principal, params url.Values, pos
 }
 
 func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, post bool) (any, error) {
+	if params.Has(noFigures) {
+		return nil, nil // a period with no figures (state.params): no answer
+	}
 	rec, err := w.serveAs(r, p, params, post)
 	if err != nil {
 		return nil, err
@@ -183,6 +186,9 @@ type state struct {
 	// multi: the date named several periods (day with last7): they are shown as one range.
 	multi bool
 	site  event.SiteID
+	// none: the period before the first day the API knows (the previous period of its first
+	// day): it has no figures, and its calls are made as none.
+	none bool
 }
 
 // Default view: the last 30 days up to today.
@@ -251,8 +257,15 @@ func readState(r *http.Request, site store.Site, now time.Time) (state, error) {
 	return s, nil
 }
 
+// noFigures marks the parameters of a call for a period before the API's first day: callEach
+// answers it with no figures instead of asking the API (which refuses the date).
+const noFigures = "hearth_no_figures"
+
 // params are the API parameters of the state's one period (several are asked as one range).
 func (s state) params(method string) url.Values {
+	if s.none {
+		return url.Values{noFigures: {"1"}, "method": {method}}
+	}
 	v := url.Values{"method": {method}, "idSite": {strconv.FormatInt(int64(s.site), 10)}}
 	if s.multi {
 		v.Set("period", "range")
@@ -285,8 +298,10 @@ func (s state) previous() state {
 		p.Last = s.First.AddDate(0, 0, -1)
 		p.First = p.Last.AddDate(0, 0, -(days - 1))
 		p.Period, p.Date = "range", p.First.Format(time.DateOnly)+","+p.Last.Format(time.DateOnly)
+		p.none = p.First.Before(report.Earliest())
 		return p
 	}
+	p.none = p.First.Before(report.Earliest())
 	p.Period, p.Date = string(s.Kind), p.First.Format(time.DateOnly)
 	p.Last = s.Last // not used for single periods beyond display
 	switch s.Kind {
@@ -306,6 +321,9 @@ func (s state) previous() state {
 // half a year), else the last periods of the state's kind up to its own.
 func (s state) evolution(method string) url.Values {
 	v := s.params(method)
+	if v.Has(noFigures) {
+		return v
+	}
 	kind, from := string(s.Kind), s.First
 	switch s.Kind {
 	case report.Day:
@@ -321,6 +339,9 @@ func (s state) evolution(method string) url.Values {
 		if s.Last.Sub(s.First) > 183*24*time.Hour {
 			kind = "month"
 		}
+	}
+	if from.Before(report.Earliest()) {
+		from = report.Earliest() // the chart starts at the API's first day
 	}
 	v.Set("period", kind)
 	v.Set("date", from.Format(time.DateOnly)+","+s.Last.Format(time.DateOnly))
@@ -357,6 +378,14 @@ func (s state) Link(path string, over ...string) template.URL {
 // SiteLink is a page of the state's site with the state kept.
 func (s state) SiteLink(sub string, over ...string) template.URL {
 	return s.Link(fmt.Sprintf("/site/%d%s", s.site, sub), over...)
+}
+
+// SegmentText is the segment as a person reads it: its values decoded.
+func (s state) SegmentText() string {
+	if t, err := url.QueryUnescape(s.Segment); err == nil {
+		return t
+	}
+	return s.Segment
 }
 
 // For is the overview of another site with the state kept (the sites list).

@@ -310,3 +310,25 @@ func TestDrillDownKeepsTheRowsFigure(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+// TestFirstDayHasNoPreviousPeriod: the API's first day is a valid date; its previous period,
+// before it, is shown as having no figures, not refused.
+func TestFirstDayHasNoPreviousPeriod(t *testing.T) {
+	r, sess := dashRig(t)
+	root := map[string]string{"hearth_session": sess["root"]}
+	for _, path := range []string{
+		"/site/1?period=day&date=1991-08-06",
+		"/site/1?period=year&date=1991-08-06&compare=previous",
+		"/site/1?period=range&date=1991-08-06,1991-09-06&compare=previous",
+		"/site/1/goals?period=day&date=1991-08-06&compare=previous",
+		"/site/1/ecommerce?period=day&date=1991-08-06&compare=previous",
+		"/site/1/funnels?period=day&date=1991-08-06&compare=previous",
+		"/site/1/report/Actions.getPageUrls?period=day&date=1991-08-06&compare=previous",
+	} {
+		a := r.do(t, request{method: http.MethodGet, path: path, cookies: root})
+		if a.code != 200 {
+			t.Errorf("%s: %d %s", path, a.code, a.body)
+		}
+	}
+	r.log.check(t)
+}

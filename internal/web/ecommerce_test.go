@@ -119,7 +119,7 @@ func TestEcommercePageShowsTheAPIsFigures(t *testing.T) {
 		}
 	}
 	// Revenue 47 against 20: +135 %; the average order 23.50 against 20: +17.50 %.
-	for _, want := range []string{`<span class="delta up">+135 %`, `<span class="delta up">+17.50 %`, `<span class="delta down">-50 %`} {
+	for _, want := range []string{`<span class="delta up good">+135 %`, `<span class="delta up good">+17.50 %`, `<span class="delta down bad">-50 %`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the tiles lack %q", want)
 		}

@@ -255,7 +255,7 @@ func TestGoalsPageComparesWithThePreviousPeriod(t *testing.T) {
 		}
 	}
 	// 5 against 1: +400 %; 20 against 10: +100 %.
-	if !strings.Contains(page.body, `<span class="delta up">+400 %`) || !strings.Contains(page.body, `<span class="delta up">+100 %`) {
+	if !strings.Contains(page.body, `<span class="delta up good">+400 %`) || !strings.Contains(page.body, `<span class="delta up good">+100 %`) {
 		t.Error("the tiles lack their change against yesterday")
 	}
 	prev := r.apiJSON(t, "root", url.Values{"method": {"Goals.get"}, "idSite": {"1"}, "period": {"day"}, "date": {"yesterday"}, "idGoal": {"1"}}).(map[string]any)

@@ -54,6 +54,21 @@ type kpi struct {
 	HasDelta bool
 }
 
+// lowerIsBetter are the metrics whose fall is good news: bounce and exit rates, abandonment.
+var lowerIsBetter = map[string]bool{"bounce_rate": true, "exit_rate": true, "funnel_abandoned_rate": true, "funnel_sum_exits": true}
+
+// Trend names the change for its colour: its direction, and whether it is good news.
+func (k kpi) Trend() string {
+	dir := "up"
+	if k.Delta < 0 {
+		dir = "down"
+	}
+	if (k.Delta >= 0) != lowerIsBetter[k.Column] {
+		return dir + " good"
+	}
+	return dir + " bad"
+}
+
 type blockView struct {
 	block
 	Rows []blockRow
@@ -126,6 +141,9 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 		k := kpi{Key: d.key, Column: d.column, Value: now[d.method][d.column], Prev: before[d.method][d.column]}
 		if k.Value == nil {
 			k.Value = 0
+		}
+		if k.Prev == nil {
+			k.Prev = 0 // an empty period's answer has no columns: nothing happened
 		}
 		cur, _ := toFloat(k.Value)
 		old, ok := toFloat(k.Prev)
