@@ -624,7 +624,7 @@ func TestAdminBadInput(t *testing.T) {
 		form: url.Values{"action": {"add"}, "siteName": {"Evil"}, "urls": {"https://evil.example"}}}); a.code != 403 {
 		t.Errorf("cross-origin add: %d", a.code)
 	}
-	if a := r.get(t, nil, "/admin/sites"); a.code != http.StatusSeeOther || a.header.Get("Location") != "/login" {
+	if a := r.get(t, nil, "/admin/sites"); a.code != http.StatusSeeOther || a.header.Get("Location") != "/login?next=%2Fadmin%2Fsites" {
 		t.Errorf("signed out: %d %s", a.code, a.header.Get("Location"))
 	}
 	r.log.check(t)
@@ -702,5 +702,16 @@ func TestAdminPagesSpeakGerman(t *testing.T) {
 			t.Errorf("%s in German: %d", path, a.code)
 		}
 	}
+	// The administration's refusals answer in the request's language: an error page, and a
+	// form's own complaint shown beside it.
+	checkLanguages(t, r, []pageCase{
+		{"system page of a site admin", request{method: http.MethodGet, path: "/admin/system", cookies: who["admin1"]}, 403,
+			[]string{"Only a superuser can see the state of the system."}, []string{"Nur ein Superuser kann den Zustand des Systems sehen."}},
+		{"users page of a viewer", request{method: http.MethodGet, path: "/admin/users", cookies: who["viewer"]}, 403,
+			[]string{"You administer no site, so you manage no user."}, []string{"Sie verwalten keine Website und damit auch keine Benutzer."}},
+		{"new account's passwords differ", request{method: http.MethodPost, path: "/admin/users", cookies: who["root"],
+			form: url.Values{"action": {"adduser"}, "userLogin": {"newbie"}, "email": {"newbie@example.org"}, "password": {"one long password"}, "password2": {"another long password"}}}, 400,
+			[]string{"The new account's passwords do not match."}, []string{"Die Passwörter des neuen Kontos stimmen nicht überein."}},
+	})
 	r.log.check(t)
 }

@@ -332,3 +332,29 @@ func TestFirstDayHasNoPreviousPeriod(t *testing.T) {
 	}
 	r.log.check(t)
 }
+
+// TestSignInReturnsToTheSharedView: a link to a view opened signed out opens that view after
+// the sign-in; a return address off the server is dropped.
+func TestSignInReturnsToTheSharedView(t *testing.T) {
+	r, _ := dashRig(t)
+	view := "/site/1?period=day&date=today&segment=referrerType%3D%3Dsearch"
+	a := r.do(t, request{method: http.MethodGet, path: view})
+	if a.code != http.StatusSeeOther || a.header.Get("Location") != "/login?next="+url.QueryEscape(view) {
+		t.Fatalf("signed out: %d %s", a.code, a.header.Get("Location"))
+	}
+	form := r.do(t, request{method: http.MethodGet, path: a.header.Get("Location")})
+	if !strings.Contains(form.body, `name="next" value="`+html.EscapeString(view)+`"`) {
+		t.Fatalf("the sign-in form does not carry the view: %s", form.body)
+	}
+	in := r.do(t, request{method: http.MethodPost, path: "/login", header: map[string]string{"Origin": origin},
+		form: url.Values{"login": {"viewer"}, "password": {password("viewer")}, "next": {view}}})
+	if in.code != http.StatusSeeOther || in.header.Get("Location") != view {
+		t.Errorf("after the sign-in: %d %s, want %s", in.code, in.header.Get("Location"), view)
+	}
+	off := r.do(t, request{method: http.MethodPost, path: "/login", header: map[string]string{"Origin": origin},
+		form: url.Values{"login": {"viewer"}, "password": {password("viewer")}, "next": {"//evil.example/x"}}})
+	if off.header.Get("Location") != "/" {
+		t.Errorf("a return address off the server: %s", off.header.Get("Location"))
+	}
+	r.log.check(t)
+}

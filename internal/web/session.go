@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -90,7 +91,12 @@ func (w *Web) Principal(r *http.Request) *auth.Principal {
 func (w *Web) signedIn(r *http.Request) (*auth.Principal, error) {
 	p := w.principal(r)
 	if p == nil {
-		return nil, &redirect{"/login"}
+		// A shared link opened signed out opens again after the sign-in.
+		to := "/login"
+		if r.Method == http.MethodGet && r.URL.Path != "/" {
+			to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		return nil, &redirect{to}
 	}
 	need, err := w.accounts.Auth.Needs2FASetup(r.Context(), p.User.Login)
 	if err != nil {
@@ -105,6 +111,8 @@ func (w *Web) signedIn(r *http.Request) (*auth.Principal, error) {
 type loginPage struct {
 	shell
 	Login, Error string
+	// Next is where the sign-in goes afterwards (a page of this server), "" for the sites.
+	Next string
 	// Passkey offers signing in with a passkey at the second step.
 	Passkey bool
 }
@@ -116,13 +124,14 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 		if w.principal(r) != nil {
 			return &redirect{"/"}
 		}
-		return w.renderShell(rw, r, http.StatusOK, "login.html", &loginPage{})
+		return w.renderShell(rw, r, http.StatusOK, "login.html", &loginPage{Next: nextPage(r.URL.Query().Get("next"))})
 	case http.MethodPost:
 		l := w.msgs.locale(r)
 		r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 		if err := r.ParseForm(); err != nil {
 			return w.renderShell(rw, r, http.StatusBadRequest, "login.html", &loginPage{Error: l.Text("errorpage.form")})
 		}
+		next := nextPage(r.PostForm.Get("next"))
 		login := strings.TrimSpace(r.PostForm.Get("login"))
 		p, err := w.accounts.Auth.Password(r.Context(), login, r.PostForm.Get("password"), w.ip(r))
 		if err != nil {
@@ -130,7 +139,7 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 				return fmt.Errorf("sign in: %w", err)
 			}
 			// Wrong password, unknown login, blocked address or locked login: one answer.
-			return w.renderShell(rw, r, http.StatusUnauthorized, "login.html", &loginPage{Login: login, Error: l.Text("signin.wrong")})
+			return w.renderShell(rw, r, http.StatusUnauthorized, "login.html", &loginPage{Login: login, Error: l.Text("signin.wrong"), Next: next})
 		}
 		has2FA, err := w.accounts.Auth.Has2FA(r.Context(), p.User.Login)
 		if err != nil {
@@ -144,12 +153,12 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) error {
 				// The code step still works; only the passkey button is left out.
 				w.log.Error("sign in: list passkeys", "request_id", requestid.From(r.Context()), "err", err)
 			}
-			return w.renderShell(rw, r, http.StatusOK, "login_2fa.html", &loginPage{Passkey: len(keys) > 0})
+			return w.renderShell(rw, r, http.StatusOK, "login_2fa.html", &loginPage{Passkey: len(keys) > 0, Next: next})
 		}
 		if err := w.beginSession(rw, r, p.User.Login); err != nil {
 			return fmt.Errorf("start session: %w", err)
 		}
-		return &redirect{"/"}
+		return &redirect{localBack(next, "/")}
 	default:
 		return methodNotAllowed("GET, POST")
 	}
@@ -184,16 +193,17 @@ func (w *Web) loginSecondFactor(rw http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return w.renderShell(rw, r, http.StatusBadRequest, "login_2fa.html", &loginPage{Error: l.Text("errorpage.form")})
 	}
+	next := nextPage(r.PostForm.Get("next"))
 	if err := w.accounts.Auth.VerifySecondFactor(r.Context(), login, r.PostForm.Get("code"), w.ip(r)); err != nil {
 		if !errors.Is(err, auth.ErrBadCode) {
 			return fmt.Errorf("second factor: %w", err)
 		}
-		return w.renderShell(rw, r, http.StatusUnauthorized, "login_2fa.html", &loginPage{Error: l.Text("autherr.bad_code")})
+		return w.renderShell(rw, r, http.StatusUnauthorized, "login_2fa.html", &loginPage{Error: l.Text("autherr.bad_code"), Next: next})
 	}
 	if err := w.beginSession(rw, r, login); err != nil {
 		return fmt.Errorf("start session: %w", err)
 	}
-	return &redirect{"/"}
+	return &redirect{localBack(next, "/")}
 }
 
 // pendingLogin is the user whose password was accepted moments before (the pending cookie).
@@ -354,4 +364,12 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("audit page: %w", err)
 	}
 	return w.renderShell(rw, r, http.StatusOK, "audit.html", &page)
+}
+
+// nextPage is a sign-in's return address when it is a page of this server, else "".
+func nextPage(next string) string {
+	if next == "" || len(next) > 4096 {
+		return ""
+	}
+	return localBack(next, "")
 }
