@@ -64,8 +64,9 @@ func (w *Web) newAdminFrame(r *http.Request, p *auth.Principal, titleKey, tab st
 // CanManage tells the tabs whether to offer the pages of sites and users.
 func (a adminFrame) CanManage() bool { return a.Superuser || a.AdminAny }
 
-// adminForbidden is the refusal of an administration page to a user without the right.
-func adminForbidden(message string) error { return pageError(http.StatusForbidden, message) }
+// adminForbidden is the refusal of an administration page to a user without the right: key
+// names its message in the catalogue.
+func adminForbidden(key string) error { return pageErrorT(http.StatusForbidden, key) }
 
 // refusal is an API's answer to a form's change that the user can act on: its message (a
 // complaint about the input, a wrong password, a missing right) and the status to answer with.

@@ -45,7 +45,7 @@ func (w *Web) sitesAdmin(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !af.CanManage() {
-		return adminForbidden("You administer no site.")
+		return adminForbidden("admin.err.no_site")
 	}
 	page := adminSitesPage{adminFrame: af, Add: defaultAddSite()}
 	page.Add.From = ""
@@ -68,7 +68,7 @@ func (w *Web) sitesAdmin(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return &redirect{fmt.Sprintf("/admin/sites/%d?done=added", id)}
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	got, err := w.call(r, p, url.Values{"method": {"SitesManager.getSitesWithAtLeastViewAccess"}})
 	if err != nil {
@@ -99,7 +99,7 @@ func readAddSite(r *http.Request) addSiteForm {
 func (w *Web) addSite(r *http.Request, p *auth.Principal, form addSiteForm) (int64, error) {
 	urls := formLines(form.URLs)
 	if len(urls) == 0 {
-		return 0, &refusal{http.StatusBadRequest, "Give at least one address of the site."}
+		return 0, &refusal{http.StatusBadRequest, w.msgs.locale(r).Text("admin.err.no_urls")}
 	}
 	params := url.Values{"method": {"SitesManager.addSite"}, "siteName": {form.Name}, "timezone": {form.Timezone},
 		"currency": {form.Currency}, "ecommerce": {checkbox(form.Ecommerce)}}
@@ -214,7 +214,7 @@ func (w *Web) siteSettings(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !p.CanAdmin(site.ID) {
-		return adminForbidden("You need admin access to this site to see or change its settings.")
+		return adminForbidden("admin.err.site_admin")
 	}
 	af, err := w.newAdminFrame(r, p, "admin.site.title", "sites")
 	if err != nil {
@@ -237,7 +237,7 @@ func (w *Web) siteSettings(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return &redirect{fmt.Sprintf("/admin/sites/%d?done=saved", site.ID)}
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	id := strconv.FormatInt(int64(site.ID), 10)
 	tag := func(form string) url.Values {

@@ -83,13 +83,13 @@ func (w *Web) systemAdmin(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !p.IsSuperuser() {
-		return adminForbidden("Only a superuser can see the state of the system.")
+		return adminForbidden("admin.err.superuser")
 	}
 	l := af.L
 	page := systemPage{adminFrame: af, DataDir: w.system.DataDir, MetaEncrypted: w.system.MetaEncrypted, Volume: w.system.VolumeEncryption,
 		Version: w.version, GoVersion: runtime.Version(), Started: l.Time(w.started.UTC()) + " UTC"}
 	if page.Version == "" {
-		page.Version = "unknown"
+		page.Version = l.Text("admin.system.version_unknown")
 	}
 	if page.Volume == "" {
 		page.Volume = "unknown"

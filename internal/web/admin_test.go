@@ -711,7 +711,7 @@ func TestAdminPagesSpeakGerman(t *testing.T) {
 			[]string{"You administer no site, so you manage no user."}, []string{"Sie verwalten keine Website und damit auch keine Benutzer."}},
 		{"new account's passwords differ", request{method: http.MethodPost, path: "/admin/users", cookies: who["root"],
 			form: url.Values{"action": {"adduser"}, "userLogin": {"newbie"}, "email": {"newbie@example.org"}, "password": {"one long password"}, "password2": {"another long password"}}}, 400,
-			[]string{"The new account's passwords do not match."}, []string{"Die Passwörter des neuen Kontos stimmen nicht überein."}},
+			[]string{"The new account&#39;s passwords do not match."}, []string{"Die Passwörter des neuen Kontos stimmen nicht überein."}},
 	})
 	r.log.check(t)
 }

@@ -85,7 +85,7 @@ func (w *Web) tokensAdmin(rw http.ResponseWriter, r *http.Request) error {
 		}
 		return &redirect{"/admin/tokens?done=revoked"}
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	list := url.Values{"method": {"Hearth.getTokens"}}
 	if p.IsSuperuser() {

@@ -75,7 +75,7 @@ func (w *Web) usersAdmin(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !af.CanManage() {
-		return adminForbidden("You administer no site, so you manage no user.")
+		return adminForbidden("admin.err.no_users")
 	}
 	page := adminUsersPage{adminFrame: af, Roles: grantRoles, AccountOps: []string{"disable", "enable", "unlock", "reset2fa"}}
 	for _, s := range af.Sites {
@@ -134,13 +134,13 @@ func (w *Web) userChange(r *http.Request, p *auth.Principal, action string, page
 		case "remove":
 			v.Set("method", "UsersManager.removeCapabilities")
 		default:
-			return "", nil, &refusal{http.StatusBadRequest, "Choose to give or to take raw-data access."}
+			return "", nil, &refusal{http.StatusBadRequest, page.L.Text("admin.err.raw_op")}
 		}
 		return "raw", v, nil
 	case "adduser":
 		page.NewUser = newUserForm{Login: login, Email: t("email"), Site: t("initialIdSite")}
 		if f.Get("password") != f.Get("password2") {
-			return "", nil, &refusal{http.StatusBadRequest, "The new account's passwords do not match."}
+			return "", nil, &refusal{http.StatusBadRequest, page.L.Text("admin.err.passwords")}
 		}
 		v := url.Values{"method": {"UsersManager.addUser"}, "userLogin": {login}, "email": {page.NewUser.Email}, "password": {f.Get("password")},
 			"passwordConfirmation": {f.Get("passwordConfirmation")}}
@@ -161,9 +161,9 @@ func (w *Web) userChange(r *http.Request, p *auth.Principal, action string, page
 		case "reset2fa":
 			return "reset2fa", url.Values{"method": {"Hearth.resetTwoFactor"}, "userLogin": {login}, "passwordConfirmation": {pw}}, nil
 		}
-		return "", nil, &refusal{http.StatusBadRequest, "Choose what to do with the account."}
+		return "", nil, &refusal{http.StatusBadRequest, page.L.Text("admin.err.account_op")}
 	}
-	return "", nil, pageError(http.StatusBadRequest, "Unknown action.")
+	return "", nil, pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 }
 
 // usersOf builds the users table from the answers of getUsers, getAccessGrants and (for

@@ -188,7 +188,7 @@ func funnelRows(r *http.Request, fallback int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil {
-		return 0, pageError(http.StatusBadRequest, fmt.Sprintf("The number of step rows must be a number from 1 to %d.", funnelMaxSteps))
+		return 0, pageErrorT(http.StatusBadRequest, "funnels.err.rows", funnelMaxSteps)
 	}
 	return max(fallback, min(max(n, 1), funnelMaxSteps)), nil
 }
@@ -203,7 +203,7 @@ func funnelParams(s state, method string, id int64) url.Values {
 	return v
 }
 
-var errNoFunnel = pageError(http.StatusNotFound, "There is no funnel with this number on this site.")
+var errNoFunnel = pageErrorT(http.StatusNotFound, "funnels.err.no_funnel")
 
 // funnelNamed is the funnel id names among the site's funnels, or a 404 (another site's
 // funnel is not found on this one).
@@ -470,7 +470,7 @@ func funnelNum(v any) (float64, bool) {
 // of the input shows the form again with the API's message and what the user typed; success
 // goes to the funnel's page (the list after a delete) with the state kept.
 func (w *Web) changeFunnel(rw http.ResponseWriter, r *http.Request) error {
-	p, site, s, err := w.siteChange(rw, r, "You may not change the funnels of this site.")
+	p, site, s, err := w.siteChangeT(rw, r, "funnels.err.denied")
 	if err != nil {
 		return err
 	}
@@ -492,7 +492,7 @@ func (w *Web) changeFunnel(rw http.ResponseWriter, r *http.Request) error {
 			return &redirect{string(s.SiteLink("/funnels"))}
 		}
 	default:
-		return pageError(http.StatusBadRequest, "Unknown action.")
+		return pageErrorT(http.StatusBadRequest, "errorpage.unknown_action")
 	}
 	// The form again, on the page it was sent from, as a GET of it would show it.
 	again := func(status int) error {

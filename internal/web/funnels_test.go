@@ -563,5 +563,15 @@ func TestFunnelPagesSpeakGerman(t *testing.T) {
 	if got := flowCells(t, a.body, 3, "now")["step_conversion_rate"]; got != "25 %" {
 		t.Errorf("German conversion rate of step 3 = %q, want 25 %%", got)
 	}
+	// The funnels pages' error pages answer in the request's language, their numbers filled in.
+	checkLanguages(t, r, []pageCase{
+		{"no such funnel", request{method: http.MethodGet, path: "/site/1/funnels/999", cookies: root}, 404,
+			[]string{"There is no funnel with this number on this site."}, []string{"Auf dieser Website gibt es keinen Trichter mit dieser Nummer."}},
+		{"step rows not a number", request{method: http.MethodGet, path: "/site/1/funnels?steps=many", cookies: root}, 400,
+			[]string{"The number of step rows must be a number from 1 to 20."}, []string{"Die Anzahl der Schrittzeilen muss eine Zahl von 1 bis 20 sein."}},
+		{"a viewer changing a funnel", request{method: http.MethodPost, path: "/site/1/funnels", cookies: map[string]string{"hearth_session": sess["viewer"]},
+			form: url.Values{"action": {"delete"}, "idFunnel": {"1"}}}, 403,
+			[]string{"You may not change the funnels of this site."}, []string{"Sie dürfen die Trichter dieser Website nicht ändern."}},
+	})
 	r.log.check(t)
 }

@@ -529,5 +529,13 @@ func TestGoalsPagesSpeakGerman(t *testing.T) {
 	if got := goalShown(t, a.body, "data-kpi", "goals.kpi.revenue"); got != "20,00" {
 		t.Errorf("German revenue %q, want 20,00", got)
 	}
+	// The goals pages' error pages answer in the request's language.
+	checkLanguages(t, r, []pageCase{
+		{"no such goal", request{method: http.MethodGet, path: "/site/1/goals/999", cookies: map[string]string{"hearth_session": sess["root"]}}, 404,
+			[]string{"There is no goal with this number on this site."}, []string{"Auf dieser Website gibt es kein Ziel mit dieser Nummer."}},
+		{"a viewer changing a goal", request{method: http.MethodPost, path: "/site/1/goals", cookies: map[string]string{"hearth_session": sess["viewer"]},
+			form: url.Values{"action": {"add"}, "name": {"x"}, "matchAttribute": {"url"}, "pattern": {"/x"}, "patternType": {"contains"}}}, 403,
+			[]string{"You may not change the goals of this site."}, []string{"Sie dürfen die Ziele dieser Website nicht ändern."}},
+	})
 	r.log.check(t)
 }

@@ -260,8 +260,9 @@ func catalogueFile(t *testing.T) map[string]map[string]string {
 var templateKey = regexp.MustCompile(`\$?\.L\.(?:T|HTML)\s+"([^"]+)"`)
 
 // TestEveryKeyIsInTheCatalogue: every key a template names literally, and every key the
-// account pages' handlers name, is in the catalogue in English and German, so no page shows
-// a key or fails on a missing one.
+// handlers of the account pages and of the dashboard's reports, visitor, real-time, goals,
+// ecommerce, funnels and administration pages name, is in the catalogue in English and
+// German, so no page shows a key or fails on a missing one.
 func TestEveryKeyIsInTheCatalogue(t *testing.T) {
 	cat := catalogueFile(t)
 	has := func(key string) bool { return cat[key]["en"] != "" && cat[key]["de"] != "" }
@@ -289,33 +290,46 @@ func TestEveryKeyIsInTheCatalogue(t *testing.T) {
 		t.Errorf("found %d key uses in the templates, want the account pages' and the dashboard's", seen)
 	}
 
-	// The handlers of the account pages name their keys as string literals with the pages'
-	// prefixes (template names such as "audit.html" aside).
-	goKey := regexp.MustCompile(`^(shell|signin|setup|errorpage|account|twofa|security|audit|autherr)\.[a-z0-9_.]+$`)
+	// The handlers name their keys as string literals with their pages' prefixes (template
+	// names such as "audit.html" aside, and prefixes a key is built from, "live.kind." + …).
 	fset := token.NewFileSet()
-	found := 0
-	for _, file := range []string{"errors.go", "i18n_pages.go", "passkey.go", "security.go", "session.go", "twofactor.go", "web.go"} {
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
+	for _, group := range []struct {
+		name  string
+		key   *regexp.Regexp
+		files []string
+		least int
+	}{
+		{"account pages", regexp.MustCompile(`^(shell|signin|setup|errorpage|account|twofa|security|audit|autherr)\.[a-z0-9_.]+$`),
+			[]string{"errors.go", "i18n_pages.go", "passkey.go", "security.go", "session.go", "twofactor.go", "web.go"}, 40},
+		// The dashboard's pages (audit.head is a file of the system page, not a key).
+		{"dashboard pages", regexp.MustCompile(`^(errorpage|rep|evo|live|goals|ecom|funnels|admin|nav|kpi|col)\.[a-z0-9_.]+$`),
+			[]string{"reports.go", "report_evolution.go", "report_export.go", "visitors.go", "realtime.go", "goals.go", "ecommerce.go",
+				"funnels.go", "admin.go", "admin_sites.go", "admin_users.go", "admin_tokens.go", "admin_system.go"}, 100},
+	} {
+		found := 0
+		for _, file := range group.files {
+			f, err := parser.ParseFile(fset, file, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				lit, ok := n.(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					return true
+				}
+				s, err := strconv.Unquote(lit.Value)
+				if err != nil || !group.key.MatchString(s) || strings.HasSuffix(s, ".html") || strings.HasSuffix(s, ".") {
+					return true
+				}
+				found++
+				if !has(s) {
+					t.Errorf("%s names %q, which the catalogue lacks in English or German", fset.Position(lit.Pos()), s)
+				}
+				return true
+			})
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
-			}
-			s, err := strconv.Unquote(lit.Value)
-			if err != nil || !goKey.MatchString(s) || strings.HasSuffix(s, ".html") {
-				return true
-			}
-			found++
-			if !has(s) {
-				t.Errorf("%s names %q, which the catalogue lacks in English or German", fset.Position(lit.Pos()), s)
-			}
-			return true
-		})
-	}
-	if found < 40 {
-		t.Errorf("found %d keys in the handlers, want every message they set", found)
+		if found < group.least {
+			t.Errorf("found %d keys in the handlers of the %s, want every message they set", found, group.name)
+		}
 	}
 }

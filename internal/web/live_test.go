@@ -444,5 +444,13 @@ func TestLivePagesSpeakGerman(t *testing.T) {
 			t.Errorf("%s in German: %d, lacks %q", path, a.code, want)
 		}
 	}
+	// The visitor pages' error pages answer in the request's language.
+	checkLanguages(t, r, []pageCase{
+		{"not a visitor ID", request{method: http.MethodGet, path: "/site/1/visitors/zz", cookies: c["root"]}, 400,
+			[]string{"A visitor ID is 16 hexadecimal characters."}, []string{"Eine Besucher-ID besteht aus 16 Hexadezimalzeichen."}},
+		{"visitor log without raw data", request{method: http.MethodGet, path: "/site/1/visitors", cookies: c["viewer"]}, 403,
+			[]string{"The visitor log shows single visits: it needs the right to see raw data (view_raw) on this site."},
+			[]string{"Das Besucherprotokoll zeigt einzelne Besuche: Dafür brauchen Sie auf dieser Website das Recht, Rohdaten zu sehen (view_raw)."}},
+	})
 	r.log.check(t)
 }

@@ -53,15 +53,15 @@ func (w *Web) reportEvolution(rw http.ResponseWriter, r *http.Request) error {
 		metric = ri.main()
 	}
 	if !ri.has(metric) {
-		return pageError(http.StatusBadRequest, "Choose one of the report's metrics to follow over time.")
+		return pageErrorT(http.StatusBadRequest, "rep.err.metric")
 	}
 	if ri.Record() {
 		label, flat = "", false
 	} else if label == "" {
-		return pageError(http.StatusBadRequest, "Choose a row of the report to follow over time.")
+		return pageErrorT(http.StatusBadRequest, "rep.err.row")
 	}
 	if len(label) > maxLabelLen {
-		return pageError(http.StatusBadRequest, "The row's label is too long.")
+		return pageErrorT(http.StatusBadRequest, "rep.err.label_long")
 	}
 	params := s.evolution(ri.Method())
 	if !ri.Record() {

@@ -26,7 +26,7 @@ func (w *Web) reportExport(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	format := strings.ToLower(strings.TrimSpace(q.Get("format")))
 	if !exportFormats[format] {
-		return pageError(http.StatusBadRequest, "Choose an export format: csv, tsv or json.")
+		return pageErrorT(http.StatusBadRequest, "rep.err.format")
 	}
 	params := s.params(ri.Method())
 	if !ri.Record() {

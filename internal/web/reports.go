@@ -122,7 +122,7 @@ var methodName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*\.[A-Za-z][A-Za-z0-9]*
 // the site's reports.
 func (w *Web) findReport(r *http.Request, p *auth.Principal, site store.Site) (reportInfo, error) {
 	method := r.PathValue("method")
-	missing := pageError(http.StatusNotFound, "There is no report with this name. The list of reports names every one there is.")
+	missing := pageErrorT(http.StatusNotFound, "rep.err.no_report")
 	if !methodName.MatchString(method) {
 		return reportInfo{}, missing
 	}
@@ -216,7 +216,7 @@ func readTable(q url.Values, ri reportInfo) (table, error) {
 	t := table{Sort: strings.TrimSpace(q.Get("sort")), Order: strings.ToLower(strings.TrimSpace(q.Get("order"))), Q: strings.TrimSpace(q.Get("q")),
 		Limit: defaultPageSize, Flat: q.Get("flat") == "1"}
 	if t.Sort != "" && t.Sort != "label" && !ri.has(t.Sort) {
-		return t, pageError(http.StatusBadRequest, "This report cannot be sorted by that column: choose one of its column headers.")
+		return t, pageErrorT(http.StatusBadRequest, "rep.err.sort")
 	}
 	switch t.Order {
 	case "":
@@ -231,22 +231,22 @@ func readTable(q url.Values, ri reportInfo) (table, error) {
 			t.Order = ""
 		}
 	default:
-		return t, pageError(http.StatusBadRequest, "The order must be asc (ascending) or desc (descending).")
+		return t, pageErrorT(http.StatusBadRequest, "rep.err.order")
 	}
 	if len(t.Q) > maxSearchLen {
-		return t, pageError(http.StatusBadRequest, fmt.Sprintf("The search text is too long: at most %d characters.", maxSearchLen))
+		return t, pageErrorT(http.StatusBadRequest, "rep.err.search_long", maxSearchLen)
 	}
 	if v := strings.TrimSpace(q.Get("limit")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || !slices.Contains(pageSizes, n) {
-			return t, pageError(http.StatusBadRequest, "Choose 25, 50, 100 or 500 rows per page.")
+			return t, pageErrorT(http.StatusBadRequest, "rep.err.limit")
 		}
 		t.Limit = n
 	}
 	if v := strings.TrimSpace(q.Get("offset")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1<<30 {
-			return t, pageError(http.StatusBadRequest, "The first row shown must be a whole number from 0.")
+			return t, pageErrorT(http.StatusBadRequest, "rep.err.offset")
 		}
 		t.Offset = n
 	}
@@ -254,14 +254,14 @@ func readTable(q url.Values, ri reportInfo) (table, error) {
 		for part := range strings.SplitSeq(v, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(part))
 			if err != nil || n <= 0 {
-				return t, pageError(http.StatusBadRequest, "The groups to open must be named by their numbers.")
+				return t, pageErrorT(http.StatusBadRequest, "rep.err.expand")
 			}
 			if !slices.Contains(t.Open, n) {
 				t.Open = append(t.Open, n)
 			}
 		}
 		if len(t.Open) > maxOpen {
-			return t, pageError(http.StatusBadRequest, fmt.Sprintf("At most %d groups can be open at once.", maxOpen))
+			return t, pageErrorT(http.StatusBadRequest, "rep.err.expand_max", maxOpen)
 		}
 	}
 	return t, nil

@@ -659,5 +659,16 @@ func TestReportsSpeakGerman(t *testing.T) {
 			t.Errorf("German bounce rate of /a = %q, want 50 %%", row.cells["bounce_rate"])
 		}
 	}
+	// The reports' error pages answer in the request's language, their numbers filled in.
+	root := map[string]string{"hearth_session": sess["root"]}
+	checkLanguages(t, r, []pageCase{
+		{"no such report", request{method: http.MethodGet, path: "/site/1/report/Bogus.x?period=day&date=today", cookies: root}, 404,
+			[]string{"There is no report with this name. The list of reports names every one there is."},
+			[]string{"Es gibt keinen Bericht mit diesem Namen. Die Liste der Berichte nennt alle, die es gibt."}},
+		{"search too long", request{method: http.MethodGet, path: "/site/1/report/Actions.getPageUrls?period=day&date=today&q=" + strings.Repeat("x", 201), cookies: root}, 400,
+			[]string{"The search text is too long: at most 200 characters."}, []string{"Der Suchtext ist zu lang: höchstens 200 Zeichen."}},
+		{"no such export format", request{method: http.MethodGet, path: "/site/1/report/Actions.getPageUrls/export?period=day&date=today&format=xls", cookies: root}, 400,
+			[]string{"Choose an export format: csv, tsv or json."}, []string{"Wählen Sie ein Exportformat: csv, tsv oder json."}},
+	})
 	r.log.check(t)
 }

@@ -182,7 +182,7 @@ func siteZone(site store.Site) *time.Location {
 // superusers have it): the API would refuse its calls anyway.
 func rawOnly(p *auth.Principal, site store.Site) error {
 	if !p.CanViewRaw(site.ID) {
-		return pageError(http.StatusForbidden, "The visitor log shows single visits: it needs the right to see raw data (view_raw) on this site.")
+		return pageErrorT(http.StatusForbidden, "live.err.raw")
 	}
 	return nil
 }
@@ -215,7 +215,7 @@ func (w *Web) visitors(rw http.ResponseWriter, r *http.Request) error {
 	if q := r.URL.Query().Get("page"); q != "" {
 		n, err = strconv.Atoi(q)
 		if err != nil || n < 1 || n > 100_000 {
-			return pageError(http.StatusBadRequest, "The page number must be a whole number from 1.")
+			return pageErrorT(http.StatusBadRequest, "live.err.page")
 		}
 	}
 	log := s.params("Live.getLastVisitsDetails")
@@ -296,7 +296,7 @@ func (w *Web) profile(rw http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := event.ParseVisitorID(r.PathValue("visitorId"))
 	if err != nil {
-		return pageError(http.StatusBadRequest, "A visitor ID is 16 hexadecimal characters.")
+		return pageErrorT(http.StatusBadRequest, "live.err.visitor_id")
 	}
 	got, err := w.call(r, p, url.Values{"method": {"Live.getVisitorProfile"}, "idSite": {strconv.FormatInt(int64(site.ID), 10)},
 		"visitorId": {id.String()}, "limitVisits": {strconv.Itoa(profileVisits)}})
@@ -305,7 +305,7 @@ func (w *Web) profile(rw http.ResponseWriter, r *http.Request) error {
 	}
 	rec, ok := got.(map[string]any)
 	if !ok {
-		return pageError(http.StatusNotFound, "This visitor has no visits on this site.")
+		return pageErrorT(http.StatusNotFound, "live.err.no_visits")
 	}
 	f, err := w.newFrame(r, p, w.msgs.locale(r).Or("live.profile.title", "Visitor profile"), "visitors", site, s)
 	if err != nil {
