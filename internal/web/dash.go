@@ -87,7 +87,7 @@ func apiFailure(status int, body []byte) error {
 	case status == http.StatusBadRequest && e.Message != "":
 		return pageError(http.StatusBadRequest, e.Message)
 	case status == http.StatusUnauthorized:
-		return pageError(http.StatusForbidden, "You do not have the right to see or change this.")
+		return pageErrorT(http.StatusForbidden, "dash.err.forbidden")
 	case status == http.StatusServiceUnavailable && e.Message != "":
 		return pageError(http.StatusServiceUnavailable, e.Message)
 	}
@@ -220,7 +220,7 @@ func readState(r *http.Request, site store.Site, now time.Time) (state, error) {
 	if dim := strings.TrimSpace(q.Get("seg_dim")); dim != "" {
 		op := q.Get("seg_op")
 		if !knownSegmentOp(op) {
-			return s, pageError(http.StatusBadRequest, "Choose one of the segment editor's operators.")
+			return s, pageErrorT(http.StatusBadRequest, "dash.err.segop")
 		}
 		cond := dim + op + url.QueryEscape(q.Get("seg_val"))
 		switch {
@@ -233,7 +233,7 @@ func readState(r *http.Request, site store.Site, now time.Time) (state, error) {
 		}
 	}
 	if len(s.Segment) > 4096 {
-		return s, pageError(http.StatusBadRequest, "The segment is too long.")
+		return s, pageErrorT(http.StatusBadRequest, "dash.err.seglong")
 	}
 	loc, err := time.LoadLocation(site.Timezone)
 	if err != nil {
@@ -251,7 +251,7 @@ func readState(r *http.Request, site store.Site, now time.Time) (state, error) {
 	}
 	if s.Segment != "" {
 		if _, err := report.ParseSegment(s.Segment); err != nil {
-			return s, pageError(http.StatusBadRequest, "The segment cannot be read: "+err.Error())
+			return s, pageErrorT(http.StatusBadRequest, "dash.err.segment", err.Error())
 		}
 	}
 	return s, nil
@@ -397,7 +397,7 @@ func (s state) Is(period, date string) bool { return s.Period == period && s.Dat
 // siteOf reads the {idSite} of a path: a site p can view, or 404 for any other id, existing or
 // not, so the answer leaves no trace of a site p has no right to.
 func (w *Web) siteOf(r *http.Request, p *auth.Principal) (store.Site, error) {
-	missing := pageError(http.StatusNotFound, "There is no site with this number that you can see.")
+	missing := pageErrorT(http.StatusNotFound, "dash.err.nosite")
 	n, err := strconv.ParseInt(r.PathValue("idSite"), 10, 32)
 	if err != nil || n <= 0 || !p.CanView(event.SiteID(n)) {
 		return store.Site{}, missing
@@ -440,7 +440,8 @@ func andSegment(cur, add string) string {
 
 // siteChange is the start of a page's POST that changes a site's definitions (goals,
 // funnels): the signed-in user, who must have write access to the site (else 403 with denied),
-// the view's state to return to, and the parsed form.
+// the view's state to return to, and the parsed form. denied is the catalogue key of the
+// refusal.
 func (w *Web) siteChange(rw http.ResponseWriter, r *http.Request, denied string) (*auth.Principal, store.Site, state, error) {
 	p, err := w.signedIn(r)
 	if err != nil {
@@ -451,7 +452,7 @@ func (w *Web) siteChange(rw http.ResponseWriter, r *http.Request, denied string)
 		return nil, store.Site{}, state{}, err
 	}
 	if !p.CanWrite(site.ID) {
-		return nil, store.Site{}, state{}, pageError(http.StatusForbidden, denied)
+		return nil, store.Site{}, state{}, pageErrorT(http.StatusForbidden, denied)
 	}
 	s, err := readState(r, site, w.now())
 	if err != nil {

@@ -186,6 +186,15 @@ func TestPagesSpeakGerman(t *testing.T) {
 	if got := kpiValue(t, a.body, "bounce_rate"); got != "67 %" {
 		t.Errorf("German bounce rate = %q, want 67 %%", got)
 	}
+	// Refusals too.
+	de := map[string]string{"Accept-Language": "de"}
+	root := map[string]string{"hearth_session": sess["root"]}
+	if a := r.do(t, request{method: http.MethodGet, path: "/site/999", cookies: root, header: de}); a.code != 404 || !strings.Contains(a.body, "Es gibt keine Website mit dieser Nummer") {
+		t.Errorf("German refusal of an unknown site: %d", a.code)
+	}
+	if a := r.do(t, request{method: http.MethodGet, path: "/site/1?seg_dim=browserCode&seg_op=LIKE&seg_val=x", cookies: root, header: de}); a.code != 400 || !strings.Contains(a.body, "Operatoren des Segment-Editors") {
+		t.Errorf("German refusal of an unknown operator: %d", a.code)
+	}
 }
 
 func TestSegmentEditorBuildsTheSegment(t *testing.T) {

@@ -470,7 +470,7 @@ func funnelNum(v any) (float64, bool) {
 // of the input shows the form again with the API's message and what the user typed; success
 // goes to the funnel's page (the list after a delete) with the state kept.
 func (w *Web) changeFunnel(rw http.ResponseWriter, r *http.Request) error {
-	p, site, s, err := w.siteChangeT(rw, r, "funnels.err.denied")
+	p, site, s, err := w.siteChange(rw, r, "funnels.err.denied")
 	if err != nil {
 		return err
 	}

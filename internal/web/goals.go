@@ -394,23 +394,12 @@ func (w *Web) goalDetail(rw http.ResponseWriter, r *http.Request, status int, fo
 	return w.renderPage(rw, status, "goal.html", page)
 }
 
-// siteChangeT is siteChange whose refusal of a user who may not write names its message by
-// the catalogue's key, so the error page shows it in the request's language.
-func (w *Web) siteChangeT(rw http.ResponseWriter, r *http.Request, key string) (*auth.Principal, store.Site, state, error) {
-	p, site, s, err := w.siteChange(rw, r, key)
-	var pe *PageError
-	if errors.As(err, &pe) && pe.Status == http.StatusForbidden && pe.Key == "" && pe.Message == key {
-		err = pageErrorT(http.StatusForbidden, key)
-	}
-	return p, site, s, err
-}
-
 // changeGoal serves the goal editor's POST to /site/{idSite}/goals: action add, update or
 // delete, through Goals.addGoal, updateGoal and deleteGoal (write access, audited by the API).
 // A refusal of the input shows the form again with the API's message and what the user typed;
 // success goes back to the list (the goal's page after an update) with the state kept.
 func (w *Web) changeGoal(rw http.ResponseWriter, r *http.Request) error {
-	p, site, s, err := w.siteChangeT(rw, r, "goals.err.denied")
+	p, site, s, err := w.siteChange(rw, r, "goals.err.denied")
 	if err != nil {
 		return err
 	}

@@ -40,5 +40,5 @@ func (w *Web) setLanguage(rw http.ResponseWriter, r *http.Request) error {
 			return &redirect{"/account"}
 		}
 	}
-	return pageError(http.StatusBadRequest, "Choose one of the languages offered.")
+	return pageErrorT(http.StatusBadRequest, "dash.err.language")
 }

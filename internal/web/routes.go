@@ -38,7 +38,7 @@ func (w *Web) switchSite(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	n, err := strconv.ParseInt(q.Get("idSite"), 10, 32)
 	if err != nil || n <= 0 {
-		return pageError(http.StatusBadRequest, "Choose a site.")
+		return pageErrorT(http.StatusBadRequest, "dash.err.choosesite")
 	}
 	keep := url.Values{}
 	for _, k := range []string{"period", "date"} {
