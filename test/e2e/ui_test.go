@@ -103,15 +103,17 @@ func TestPagesInBrowser(t *testing.T) {
 	for i, p := range xssPayloads {
 		vis := fmt.Sprintf("%016x", 0xe2e0+i)
 		hits = append(hits,
-			hit{site, vis, "", now, "/", "", kv("action_name", p, "url", "https://xss.example/?q="+p, "_rcn", p)},
+			// The payload in the URL's path (a query parameter named q would make it a site search).
+			hit{site, vis, "", now, "/", "", kv("action_name", p, "url", "https://xss.example/page/"+p, "_rcn", p)},
 			hit{site, vis, "", now, "/", "", kv("e_c", p, "e_a", p, "e_n", p)},
 		)
 	}
 	// An order of products named by the payloads, in the first visit.
 	items, _ := json.Marshal([][]any{{"SKU-1", xssPayloads[0], xssPayloads[1], 21.25, 2}})
 	hits = append(hits, hit{site, fmt.Sprintf("%016x", 0xe2e0), "", now, "/", "", kv("idgoal", "0", "ec_id", "ORDER-1", "revenue", "42.5", "ec_items", string(items))})
-	// Each visit's event converts goal 1, an action more in the visitor log.
-	sendHitsWant(t, s, tok, hits, map[int]int{site: len(hits) + len(xssPayloads)})
+	// In each visit the event converts goal 1 and the page view (its URL on xss.example) goal 2:
+	// two actions more per visit in the visitor log.
+	sendHitsWant(t, s, tok, hits, map[int]int{site: len(hits) + 2*len(xssPayloads)})
 	// A funnel named with the payloads: each visit's event enters it, none takes a second one.
 	s.Report(t, tok, kv("method", "Funnels.saveNonGoalFunnel", "idSite", fmt.Sprint(site), "funnelName", xssPayloads[0],
 		"steps[0][name]", xssPayloads[1], "steps[0][kind]", "event_category", "steps[0][match]", "contains", "steps[0][pattern]", "alert",

@@ -229,7 +229,9 @@ func AssertTextShown(t testing.TB, ctx context.Context, text string) {
 	var body string
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := chromedp.Do(sctx, evalInto(`document.body.innerText`, &body)); err != nil {
+	// The page's own content: the frame around it (the site switcher) shows the site names on
+	// every page, which would hide a page that drops what it should show.
+	if err := chromedp.Do(sctx, evalInto(`(document.querySelector('main') || document.body).innerText`, &body)); err != nil {
 		t.Fatalf("read the page's text: %v", err)
 	}
 	if !strings.Contains(body, text) {
