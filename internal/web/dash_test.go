@@ -186,6 +186,10 @@ func TestPagesSpeakGerman(t *testing.T) {
 	if got := kpiValue(t, a.body, "bounce_rate"); got != "67 %" {
 		t.Errorf("German bounce rate = %q, want 67 %%", got)
 	}
+	// The names Hearth gives report rows, too (the API answers "Search Engines").
+	if !strings.Contains(a.body, `">Suchmaschinen</a>`) {
+		t.Error("the channel type of search engines is not in German")
+	}
 	// Refusals too.
 	de := map[string]string{"Accept-Language": "de"}
 	root := map[string]string{"hearth_session": sess["root"]}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
 )
 
@@ -106,6 +107,23 @@ func (l *locale) Has(key string) bool { _, ok := l.c[key]; return ok }
 func (l *locale) Or(key, fallback string) string {
 	if texts, ok := l.c[key]; ok {
 		return texts[l.Lang]
+	}
+	return fallback
+}
+
+// Label is a report row's label in the language: the names Hearth gives (channel types,
+// device types, weekdays, "Unknown") from the catalogue's label.* keys; anything else (a
+// page, a site, a keyword) as it is.
+func (l *locale) Label(s string) string { return l.Or("label."+s, s) }
+
+// Country is a country's name in the language from its ISO code, else fallback.
+func (l *locale) Country(code, fallback string) string {
+	r, err := language.ParseRegion(code)
+	if err != nil {
+		return fallback
+	}
+	if n := display.Regions(language.Make(l.Lang)).Name(r); n != "" {
+		return n
 	}
 	return fallback
 }

@@ -178,7 +178,10 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 			if n == blockRows {
 				break
 			}
-			br := blockRow{Label: fmt.Sprint(row["label"]), Value: row[b.Metric]}
+			br := blockRow{Label: f.L.Label(fmt.Sprint(row["label"])), Value: row[b.Metric]}
+			if code, ok := row["code"].(string); ok && b.Method == "UserCountry.getCountry" {
+				br.Label = f.L.Country(code, br.Label)
+			}
 			if seg, ok := row["segment"].(string); ok {
 				br.Segment = seg
 			}
