@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"sort"
@@ -364,7 +365,7 @@ func compileCondition(c Condition, pseudonym Pseudonymizer) (store.Cond, error) 
 	switch d.kind {
 	case number:
 		n, err := strconv.ParseFloat(strings.TrimSpace(c.Value), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return store.Cond{}, segErr("The segment '%s' compares numbers: '%s' is not one.", quote(c.Dimension), quote(c.Value))
 		}
 		switch c.Op {

@@ -326,3 +326,21 @@ func segmentSeeds(tb testing.TB, path string) []string {
 	}
 	return out
 }
+
+// TestNumbersAreNumbers: NaN and infinities parse as floats but compare as nothing a visit
+// has; they are refused like any other text given to a number.
+func TestNumbersAreNumbers(t *testing.T) {
+	for _, def := range []string{"visitDuration>NaN", "visitCount<Inf", "actions>=-Inf", "visitDuration>nan"} {
+		seg, err := ParseSegment(def)
+		if err != nil {
+			t.Fatalf("%s: %v", def, err)
+		}
+		if _, err := Compile(seg, nil); err == nil || !strings.Contains(err.Error(), "compares numbers") {
+			t.Errorf("%s: %v, want a refusal", def, err)
+		}
+	}
+	seg, _ := ParseSegment("visitDuration>1.5e2")
+	if _, err := Compile(seg, nil); err != nil {
+		t.Errorf("1.5e2: %v", err)
+	}
+}
