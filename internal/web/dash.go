@@ -144,12 +144,13 @@ func (w *Web) callMethod(r *http.Request, p *auth.Principal, params url.Values, 
 	return v, nil
 }
 
-// callsAtOnce bounds the API calls one page has running at the same time: a page's blocks
+// CallsAtOnce bounds the API calls one page has running at the same time: a page's blocks
 // are independent and run side by side, but one request (an overview compared with the
-// previous period makes 49 calls) must not start dozens of queries at once.
-const callsAtOnce = 4
+// previous period makes 49 calls) must not start dozens of queries at once. The page
+// benchmark makes its baseline's calls the same way.
+const CallsAtOnce = 4
 
-// callAll runs calls side by side (callsAtOnce at a time) and returns their answers in order,
+// callAll runs calls side by side (CallsAtOnce at a time) and returns their answers in order,
 // or the first error.
 func (w *Web) callAll(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, error) {
 	out, errs := w.callEach(r, p, calls)
@@ -161,7 +162,7 @@ func (w *Web) callAll(r *http.Request, p *auth.Principal, calls []url.Values) ([
 func (w *Web) callEach(r *http.Request, p *auth.Principal, calls []url.Values) ([]any, []error) {
 	out := make([]any, len(calls))
 	errs := make([]error, len(calls))
-	slots := make(chan struct{}, callsAtOnce)
+	slots := make(chan struct{}, CallsAtOnce)
 	var wg sync.WaitGroup
 	for i, c := range calls {
 		wg.Add(1)
