@@ -54,7 +54,7 @@ func (w *Web) sites(rw http.ResponseWriter, r *http.Request) error {
 	}
 	evo := s.evolution("VisitsSummary.get")
 	evo.Set("idSite", "all")
-	got, err := w.callAll(r, p, []url.Values{all("VisitsSummary.get"), all("Actions.get"), evo})
+	got, err := w.callAll(r, p, []url.Values{all("VisitsSummary.get"), pageviews(all("Actions.get")), evo})
 	if err != nil {
 		return err
 	}

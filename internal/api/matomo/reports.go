@@ -322,6 +322,13 @@ func filterColumns(result any, show, hide map[string]bool) any {
 	return apply(result)
 }
 
+// wanted reports whether column is in the answer after showColumns and hideColumns, so a
+// method may spare the work of a column no one will see.
+func wanted(c *call, column string) bool {
+	show, hide := splitList(c.params.Get("showColumns")), splitList(c.params.Get("hideColumns"))
+	return (len(show) == 0 || show[column]) && !hide[column]
+}
+
 func splitList(s string) map[string]bool {
 	out := map[string]bool{}
 	for part := range strings.SplitSeq(s, ",") {

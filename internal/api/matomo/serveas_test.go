@@ -1,6 +1,7 @@
 package matomo
 
 import (
+	"encoding/json"
 	"context"
 	"net/http/httptest"
 	"net/netip"
@@ -70,6 +71,43 @@ func TestPersonalSegmentsNeedViewRaw(t *testing.T) {
 		}
 		if code, body := r.call(t, "rawviewer", cloneValues(p)); code != 200 {
 			t.Errorf("%s %s as rawviewer: %d %s", c.method, c.segment, code, body)
+		}
+	}
+}
+
+// TestSparedColumnsAreTheSameAnswer: Actions.get computes only the columns showColumns and
+// hideColumns leave, and answers exactly what it answers in full with those columns cut.
+func TestSparedColumnsAreTheSameAnswer(t *testing.T) {
+	r := newMatrixRig(t)
+	base := url.Values{"method": {"Actions.get"}, "idSite": {"2"}, "period": {"day"}, "date": {"2026-11-23"}}
+	_, full := r.call(t, "root", cloneValues(base))
+	var whole map[string]any
+	if err := json.Unmarshal([]byte(full), &whole); err != nil || whole["nb_pageviews"] != float64(1) {
+		t.Fatalf("Actions.get: %s", full)
+	}
+	for _, c := range []struct{ param, value string }{
+		{"showColumns", "nb_pageviews"},
+		{"showColumns", "nb_uniq_downloads,nb_keywords"},
+		{"hideColumns", "nb_pageviews,nb_uniq_pageviews,nb_searches"},
+	} {
+		p := url.Values(cloneValues(base))
+		p.Set(c.param, c.value)
+		_, got := r.call(t, "root", p)
+		var part map[string]any
+		if err := json.Unmarshal([]byte(got), &part); err != nil || len(part) == 0 {
+			t.Fatalf("%s=%s: %s", c.param, c.value, got)
+		}
+		for k, v := range part {
+			if whole[k] != v {
+				t.Errorf("%s=%s: %s = %v, in full %v", c.param, c.value, k, v, whole[k])
+			}
+		}
+		for k := range whole {
+			_, in := part[k]
+			shown := c.param == "showColumns" && strings.Contains(","+c.value+",", ","+k+",") || c.param == "hideColumns" && !strings.Contains(","+c.value+",", ","+k+",")
+			if in != shown {
+				t.Errorf("%s=%s: column %s present %v, want %v", c.param, c.value, k, in, shown)
+			}
 		}
 	}
 }

@@ -437,10 +437,18 @@ func (a *API) actionsSummary(ctx context.Context, c *call) (any, error) {
 		}
 		var all [4]sums
 		for i, q := range []struct {
-			t  event.ActionType
-			by store.Field
-		}{{event.ActionPageview, store.FieldActionURL}, {event.ActionDownload, store.FieldActionURL},
-			{event.ActionOutlink, store.FieldActionURL}, {event.ActionSearch, store.FieldSearchKeyword}} {
+			t    event.ActionType
+			by   store.Field
+			cols [2]string
+		}{{event.ActionPageview, store.FieldActionURL, [2]string{"nb_pageviews", "nb_uniq_pageviews"}},
+			{event.ActionDownload, store.FieldActionURL, [2]string{"nb_downloads", "nb_uniq_downloads"}},
+			{event.ActionOutlink, store.FieldActionURL, [2]string{"nb_outlinks", "nb_uniq_outlinks"}},
+			{event.ActionSearch, store.FieldSearchKeyword, [2]string{"nb_searches", "nb_keywords"}}} {
+			if !wanted(c, q.cols[0]) && !wanted(c, q.cols[1]) {
+				// Its columns are not in the answer (showColumns, hideColumns): its scan is spared.
+				all[i] = sums{make([]int64, n), make([]int64, n), make([]int64, n)}
+				continue
+			}
 			var err error
 			if all[i], err = count(q.t, q.by); err != nil {
 				return nil, err
