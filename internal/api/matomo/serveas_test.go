@@ -1,8 +1,8 @@
 package matomo
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
