@@ -265,6 +265,10 @@ func TestOverviewComparesWithThePreviousPeriod(t *testing.T) {
 	if !strings.Contains(a.body, "+200 %") {
 		t.Error("the visits tile lacks its change of +200 %")
 	}
+	// The bounce rate fell from 100 % (yesterday's one visit of one page) to 67 %: good news.
+	if !strings.Contains(a.body, `<span class="delta down good">-33 %`) {
+		t.Error("the bounce rate's fall is not shown as good news of -33 %")
+	}
 	if !strings.Contains(a.body, `class="line s1"`) || !strings.Contains(a.body, ">Previous period</span>") {
 		t.Error("the chart lacks the previous period's line and its legend")
 	}

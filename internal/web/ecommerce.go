@@ -127,7 +127,7 @@ func (w *Web) ecommerce(rw http.ResponseWriter, r *http.Request) error {
 		if d.carts {
 			now, before = carts, cartsBefore
 		}
-		page.KPIs = append(page.KPIs, goalKPI(d.key, d.column, now, before))
+		page.KPIs = append(page.KPIs, newKPI(d.key, d.column, now, before))
 	}
 	page.Over, page.Charts = goalEvolution(f.L, got[4], goalChartSpec{"ecom.chart.revenue", "revenue"}, goalChartSpec{"ecom.chart.orders", "nb_conversions"},
 		goalChartSpec{"ecom.chart.rate", "conversion_rate"}, goalChartSpec{"ecom.chart.aov", "avg_order_revenue"})

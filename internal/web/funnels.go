@@ -377,7 +377,7 @@ func (w *Web) funnelDetail(rw http.ResponseWriter, r *http.Request, status int, 
 	}
 	now, before := object(got[1]), object(got[2])
 	for _, k := range funnelKPIs {
-		page.KPIs = append(page.KPIs, funnelKPI(k.key, k.column, now, before))
+		page.KPIs = append(page.KPIs, newKPI(k.key, k.column, now, before))
 	}
 	flow, prevFlow := rows(got[0]), []map[string]any(nil)
 	if s.Compare {
@@ -439,29 +439,6 @@ func columnOf(recs []map[string]any, column string) []float64 {
 		out[i] = num(rec, column)
 	}
 	return out
-}
-
-// funnelKPI is a tile of column, now against before.
-func funnelKPI(key, column string, now, before map[string]any) kpi {
-	k := kpi{Key: key, Column: column, Value: now[column], Prev: before[column]}
-	if k.Value == nil {
-		k.Value = 0
-	}
-	cur, _ := funnelNum(k.Value)
-	old, ok := funnelNum(k.Prev)
-	if ok && old != 0 {
-		k.Delta, k.HasDelta = (cur-old)/old*100, true
-	}
-	return k
-}
-
-// funnelNum reads a number, or an API percentage text ("25%") as its number of percent.
-func funnelNum(v any) (float64, bool) {
-	if s, ok := v.(string); ok && strings.HasSuffix(s, "%") {
-		f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-		return f, err == nil
-	}
-	return toFloat(v)
 }
 
 // changeFunnel serves the editor's POST to /site/{idSite}/funnels: action add, update or

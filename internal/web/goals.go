@@ -135,29 +135,6 @@ var goalKPIs = []struct{ key, column string }{
 	{"goals.kpi.revenue", "revenue"},
 }
 
-// goalKPI is a tile of column, now against before, as the overview's.
-func goalKPI(key, column string, now, before map[string]any) kpi {
-	k := kpi{Key: key, Column: column, Value: now[column], Prev: before[column]}
-	if k.Value == nil {
-		k.Value = 0
-	}
-	cur, _ := goalNum(k.Value)
-	old, ok := goalNum(k.Prev)
-	if ok && old != 0 {
-		k.Delta, k.HasDelta = (cur-old)/old*100, true
-	}
-	return k
-}
-
-// goalNum reads a number, or an API percentage text ("2.5%") as its number of percent.
-func goalNum(v any) (float64, bool) {
-	if s, ok := v.(string); ok && strings.HasSuffix(s, "%") {
-		f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
-		return f, err == nil
-	}
-	return toFloat(v)
-}
-
 // goalPeriod is one period of a chart, for the table of its figures.
 type goalPeriod struct {
 	Label  string
@@ -175,7 +152,7 @@ func goalEvolution(l *locale, v any, charts ...goalChartSpec) ([]goalPeriod, []c
 	for _, c := range charts {
 		vals := make([]float64, len(recs))
 		for i, rec := range recs {
-			vals[i], _ = goalNum(rec[c.column])
+			vals[i], _ = kpiNum(rec[c.column])
 		}
 		name := l.Or(c.key, c.column)
 		format := func(v float64) string { return l.Num(v) }
@@ -247,7 +224,7 @@ func (w *Web) goalsList(rw http.ResponseWriter, r *http.Request, status int, for
 	}
 	now, before := object(got[1]), object(got[2])
 	for _, d := range goalKPIs {
-		page.KPIs = append(page.KPIs, goalKPI(d.key, d.column, now, before))
+		page.KPIs = append(page.KPIs, newKPI(d.key, d.column, now, before))
 	}
 	page.Over, page.Charts = goalEvolution(f.L, got[3], goalChartSpec{"goals.chart.conversions", "nb_conversions"}, goalChartSpec{"goals.chart.rate", "conversion_rate"})
 	i := 0
@@ -256,7 +233,7 @@ func (w *Web) goalsList(rw http.ResponseWriter, r *http.Request, status int, for
 		i++
 		if s.Compare {
 			v.Prev = object(each[i])
-			v.Delta = goalKPI("", "nb_conversions", v.Now, v.Prev)
+			v.Delta = newKPI("", "nb_conversions", v.Now, v.Prev)
 			i++
 		}
 		page.Goals = append(page.Goals, v)
@@ -372,7 +349,7 @@ func (w *Web) goalDetail(rw http.ResponseWriter, r *http.Request, status int, fo
 	}
 	now, before := object(got[0]), object(got[1])
 	for _, d := range goalKPIs {
-		page.KPIs = append(page.KPIs, goalKPI(d.key, d.column, now, before))
+		page.KPIs = append(page.KPIs, newKPI(d.key, d.column, now, before))
 	}
 	page.Over, page.Charts = goalEvolution(f.L, got[2], goalChartSpec{"goals.chart.conversions", "nb_conversions"}, goalChartSpec{"goals.chart.rate", "conversion_rate"})
 	for i, t := range goalTables {

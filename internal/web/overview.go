@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
+	"strings"
 
 	"hearth/internal/auth"
 	"hearth/internal/store"
@@ -52,6 +54,33 @@ type kpi struct {
 	// Delta is the relative change in percent, and whether there is one (no previous value).
 	Delta    float64
 	HasDelta bool
+}
+
+// newKPI is the tile of column, now against before (records of one period each): an empty
+// period's answer has no columns, nothing happened in it, so its figure is 0.
+func newKPI(key, column string, now, before map[string]any) kpi {
+	k := kpi{Key: key, Column: column, Value: now[column], Prev: before[column]}
+	if k.Value == nil {
+		k.Value = 0
+	}
+	if k.Prev == nil {
+		k.Prev = 0
+	}
+	cur, _ := kpiNum(k.Value)
+	old, ok := kpiNum(k.Prev)
+	if ok && old != 0 {
+		k.Delta, k.HasDelta = (cur-old)/old*100, true
+	}
+	return k
+}
+
+// kpiNum reads a number, or an API percentage text ("2.5%") as its number of percent.
+func kpiNum(v any) (float64, bool) {
+	if s, ok := v.(string); ok && strings.HasSuffix(s, "%") {
+		f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+		return f, err == nil
+	}
+	return toFloat(v)
 }
 
 // lowerIsBetter are the metrics whose fall is good news: bounce and exit rates, abandonment.
@@ -138,19 +167,7 @@ func (w *Web) overview(rw http.ResponseWriter, r *http.Request) error {
 	now := map[string]map[string]any{"VisitsSummary.get": object(got[0]), "Actions.get": object(got[1]), "Goals.get": object(got[2])}
 	before := map[string]map[string]any{"VisitsSummary.get": object(got[3]), "Actions.get": object(got[4]), "Goals.get": object(got[5])}
 	for _, d := range kpiDefs {
-		k := kpi{Key: d.key, Column: d.column, Value: now[d.method][d.column], Prev: before[d.method][d.column]}
-		if k.Value == nil {
-			k.Value = 0
-		}
-		if k.Prev == nil {
-			k.Prev = 0 // an empty period's answer has no columns: nothing happened
-		}
-		cur, _ := toFloat(k.Value)
-		old, ok := toFloat(k.Prev)
-		if ok && old != 0 {
-			k.Delta, k.HasDelta = (cur-old)/old*100, true
-		}
-		page.KPIs = append(page.KPIs, k)
+		page.KPIs = append(page.KPIs, newKPI(d.key, d.column, now[d.method], before[d.method]))
 	}
 	labels, recs := series(got[6])
 	l := f.L
