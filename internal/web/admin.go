@@ -153,3 +153,25 @@ func apiTime(l *locale, s string) string {
 	}
 	return l.Time(t) + " UTC"
 }
+
+// adminStart is the start of an administration page: its form's action (formAction), the
+// signed-in user and the page's frame; with denied (a catalogue key) set, a user who manages
+// no site is refused with it.
+func (w *Web) adminStart(rw http.ResponseWriter, r *http.Request, titleKey, tab, denied string) (string, *auth.Principal, adminFrame, error) {
+	action, err := formAction(rw, r)
+	if err != nil {
+		return "", nil, adminFrame{}, err
+	}
+	p, err := w.signedIn(r)
+	if err != nil {
+		return "", nil, adminFrame{}, err
+	}
+	af, err := w.newAdminFrame(r, p, titleKey, tab)
+	if err != nil {
+		return "", nil, adminFrame{}, err
+	}
+	if denied != "" && !af.CanManage() {
+		return "", nil, adminFrame{}, adminForbidden(denied)
+	}
+	return action, p, af, nil
+}

@@ -32,20 +32,9 @@ type adminSitesPage struct {
 // through SitesManager.addSite). The sites list at / posts its first-site form here too
 // (from=home), and sees its own page again when the API refuses the input.
 func (w *Web) sitesAdmin(rw http.ResponseWriter, r *http.Request) error {
-	action, err := formAction(rw, r)
+	action, p, af, err := w.adminStart(rw, r, "admin.sites.title", "sites", "admin.err.no_site")
 	if err != nil {
 		return err
-	}
-	p, err := w.signedIn(r)
-	if err != nil {
-		return err
-	}
-	af, err := w.newAdminFrame(r, p, "admin.sites.title", "sites")
-	if err != nil {
-		return err
-	}
-	if !af.CanManage() {
-		return adminForbidden("admin.err.no_site")
 	}
 	page := adminSitesPage{adminFrame: af, Add: defaultAddSite()}
 	page.Add.From = ""

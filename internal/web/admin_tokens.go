@@ -36,15 +36,7 @@ type adminTokensPage struct {
 // UsersManager.createAppSpecificTokenAuth (the password, and the second factor when the user
 // has one), shown once, and revoking one with Hearth.revokeToken.
 func (w *Web) tokensAdmin(rw http.ResponseWriter, r *http.Request) error {
-	action, err := formAction(rw, r)
-	if err != nil {
-		return err
-	}
-	p, err := w.signedIn(r)
-	if err != nil {
-		return err
-	}
-	af, err := w.newAdminFrame(r, p, "admin.tokens.title", "tokens")
+	action, p, af, err := w.adminStart(rw, r, "admin.tokens.title", "tokens", "")
 	if err != nil {
 		return err
 	}

@@ -62,20 +62,9 @@ var grantRoles = []string{auth.RoleView, auth.RoleWrite, auth.RoleAdmin, auth.Ro
 // Capabilities) on the viewer's sites and, for superusers, add an account (addUser), disable
 // or enable it, unlock it and reset its two-factor authentication (the Hearth methods).
 func (w *Web) usersAdmin(rw http.ResponseWriter, r *http.Request) error {
-	action, err := formAction(rw, r)
+	action, p, af, err := w.adminStart(rw, r, "admin.users.title", "users", "admin.err.no_users")
 	if err != nil {
 		return err
-	}
-	p, err := w.signedIn(r)
-	if err != nil {
-		return err
-	}
-	af, err := w.newAdminFrame(r, p, "admin.users.title", "users")
-	if err != nil {
-		return err
-	}
-	if !af.CanManage() {
-		return adminForbidden("admin.err.no_users")
 	}
 	page := adminUsersPage{adminFrame: af, Roles: grantRoles, AccountOps: []string{"disable", "enable", "unlock", "reset2fa"}}
 	for _, s := range af.Sites {
