@@ -185,6 +185,18 @@ func (l *locale) Duration(v any) string {
 	return fmt.Sprintf("%d s", s)
 }
 
+// Span formats a setting's length in whole hours and minutes: "12 h", "30 min", "1 h 30 min".
+func (l *locale) Span(d time.Duration) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%d h %d min", h, m)
+	case h > 0:
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d min", int(d.Minutes()))
+}
+
 var monthKeys = [...]string{"month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8", "month.9", "month.10", "month.11", "month.12"}
 
 // Date formats a calendar day: "6 Dec 2026" / "6. Dez. 2026".

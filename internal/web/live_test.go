@@ -366,6 +366,11 @@ func TestVisitorLog(t *testing.T) {
 	if len(apiIDs) != 10 || fmt.Sprint(apiIDs) != fmt.Sprint(pageIDs) {
 		t.Errorf("page 2 visitors %v, API %v", pageIDs, apiIDs)
 	}
+	// Past the last page: the period has visits, and the page says where they are.
+	past := liveGet(t, r, c["root"], "/site/1/visitors?period=range&date=last7&page=9")
+	if past.code != 200 || !strings.Contains(past.body, "This page is past the last of the period&#39;s 35 visits.") || strings.Contains(past.body, "No visits in this period.") {
+		t.Errorf("past the last page: %d", past.code)
+	}
 	for _, bad := range []string{"page=0", "page=x", "page=-1"} {
 		if a := liveGet(t, r, c["root"], "/site/1/visitors?"+bad); a.code != 400 {
 			t.Errorf("%s: %d, want 400", bad, a.code)

@@ -240,7 +240,7 @@ type homePage struct {
 	Login, Email        string
 	Superuser, CanAudit bool
 	Sites               []siteAccess
-	Idle, Lifetime      string
+	Idle, Lifetime      time.Duration
 	// Lang is the language chosen for the dashboard ("" for the browser's).
 	Lang string
 }
@@ -271,7 +271,7 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("home page: %w", err)
 	}
 	page := homePage{Login: p.User.Login, Email: p.User.Email, Superuser: p.IsSuperuser(), CanAudit: p.IsSuperuser() || len(admin) > 0,
-		Idle: w.accounts.Idle.String(), Lifetime: w.accounts.Lifetime.String(), Lang: chosenLanguage(r)}
+		Idle: w.accounts.Idle, Lifetime: w.accounts.Lifetime, Lang: chosenLanguage(r)}
 	for _, s := range sites {
 		if !p.CanView(s.ID) {
 			continue
