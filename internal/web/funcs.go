@@ -88,17 +88,28 @@ func object(v any) map[string]any {
 // series reads a multi-period answer (keyed by period label) as its labels in order and each
 // period's record.
 func series(v any) ([]string, []map[string]any) {
+	labels, answers := periods(v)
+	recs := make([]map[string]any, len(labels))
+	for i, a := range answers {
+		recs[i] = object(a)
+	}
+	return labels, recs
+}
+
+// periods reads a multi-period answer as its period labels in time order and each period's
+// answer as it is (a record or a table).
+func periods(v any) ([]string, []any) {
 	m, _ := v.(map[string]any)
 	labels := make([]string, 0, len(m))
 	for k := range m {
 		labels = append(labels, k)
 	}
 	sort.Strings(labels) // the labels are dates: text order is time order
-	recs := make([]map[string]any, len(labels))
+	answers := make([]any, len(labels))
 	for i, k := range labels {
-		recs[i] = object(m[k])
+		answers[i] = m[k]
 	}
-	return labels, recs
+	return labels, answers
 }
 
 // num is a record's number at key (0 when absent).

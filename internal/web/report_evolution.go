@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 )
@@ -92,21 +91,16 @@ func (w *Web) reportEvolution(rw http.ResponseWriter, r *http.Request) error {
 			page.MetricName = named.Name
 		}
 	}
-	byPeriod, _ := got.(map[string]any)
-	keys := make([]string, 0, len(byPeriod))
-	for k := range byPeriod {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // period labels are dates: text order is time order
+	keys, answers := periods(got)
 	recs := make([]map[string]any, len(keys))
-	for i, k := range keys {
+	for i := range keys {
 		if ri.Record() {
-			recs[i] = object(byPeriod[k])
+			recs[i] = object(answers[i])
 			page.Found = page.Found || len(recs[i]) > 0
 			continue
 		}
 		recs[i] = map[string]any{}
-		for _, row := range rows(byPeriod[k]) {
+		for _, row := range rows(answers[i]) {
 			if fmt.Sprint(row["label"]) == label {
 				recs[i] = row
 				page.Found = true
